@@ -1,0 +1,34 @@
+/**
+ * Reference 000's SSE dialect: `data: {"type":"chunk"|"tool_call"|"tool_stream_chunk"|
+ * "tool_result"|"complete"|"error","data":{…}}`, each frame with `id: <seq>`.
+ */
+import { formatSse } from "../sse";
+import type { TurnEvent } from "../types";
+
+function payload(event: TurnEvent): { type: string; data: unknown } | null {
+  switch (event.type) {
+    case "text-delta":
+      return { type: "chunk", data: { content: event.text } };
+    case "tool-call":
+      return { type: "tool_call", data: { tool_call_id: event.callId, tool_name: event.name, arguments: event.args } };
+    case "tool-progress":
+      return { type: "tool_stream_chunk", data: { tool_call_id: event.callId, content: event.text } };
+    case "tool-result":
+      return {
+        type: "tool_result",
+        data: { tool_call_id: event.callId, tool_name: event.name, result: event.result, is_error: event.isError },
+      };
+    case "turn-end":
+      // An errored turn has already said so with an `error` frame; the reference ends there.
+      return event.finishReason === "error" ? null : { type: "complete", data: { message: event.message } };
+    case "error":
+      return { type: "error", data: { error: event.message, code: event.code } };
+    case "turn-start":
+      return null;
+  }
+}
+
+export function encodeNative(event: TurnEvent): string {
+  const p = payload(event);
+  return p ? formatSse({ id: event.seq, data: JSON.stringify(p) }) : "";
+}

@@ -1,0 +1,58 @@
+/**
+ * TurnEvent: the one internal event model. A turn produces these; they are logged for resume and
+ * encoded into each caller's wire dialect by the pure encoders in `encode/`.
+ */
+
+export type FinishReason = "stop" | "length" | "tool-calls" | "aborted" | "error";
+
+/** Lifecycle of a stored message. `streaming` is only ever seen on a reply still being written. */
+export type MessageStatus = "complete" | "streaming" | "aborted" | "error" | "interrupted";
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+/** An OpenAI-shaped tool call, as stored on an assistant message. */
+export interface ToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
+}
+
+/** A message as stored and as returned by the conversations API. */
+export interface StoredMessage {
+  id: string;
+  role: "system" | "user" | "assistant" | "tool";
+  content: string;
+  created_at: string;
+  status: MessageStatus;
+  usage: Usage | null;
+  model?: string | null;
+  tool_calls?: ToolCall[];
+  tool_call_id?: string;
+  name?: string;
+}
+
+interface Base {
+  /** Monotonic per session; it is the SSE `id:`. */
+  seq: number;
+  turnId: string;
+}
+
+export type TurnEvent = Base &
+  (
+    | { type: "turn-start"; messageId: string }
+    | { type: "text-delta"; text: string }
+    | { type: "tool-call"; callId: string; name: string; args: unknown }
+    | { type: "tool-progress"; callId: string; text: string }
+    | { type: "tool-result"; callId: string; name: string; result: unknown; isError: boolean }
+    | { type: "turn-end"; message: StoredMessage; usage: Usage | null; finishReason: FinishReason }
+    | { type: "error"; message: string; code: string }
+  );
+
+export type TurnEventType = TurnEvent["type"];
+
+/** Distributive Omit, so each variant keeps its own fields. */
+export type TurnEventBody = TurnEvent extends infer E ? (E extends TurnEvent ? Omit<E, "seq" | "turnId"> : never) : never;

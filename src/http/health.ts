@@ -1,0 +1,17 @@
+/** `GET /health`: what is configured, never a secret. */
+import { Hono } from "hono";
+import type { AppEnv } from "./app-env";
+
+export const health = new Hono<AppEnv>().get("/health", (c) => {
+  const config = c.get("config");
+  return c.json({
+    status: "ok",
+    model: config.defaultModel,
+    provider: config.provider,
+    // Whether a key is set, not what it is.
+    upstream_key: Boolean(config.upstream.apiKey),
+    context_token_budget: config.contextTokenBudget,
+    auth: "off",
+    time: new Date().toISOString(),
+  });
+});

@@ -1,0 +1,33 @@
+/** Worker entry: the Hono app, and the Durable Object classes the runtime instantiates. */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { AppEnv } from "./http/app-env";
+import { requestContext } from "./http/context";
+import { conversations } from "./http/conversations";
+import { ApiError, notFound, onError } from "./http/errors";
+import { health } from "./http/health";
+import { native } from "./http/native";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const app = new Hono<AppEnv>();
+
+app.use(
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError(413, "body_too_large", `request body exceeds ${MAX_BODY_BYTES} bytes`);
+    },
+  }),
+);
+app.use(requestContext());
+app.route("/", health);
+app.route("/", native);
+app.route("/", conversations);
+app.onError(onError);
+app.notFound(notFound);
+
+export default app satisfies ExportedHandler<Env>;
+
+export { ChatSession } from "./session/chat-session";
+export { Directory } from "./directory/directory";

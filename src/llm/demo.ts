@@ -1,0 +1,44 @@
+/**
+ * The offline demo model: answers with no key and no network, so `npm run dev` works anywhere.
+ * It says plainly what it is.
+ */
+import type { ChatProvider, ChatRequest, ProviderChunk } from "./provider";
+import { estimateTokens } from "../session/context";
+
+const DELAY_MS = 20;
+
+export class DemoProvider implements ChatProvider {
+  readonly name = "demo";
+
+  async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderChunk> {
+    const lastUser = [...request.messages].reverse().find((m) => m.role === "user");
+    const question = (lastUser?.content ?? "").trim();
+    const reply =
+      "This is the edge-chat demo model: no OPENAI_API_KEY or OPENAI_BASE_URL is configured, so no real model answers. " +
+      (question ? `You said: “${question.slice(0, 500)}”. ` : "") +
+      "Set OPENAI_API_KEY (and optionally OPENAI_BASE_URL) to talk to a real model.";
+    const tokens = reply.match(/\s*\S+/g) ?? [];
+    for (const token of tokens) {
+      await sleep(DELAY_MS, signal);
+      yield { type: "text", text: token };
+    }
+    const prompt = request.messages.reduce((n, m) => n + estimateTokens(m.content ?? ""), 0);
+    yield { type: "usage", usage: { prompt_tokens: prompt, completion_tokens: tokens.length, total_tokens: prompt + tokens.length } };
+    yield { type: "finish", reason: "stop" };
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

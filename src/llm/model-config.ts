@@ -1,0 +1,71 @@
+/**
+ * Per-request model overrides (reference 000's `model_config`) and the one rule that decides
+ * where a turn's request goes.
+ */
+import { z } from "zod";
+import type { Config } from "../config";
+import type { ChatProvider } from "./provider";
+import { DemoProvider } from "./demo";
+import { OpenAIProvider } from "./openai";
+
+export const ModelConfigSchema = z.object({
+    model_name: z.string().min(1).max(256).optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    max_tokens: z.number().int().min(1).max(1_000_000).optional(),
+    api_key: z.string().min(1).max(1024).optional(),
+    base_url: z.string().max(2048).optional(),
+  });
+
+export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+
+export type UpstreamChoice =
+  | { kind: "demo" }
+  | { kind: "openai"; baseUrl?: string; apiKey?: string };
+
+/** Why a caller's upstream was refused; the message names the field, never the key. */
+export class UpstreamRefused extends Error {
+  constructor(readonly param: string, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * Decides the upstream for one request. A caller-chosen `base_url` must be on
+ * `UPSTREAM_ALLOWLIST` and must come with the caller's own key: the server's key is never sent
+ * to a host the caller chose.
+ */
+export function resolveUpstream(config: Config, mc: ModelConfig | undefined): UpstreamChoice {
+  if (mc?.base_url !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(mc.base_url);
+    } catch {
+      throw new UpstreamRefused("model_config.base_url", "model_config.base_url is not a valid URL");
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:")
+      throw new UpstreamRefused("model_config.base_url", "model_config.base_url must be http(s)");
+    if (url.username || url.password)
+      throw new UpstreamRefused("model_config.base_url", "model_config.base_url must not carry credentials");
+    if (!config.upstreamAllowlist.includes(url.hostname.toLowerCase()))
+      throw new UpstreamRefused(
+        "model_config.base_url",
+        `model_config.base_url host "${url.hostname}" is not in UPSTREAM_ALLOWLIST`,
+      );
+    if (!mc.api_key)
+      throw new UpstreamRefused("model_config.api_key", "model_config.base_url requires model_config.api_key (the server's key is never sent to a caller-chosen host)");
+    return { kind: "openai", baseUrl: url.toString().replace(/\/$/, ""), apiKey: mc.api_key };
+  }
+  if (mc?.api_key) return { kind: "openai", baseUrl: config.upstream.baseUrl, apiKey: mc.api_key };
+  if (config.provider === "demo") return { kind: "demo" };
+  return { kind: "openai", baseUrl: config.upstream.baseUrl, apiKey: config.upstream.apiKey };
+}
+
+export function createProvider(choice: UpstreamChoice): ChatProvider {
+  return choice.kind === "demo" ? new DemoProvider() : new OpenAIProvider(choice);
+}
+
+/** The model to ask for: the caller's, else the default, through `MODEL_ALIASES`. */
+export function resolveModel(config: Config, requested: string | undefined): string {
+  const name = requested ?? config.defaultModel;
+  return config.modelAliases[name] ?? name;
+}

@@ -1,0 +1,76 @@
+/** Any OpenAI-compatible Chat Completions API, through the official `openai` SDK. */
+import OpenAI from "openai";
+import type { ChatProvider, ChatRequest, ProviderChunk } from "./provider";
+import { UpstreamError, upstreamErrorFromStatus } from "./errors";
+
+const FINISH: Record<string, "stop" | "length" | "tool-calls"> = {
+  stop: "stop",
+  length: "length",
+  tool_calls: "tool-calls",
+  function_call: "tool-calls",
+  content_filter: "stop",
+};
+
+export class OpenAIProvider implements ChatProvider {
+  readonly name = "openai";
+  private readonly client: OpenAI;
+
+  constructor(options: { apiKey?: string; baseUrl?: string }) {
+    this.client = new OpenAI({
+      // Some compatible servers need no key; the SDK insists on a string.
+      apiKey: options.apiKey ?? "not-needed",
+      baseURL: options.baseUrl,
+      // Retries are the turn's decision (nothing may be retried once tokens went out).
+      maxRetries: 0,
+    });
+  }
+
+  async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderChunk> {
+    let stream;
+    try {
+      stream = await this.client.chat.completions.create(
+        {
+          model: request.model,
+          messages: request.messages as OpenAI.Chat.ChatCompletionMessageParam[],
+          temperature: request.temperature,
+          max_tokens: request.maxTokens,
+          stream: true,
+          stream_options: { include_usage: true },
+        },
+        { signal },
+      );
+    } catch (err) {
+      throw toUpstreamError(err, signal);
+    }
+    try {
+      for await (const chunk of stream) {
+        if (chunk.usage) {
+          const u = chunk.usage;
+          yield { type: "usage", usage: { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens, total_tokens: u.total_tokens } };
+        }
+        const choice = chunk.choices?.[0];
+        if (!choice) continue;
+        const delta = choice.delta;
+        if (delta?.content) yield { type: "text", text: delta.content };
+        for (const tc of delta?.tool_calls ?? []) {
+          yield { type: "tool-call-delta", index: tc.index, id: tc.id, name: tc.function?.name, argsDelta: tc.function?.arguments };
+        }
+        if (choice.finish_reason) yield { type: "finish", reason: FINISH[choice.finish_reason] ?? "stop" };
+      }
+    } catch (err) {
+      throw toUpstreamError(err, signal);
+    }
+  }
+}
+
+function toUpstreamError(err: unknown, signal: AbortSignal): unknown {
+  // An abort is not a failure: let the turn see the AbortError as it is.
+  if (signal.aborted) return err;
+  if (err instanceof OpenAI.APIError && typeof err.status === "number") {
+    return upstreamErrorFromStatus(err.status, err.headers?.get?.("retry-after"));
+  }
+  if (err instanceof OpenAI.APIConnectionTimeoutError) return new UpstreamError("upstream_timeout", "the model provider timed out", 504);
+  if (err instanceof OpenAI.APIConnectionError) return new UpstreamError("upstream_unreachable", "could not reach the model provider", 502);
+  // A cut connection or a frame that is not JSON surfaces as a plain error from the SDK's decoder.
+  return new UpstreamError("upstream_protocol", "the model provider's stream broke off or was malformed", 502);
+}

@@ -1,0 +1,30 @@
+/** What the turn loop needs from a model: one streamed chat completion, cancellable by a signal. */
+import type { ToolCall, Usage } from "../events/types";
+
+/** A message in OpenAI's chat shape: what goes upstream. */
+export interface ChatMessage {
+  role: "system" | "user" | "assistant" | "tool";
+  content: string | null;
+  tool_calls?: ToolCall[];
+  tool_call_id?: string;
+  name?: string;
+}
+
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  temperature?: number;
+  maxTokens?: number;
+}
+
+export type ProviderChunk =
+  | { type: "text"; text: string }
+  | { type: "tool-call-delta"; index: number; id?: string; name?: string; argsDelta?: string }
+  | { type: "usage"; usage: Usage }
+  | { type: "finish"; reason: "stop" | "length" | "tool-calls" };
+
+export interface ChatProvider {
+  readonly name: "openai" | "demo";
+  /** Streams one completion. Aborting `signal` must cancel the upstream request itself. */
+  stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderChunk>;
+}

@@ -1,0 +1,13 @@
+/** How owners and sessions map to Durable Object ids: one object per owner+session, one directory per owner. */
+
+/** The one pattern a session id must match, everywhere it is accepted. */
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+
+export function sessionStub(env: Env, owner: string, sessionId: string) {
+  // JSON keeps the pair unambiguous whatever characters an owner name holds.
+  return env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(JSON.stringify([owner, sessionId])));
+}
+
+export function directoryStub(env: Env, owner: string) {
+  return env.DIRECTORY.get(env.DIRECTORY.idFromName(JSON.stringify(["directory", owner])));
+}

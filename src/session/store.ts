@@ -1,0 +1,113 @@
+/** The ChatSession object's SQLite queries. Nothing else in the code writes SQL for a session. */
+import type { MessageStatus, StoredMessage, ToolCall, Usage } from "../events/types";
+import type { ChatMessage } from "../llm/provider";
+
+export interface SessionMeta {
+  sessionId: string;
+  owner: string;
+  title: string;
+  createdAt: string;
+  updatedAt: string;
+  nextSeq: number;
+}
+
+type Row = Record<string, SqlStorageValue>;
+
+function toMessage(r: Row): StoredMessage {
+  const m: StoredMessage = {
+    id: String(r.id),
+    role: r.role as StoredMessage["role"],
+    content: String(r.content),
+    created_at: String(r.created_at),
+    status: r.status as MessageStatus,
+    usage: r.usage ? (JSON.parse(String(r.usage)) as Usage) : null,
+    model: r.model === null ? null : String(r.model),
+  };
+  if (r.tool_calls) m.tool_calls = JSON.parse(String(r.tool_calls)) as ToolCall[];
+  if (r.tool_call_id) m.tool_call_id = String(r.tool_call_id);
+  if (r.name) m.name = String(r.name);
+  return m;
+}
+
+export class SessionStore {
+  constructor(private readonly sql: SqlStorage) {}
+
+  meta(): SessionMeta | null {
+    const rows = this.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray();
+    if (rows.length === 0) return null;
+    const kv = Object.fromEntries(rows.map((r) => [r.key, r.value]));
+    if (!kv.session_id) return null;
+    return {
+      sessionId: kv.session_id,
+      owner: kv.owner ?? "",
+      title: kv.title ?? "",
+      createdAt: kv.created_at,
+      updatedAt: kv.updated_at ?? kv.created_at,
+      nextSeq: Number(kv.next_seq ?? 1),
+    };
+  }
+
+  setMeta(values: Partial<Record<"session_id" | "owner" | "title" | "created_at" | "updated_at" | "next_seq", string | number>>): void {
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) continue;
+      this.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, String(value));
+    }
+  }
+
+  insertMessage(m: StoredMessage & { turn_id?: string }): void {
+    this.sql.exec(
+      `INSERT INTO messages (id, turn_id, role, content, tool_calls, tool_call_id, name, status, usage, model, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      m.id,
+      m.turn_id ?? null,
+      m.role,
+      m.content,
+      m.tool_calls ? JSON.stringify(m.tool_calls) : null,
+      m.tool_call_id ?? null,
+      m.name ?? null,
+      m.status,
+      m.usage ? JSON.stringify(m.usage) : null,
+      m.model ?? null,
+      m.created_at,
+      m.created_at,
+    );
+  }
+
+  /** Rewrites a streaming reply's row: the same row, never a new one per chunk. */
+  updateMessage(id: string, fields: { content: string; status: MessageStatus; usage?: Usage | null; tool_calls?: ToolCall[] }): void {
+    this.sql.exec(
+      "UPDATE messages SET content = ?, status = ?, usage = COALESCE(?, usage), tool_calls = COALESCE(?, tool_calls), updated_at = ? WHERE id = ?",
+      fields.content,
+      fields.status,
+      fields.usage ? JSON.stringify(fields.usage) : null,
+      fields.tool_calls ? JSON.stringify(fields.tool_calls) : null,
+      new Date().toISOString(),
+      id,
+    );
+  }
+
+  messages(): StoredMessage[] {
+    return this.sql.exec<Row>("SELECT * FROM messages ORDER BY idx").toArray().map(toMessage);
+  }
+
+  messageCount(): number {
+    return Number(this.sql.exec("SELECT COUNT(*) AS n FROM messages").one().n);
+  }
+
+  /**
+   * History for the model, newest first, read lazily from the cursor so that trimming to the
+   * token budget never reads the whole of a long conversation. Empty replies carry nothing.
+   */
+  *historyNewestFirst(): Generator<ChatMessage> {
+    const cursor = this.sql.exec<Row>(
+      "SELECT role, content, tool_calls, tool_call_id, name FROM messages WHERE content <> '' OR tool_calls IS NOT NULL ORDER BY idx DESC",
+    );
+    for (const r of cursor) {
+      const m: ChatMessage = { role: r.role as ChatMessage["role"], content: String(r.content) };
+      if (r.tool_calls) m.tool_calls = JSON.parse(String(r.tool_calls)) as ToolCall[];
+      if (r.tool_call_id) m.tool_call_id = String(r.tool_call_id);
+      if (r.name) m.name = String(r.name);
+      yield m;
+    }
+  }
+}

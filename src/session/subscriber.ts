@@ -1,0 +1,53 @@
+/**
+ * One client following a turn: a byte stream in that client's dialect. Writes are chained, never
+ * awaited by the turn, so a slow or vanished client cannot stall the model or the other
+ * subscribers; a failed write is how a disconnect shows up inside a Durable Object.
+ */
+import { createEncoder, type Dialect, type Encoder } from "../events/encode";
+import type { TurnEvent } from "../events/types";
+
+const utf8 = new TextEncoder();
+
+export class Subscriber {
+  readonly stream: ReadableStream<Uint8Array>;
+  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  private readonly encode: Encoder;
+  private chain: Promise<void> = Promise.resolve();
+  private gone = false;
+
+  constructor(dialect: Dialect) {
+    const pipe = new TransformStream<Uint8Array, Uint8Array>();
+    this.stream = pipe.readable;
+    this.writer = pipe.writable.getWriter();
+    this.encode = createEncoder(dialect);
+  }
+
+  get connected(): boolean {
+    return !this.gone;
+  }
+
+  send(event: TurnEvent): void {
+    const text = this.encode(event);
+    if (text) this.write(utf8.encode(text));
+  }
+
+  /** Ends the stream after everything queued; never rejects. */
+  close(): Promise<void> {
+    return this.enqueue(() => this.writer.close());
+  }
+
+  private write(bytes: Uint8Array): void {
+    if (this.gone) return;
+    void this.enqueue(async () => {
+      await this.writer.ready;
+      await this.writer.write(bytes);
+    });
+  }
+
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    this.chain = this.chain.then(step).catch(() => {
+      this.gone = true;
+    });
+    return this.chain;
+  }
+}

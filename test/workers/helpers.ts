@@ -1,0 +1,55 @@
+/** Shared helpers for tests inside the Workers runtime: call the Worker, ask the scripted upstream. */
+import { exports } from "cloudflare:workers";
+import { inject } from "vitest";
+
+export const upstreamUrl = inject("upstreamUrl");
+
+export function call(path: string, init?: RequestInit & { json?: unknown }): Promise<Response> {
+  const { json, ...rest } = init ?? {};
+  const headers = new Headers(rest.headers);
+  if (json !== undefined) headers.set("content-type", "application/json");
+  return exports.default.fetch(
+    new Request(`http://edge-chat.test${path}`, {
+      method: json !== undefined ? "POST" : "GET",
+      ...rest,
+      headers,
+      body: json !== undefined ? JSON.stringify(json) : rest.body,
+    }),
+  );
+}
+
+export function uniqueId(prefix = "s"): string {
+  return `${prefix}-${crypto.randomUUID()}`;
+}
+
+export function script(s: Record<string, unknown>): string {
+  return `[[script:${JSON.stringify(s)}]]`;
+}
+
+export interface Recorded {
+  id: number;
+  authorization: string | null;
+  body: any;
+  outcome: string;
+  chunksSent: number;
+}
+
+/** What the upstream received, for requests whose body contains `marker`. */
+export async function upstreamRequests(marker: string): Promise<Recorded[]> {
+  const base = upstreamUrl.replace(/\/v1$/, "");
+  const res = await fetch(`${base}/__requests?contains=${encodeURIComponent(marker)}`);
+  return (await res.json()) as Recorded[];
+}
+
+/** Polls until `check` passes or the time is up (the upstream records asynchronously). */
+export async function eventually<T>(check: () => Promise<T>, ms = 3000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

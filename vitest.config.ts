@@ -1,0 +1,42 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        // Inside the Workers runtime (workerd via Miniflare), against the scripted upstream.
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                OPENAI_BASE_URL: inject<string>("upstreamUrl"),
+                OPENAI_API_KEY: "sk-test-server-key-0123456789",
+                SYSTEM_PROMPT: "You are a test assistant.",
+                CONTEXT_TOKEN_BUDGET: "8000",
+                UPSTREAM_ALLOWLIST: "allowed.example.com",
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          globalSetup: ["./test/support/global-upstream.ts"],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        // Plain Node: the scripted upstream's own tests and end-to-end tests against `wrangler dev`.
+        test: {
+          name: "node",
+          include: ["test/node/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
