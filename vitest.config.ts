@@ -15,7 +15,7 @@ export default defineConfig({
                 OPENAI_API_KEY: "sk-test-server-key-0123456789",
                 SYSTEM_PROMPT: "You are a test assistant.",
                 CONTEXT_TOKEN_BUDGET: "8000",
-                UPSTREAM_ALLOWLIST: "allowed.example.com",
+                UPSTREAM_ALLOWLIST: "allowed.example.com,127.0.0.1",
               },
             },
           })),

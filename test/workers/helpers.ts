@@ -22,9 +22,7 @@ export function uniqueId(prefix = "s"): string {
   return `${prefix}-${crypto.randomUUID()}`;
 }
 
-export function script(s: Record<string, unknown>): string {
-  return `[[script:${JSON.stringify(s)}]]`;
-}
+export { script } from "../support/scripted-upstream";
 
 export interface Recorded {
   id: number;

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { call, uniqueId } from "./helpers";
+
+async function turn(sid: string, content: string) {
+  const res = await call("/api/chat/stream", { json: { session_id: sid, content } });
+  await res.text();
+}
+
+describe("conversations API", () => {
+  it("returns one conversation with its messages, or 404 JSON for an unknown one", async () => {
+    const sid = uniqueId();
+    await turn(sid, "What is the capital of France, and why is it Paris?");
+    const res = await call(`/api/v1/context/conversations/${sid}`);
+    expect(res.status).toBe(200);
+    const conv = await res.json<any>();
+    expect(conv).toMatchObject({
+      session_id: sid,
+      title: "What is the capital of France, and why",
+      message_count: 2,
+    });
+    expect(Date.parse(conv.created_at)).not.toBeNaN();
+    expect(conv.updated_at >= conv.created_at).toBe(true);
+    expect(conv.messages).toHaveLength(2);
+
+    const missing = await call(`/api/v1/context/conversations/${uniqueId()}`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: { code: "conversation_not_found", type: "not_found_error" } });
+  });
+
+  it("lists the owner's conversations newest first from the directory", async () => {
+    const a = uniqueId("a");
+    const b = uniqueId("b");
+    await turn(a, "first conversation");
+    await turn(b, "second conversation");
+    let list = (await (await call("/api/v1/context/conversations")).json<any>()).conversations;
+    const ids = list.map((c: any) => c.session_id);
+    expect(ids.indexOf(b)).toBeLessThan(ids.indexOf(a));
+    expect(list.find((c: any) => c.session_id === a)).toMatchObject({ title: "first conversation", message_count: 2 });
+
+    // A new turn in the older conversation moves it to the top, with its new count.
+    await turn(a, "back again");
+    list = (await (await call("/api/v1/context/conversations")).json<any>()).conversations;
+    expect(list[0]).toMatchObject({ session_id: a, message_count: 4 });
+
+    const page = await (await call("/api/v1/context/conversations?limit=1")).json<any>();
+    expect(page.conversations).toHaveLength(1);
+  });
+
+  it("rejects a bad session id in the path and a bad limit", async () => {
+    const bad = await call(`/api/v1/context/conversations/${"x".repeat(129)}`);
+    expect(bad.status).toBe(400);
+    expect((await call("/api/v1/context/conversations?limit=0")).status).toBe(400);
+    expect((await call("/api/v1/context/conversations?limit=abc")).status).toBe(400);
+  });
+});
