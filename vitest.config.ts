@@ -31,7 +31,7 @@ export default defineConfig({
         // Plain Node: the scripted upstream's own tests and end-to-end tests against `wrangler dev`.
         test: {
           name: "node",
-          include: ["test/node/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          include: ["test/unit/**/*.test.ts", "test/node/**/*.test.ts", "test/e2e/**/*.test.ts"],
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -1,0 +1,179 @@
+/**
+ * Starts a real `wrangler dev` process for end-to-end tests (runs in Node, not in the Workers
+ * runtime). Each server gets its own free port and persistence directory; `stop()` ends the whole
+ * process group (wrangler, its esbuild and workerd children).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface DevServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  logs(): string;
+}
+
+export interface StartOptions {
+  /** Directory for Durable Object storage (`--persist-to`); reuse it to restart on the same data. */
+  persistDir: string;
+  /** Worker vars, passed as `--var K:V`. */
+  vars?: Record<string, string>;
+  /** Port to listen on; a free one when omitted. */
+  port?: number;
+  /** How long to wait for `GET /health` to answer 200 (default 60 s). */
+  startTimeoutMs?: number;
+}
+
+/** The repository root: this file lives in `<root>/test/support/`. */
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const BIN_DIR = join(REPO_ROOT, "node_modules", ".bin");
+const WRANGLER = join(BIN_DIR, "wrangler");
+
+const START_TIMEOUT_MS = 60_000;
+const KILL_GRACE_MS = 5_000;
+/** Keep the tail of the output only: a long run must not grow memory without bound. */
+const MAX_LOG_CHARS = 200_000;
+/** Var names whose values must never appear in logs or error messages. */
+const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|AUTH/i;
+/** Terminal colour codes: workerd's messages keep them even with NO_COLOR. */
+const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
+
+/** A port nobody listens on right now (listen on 0, read it, close). */
+export function freePort(host = "127.0.0.1"): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close((err) => (err || !port ? reject(err ?? new Error("no port assigned")) : resolve(port)));
+    });
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function isAlive(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
+
+export async function startWranglerDev(opts: StartOptions): Promise<DevServer> {
+  if (!existsSync(WRANGLER)) throw new Error(`wrangler not found at ${WRANGLER} (run npm install)`);
+  const vars = opts.vars ?? {};
+  for (const key of Object.keys(vars)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new Error(`invalid var name ${JSON.stringify(key)}`);
+  }
+  const secrets = Object.entries(vars)
+    .filter(([k, v]) => SECRET_NAME.test(k) && v.length > 0)
+    .map(([, v]) => v)
+    .sort((a, b) => b.length - a.length);
+  const redact = (text: string): string => secrets.reduce((t, s) => t.split(s).join("[redacted]"), text);
+
+  const port = opts.port ?? (await freePort());
+  const inspectorPort = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const args = [
+    "dev",
+    "--ip", "127.0.0.1",
+    "--port", String(port),
+    "--inspector-port", String(inspectorPort),
+    "--persist-to", opts.persistDir,
+    ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+    "--show-interactive-dev-session=false",
+    "--log-level", "info",
+  ];
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    // Node 22 (the `node` devDependency) first, so wrangler's `#!/usr/bin/env node` finds it.
+    PATH: `${BIN_DIR}${delimiter}${process.env.PATH ?? ""}`,
+    CI: "true",
+    WRANGLER_SEND_METRICS: "false",
+    NO_COLOR: "1",
+    FORCE_COLOR: "0",
+  };
+
+  const child = spawn(WRANGLER, args, {
+    cwd: REPO_ROOT,
+    env,
+    detached: true, // its own process group, so stop() reaches workerd and esbuild too
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+
+  let output = "";
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString("utf8");
+    if (output.length > MAX_LOG_CHARS) output = output.slice(-MAX_LOG_CHARS);
+  };
+  child.stdout!.on("data", collect);
+  child.stderr!.on("data", collect);
+  const logs = () => redact(output.replace(ANSI, ""));
+
+  const exited = new Promise<void>((resolve) => {
+    if (!isAlive(child)) resolve();
+    else child.once("exit", () => resolve());
+  });
+  let spawnError: Error | undefined;
+  child.once("error", (err) => {
+    spawnError = err;
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      const pid = child.pid;
+      if (pid === undefined || !isAlive(child)) {
+        // The leader is gone; its group may not be (workerd outlives a crashed wrangler).
+        if (pid !== undefined) killGroup(pid, "SIGKILL");
+        return;
+      }
+      killGroup(pid, "SIGTERM");
+      const graceful = await Promise.race([exited.then(() => true), sleep(KILL_GRACE_MS).then(() => false)]);
+      // Children of the group (workerd) may outlive the leader: SIGKILL whatever is left.
+      killGroup(pid, "SIGKILL");
+      if (!graceful) await exited;
+    })();
+    return stopping;
+  };
+
+  const deadline = Date.now() + (opts.startTimeoutMs ?? START_TIMEOUT_MS);
+  let lastProblem = "no answer yet";
+  for (;;) {
+    if (spawnError || !isAlive(child)) {
+      await stop();
+      const why = spawnError ? `failed to spawn: ${spawnError.message}` : `exited with ${child.exitCode ?? child.signalCode}`;
+      throw new Error(`wrangler dev ${why} before ${url}/health answered.\n--- wrangler output ---\n${logs()}`);
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(
+        `wrangler dev did not answer 200 on ${url}/health within ${opts.startTimeoutMs ?? START_TIMEOUT_MS} ms (last: ${lastProblem}).\n--- wrangler output ---\n${logs()}`,
+      );
+    }
+    try {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      if (res.status === 200) break;
+      lastProblem = `HTTP ${res.status}`;
+    } catch (err) {
+      lastProblem = err instanceof Error ? `${err.name}: ${(err.cause as Error | undefined)?.message ?? err.message}` : String(err);
+    }
+    await sleep(200);
+  }
+
+  return { url, port, stop, logs };
+}

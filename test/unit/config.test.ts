@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config";
+import { resolveModel, resolveUpstream, UpstreamRefused } from "../../src/llm/model-config";
+
+describe("loadConfig", () => {
+  it("runs the demo model with neither a key nor a base URL", () => {
+    const c = loadConfig({});
+    expect(c.provider).toBe("demo");
+    expect(c.defaultModel).toBe("gpt-4o-mini");
+    expect(c.contextTokenBudget).toBe(8000);
+  });
+
+  it("uses OpenAI with a key or a base URL, and parses lists and aliases", () => {
+    const c = loadConfig({
+      OPENAI_BASE_URL: "http://127.0.0.1:9/v1",
+      UPSTREAM_ALLOWLIST: " A.example.com , b.example.com,",
+      MODEL_ALIASES: '{"chat-model":"gpt-4o"}',
+      CONTEXT_TOKEN_BUDGET: "123",
+    });
+    expect(c.provider).toBe("openai");
+    expect(c.upstreamAllowlist).toEqual(["a.example.com", "b.example.com"]);
+    expect(resolveModel(c, "chat-model")).toBe("gpt-4o");
+    expect(resolveModel(c, undefined)).toBe("gpt-4o-mini");
+    expect(c.contextTokenBudget).toBe(123);
+  });
+
+  it("names a bad variable without echoing its value", () => {
+    expect(() => loadConfig({ CONTEXT_TOKEN_BUDGET: "lots" })).toThrow(ConfigError);
+    expect(() => loadConfig({ MODEL_ALIASES: "{secret-ish" })).toThrow(/MODEL_ALIASES/);
+    try {
+      loadConfig({ MODEL_ALIASES: "{secret-ish" });
+    } catch (err) {
+      expect(String(err)).not.toContain("secret-ish");
+    }
+  });
+});
+
+describe("resolveUpstream", () => {
+  const server = loadConfig({ OPENAI_API_KEY: "sk-server", OPENAI_BASE_URL: "https://api.example.org/v1", UPSTREAM_ALLOWLIST: "ok.example.com" });
+
+  it("uses the server's upstream and key by default", () => {
+    expect(resolveUpstream(server, undefined)).toEqual({ kind: "openai", baseUrl: "https://api.example.org/v1", apiKey: "sk-server" });
+  });
+
+  it("sends a caller's key to the server's upstream", () => {
+    expect(resolveUpstream(server, { api_key: "sk-caller" })).toEqual({ kind: "openai", baseUrl: "https://api.example.org/v1", apiKey: "sk-caller" });
+  });
+
+  it("allows an allowlisted base_url only with the caller's own key", () => {
+    expect(resolveUpstream(server, { base_url: "https://OK.example.com/v1/", api_key: "sk-caller" })).toEqual({
+      kind: "openai",
+      baseUrl: "https://ok.example.com/v1",
+      apiKey: "sk-caller",
+    });
+    expect(() => resolveUpstream(server, { base_url: "https://ok.example.com/v1" })).toThrow(UpstreamRefused);
+    expect(() => resolveUpstream(server, { base_url: "https://evil.example.com/v1", api_key: "k" })).toThrow(/not in UPSTREAM_ALLOWLIST/);
+    expect(() => resolveUpstream(server, { base_url: "file:///etc/passwd", api_key: "k" })).toThrow(/http/);
+  });
+
+  it("refuses every base_url when the allowlist is empty", () => {
+    const open = loadConfig({ OPENAI_API_KEY: "sk" });
+    expect(() => resolveUpstream(open, { base_url: "https://api.openai.com/v1", api_key: "k" })).toThrow(/UPSTREAM_ALLOWLIST/);
+  });
+
+  it("answers with the demo model when nothing is configured", () => {
+    expect(resolveUpstream(loadConfig({}), undefined)).toEqual({ kind: "demo" });
+  });
+});
