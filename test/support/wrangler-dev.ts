@@ -4,7 +4,7 @@
  * process group (wrangler, its esbuild and workerd children).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +25,11 @@ export interface StartOptions {
   port?: number;
   /** How long to wait for `GET /health` to answer 200 (default 60 s). */
   startTimeoutMs?: number;
+  /**
+   * Load vars from these env files instead of the repo's `.dev.vars`/`.env`. Default: one empty
+   * file, so a developer's local `.dev.vars` (say, a real key) never leaks into a test's server.
+   */
+  envFiles?: string[];
 }
 
 /** The repository root: this file lives in `<root>/test/support/`. */
@@ -83,6 +88,14 @@ export async function startWranglerDev(opts: StartOptions): Promise<DevServer> {
     .sort((a, b) => b.length - a.length);
   const redact = (text: string): string => secrets.reduce((t, s) => t.split(s).join("[redacted]"), text);
 
+  let envFiles = opts.envFiles;
+  if (!envFiles) {
+    mkdirSync(opts.persistDir, { recursive: true });
+    const empty = join(opts.persistDir, "e2e-empty.env");
+    writeFileSync(empty, "");
+    envFiles = [empty];
+  }
+
   const port = opts.port ?? (await freePort());
   const inspectorPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -92,6 +105,7 @@ export async function startWranglerDev(opts: StartOptions): Promise<DevServer> {
     "--port", String(port),
     "--inspector-port", String(inspectorPort),
     "--persist-to", opts.persistDir,
+    ...envFiles.flatMap((f) => ["--env-file", f]),
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     "--show-interactive-dev-session=false",
     "--log-level", "info",

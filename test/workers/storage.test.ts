@@ -1,0 +1,60 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { directoryMigrations, sessionMigrations } from "../../migrations";
+import { applyMigrations } from "../../src/storage/migrate";
+import { SseReader } from "../support/sse";
+import { call, script, uniqueId } from "./helpers";
+
+describe("schema migrations", () => {
+  it("each object applies its schema files once, lazily, and a failed file changes nothing", async () => {
+    const stub = env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(uniqueId("mig")));
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      const version = () => Number(sql.exec("SELECT MAX(version) AS v FROM _schema_version").one().v);
+      expect(version()).toBe(sessionMigrations.length);
+      expect(applyMigrations(state.storage, sessionMigrations)).toBe(1);
+
+      const v2 = { version: 2, name: "0002_extra", sql: "CREATE TABLE extra (x INTEGER); INSERT INTO extra VALUES (7);" };
+      expect(applyMigrations(state.storage, [...sessionMigrations, v2])).toBe(2);
+      expect(sql.exec("SELECT x FROM extra").one().x).toBe(7);
+
+      const broken = { version: 3, name: "0003_broken", sql: "CREATE TABLE half (a INTEGER); INSERT INTO missing VALUES (1);" };
+      expect(() => applyMigrations(state.storage, [...sessionMigrations, v2, broken])).toThrow();
+      expect(version()).toBe(2);
+      expect(sql.exec("SELECT name FROM sqlite_master WHERE name = 'half'").toArray()).toEqual([]);
+    });
+  });
+
+  it("the directory object has its own schema", async () => {
+    const stub = env.DIRECTORY.get(env.DIRECTORY.idFromName(uniqueId("dir")));
+    await runInDurableObject(stub, (_instance, state) => {
+      const tables = state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((r) => r.name);
+      expect(tables).toContain("conversations");
+      expect(Number(state.storage.sql.exec("SELECT MAX(version) AS v FROM _schema_version").one().v)).toBe(directoryMigrations.length);
+    });
+  });
+});
+
+describe("a streaming reply is stored as it streams", () => {
+  it("shows the partial reply, status streaming, while the turn runs", async () => {
+    const sid = uniqueId();
+    const pieces = Array.from({ length: 60 }, (_, i) => `w${i} `);
+    const res = await call("/api/chat/stream", { json: { session_id: sid, content: script({ pieces, delayMs: 20 }) } });
+    const reader = new SseReader(res.body!);
+    let streamed = "";
+    for (let i = 0; i < 30; i++) streamed += JSON.parse((await reader.next())!.data).data.content;
+
+    const mid = await (await call(`/api/v1/context/conversations/${sid}`)).json<any>();
+    const reply = mid.messages[1];
+    expect(reply.status).toBe("streaming");
+    // Flushed in batches: at least one batch is in, and never more than was produced.
+    expect(reply.content.length).toBeGreaterThan(0);
+    expect(reply.content.length).toBeLessThan(pieces.join("").length);
+    expect(pieces.join("").startsWith(reply.content)).toBe(true);
+    expect(streamed.startsWith(reply.content) || reply.content.startsWith(streamed)).toBe(true);
+
+    await reader.rest();
+    const done = await (await call(`/api/v1/context/conversations/${sid}`)).json<any>();
+    expect(done.messages[1]).toMatchObject({ status: "complete", content: pieces.join("") });
+  });
+});
