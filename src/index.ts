@@ -8,7 +8,8 @@ import { ApiError, notFound, onError } from "./http/errors";
 import { health } from "./http/health";
 import { native } from "./http/native";
 
-export const MAX_BODY_BYTES = 1024 * 1024;
+// Not exported: every named export of the entry module must be a handler or a class.
+const MAX_BODY_BYTES = 1024 * 1024;
 
 const app = new Hono<AppEnv>();
 

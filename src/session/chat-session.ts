@@ -72,6 +72,7 @@ export class ChatSession extends DurableObject<Env> {
     if (input.mode.kind === "persist") {
       this.recordUserMessage(input.owner, input.sessionId, input.mode.content, createdAt);
       this.store.insertMessage({ id: messageId, role: "assistant", content: "", created_at: createdAt, status: "streaming", usage: null, model: request.model });
+      void this.syncDirectory();
       request.messages = buildContext(config.systemPrompt, this.store.historyNewestFirst(), config.contextTokenBudget);
       const journal = new ReplyJournal(this.store, messageId, () => this.store.setMeta({ next_seq: this.seq }));
       onEvent = (event) => {
@@ -123,7 +124,6 @@ export class ChatSession extends DurableObject<Env> {
     }
     this.store.insertMessage({ id: crypto.randomUUID(), role: "user", content, created_at: now, status: "complete", usage: null });
     this.store.setMeta({ updated_at: now, next_seq: this.seq });
-    void this.syncDirectory();
   }
 
   private summary(): ConversationSummary | null {

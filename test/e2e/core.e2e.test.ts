@@ -25,10 +25,13 @@ const dirs: string[] = [];
 
 /** Sessions in the order of their last finished turn (the directory lists newest first). */
 const touched: string[] = [];
-function touch(sessionId: string): void {
+/** The highest SSE id each session has sent. */
+const lastSeq = new Map<string, number>();
+function touch(sessionId: string, frames: { id: number }[]): void {
   const i = touched.indexOf(sessionId);
   if (i !== -1) touched.splice(i, 1);
   touched.push(sessionId);
+  lastSeq.set(sessionId, Math.max(lastSeq.get(sessionId) ?? 0, ...frames.map((f) => f.id)));
 }
 
 const run = Date.now().toString(36);
@@ -177,7 +180,7 @@ describe("edge-chat under wrangler dev", () => {
   it("POST /api/chat/stream streams native SSE frames as they come, then the stored message", async () => {
     const session = sid("stream");
     const pieces = Array.from({ length: 10 }, (_, i) => `piece${i} `);
-    const content = `first turn ${script({ pieces, delayMs: 100 })}`;
+    const content = `first turn ${session} ${script({ pieces, delayMs: 100 })}`;
 
     const t0 = performance.now();
     const res = await stream(server, session, content);
@@ -215,7 +218,9 @@ describe("edge-chat under wrangler dev", () => {
     ).toBeGreaterThanOrEqual(500);
 
     // What went upstream: our model, our key, the system prompt, then the question.
-    const [req] = upstreamFor(session).length ? upstreamFor(session) : upstreamFor("first turn");
+    const reqs = upstreamFor(session);
+    expect(reqs).toHaveLength(1);
+    const [req] = reqs;
     expect(req.authorization).toBe(`Bearer ${API_KEY}`);
     expect(req.body.model).toBe(MODEL);
     expect(req.body.stream).toBe(true);
@@ -234,7 +239,7 @@ describe("edge-chat under wrangler dev", () => {
       ["assistant", pieces.join(""), "complete"],
     ]);
     expect(conv.body.messages[1]).toMatchObject({ id: message.id, usage: message.usage, created_at: message.created_at });
-    touch(session);
+    touch(session, frames);
   });
 
   it("a second turn sends the earlier user and assistant messages upstream, after the system prompt", async () => {
@@ -265,7 +270,7 @@ describe("edge-chat under wrangler dev", () => {
       ["user", q2, "complete"],
       ["assistant", "Still forty-two.", "complete"],
     ]);
-    touch(session);
+    touch(session, second.frames);
   });
 
   it("a second turn in a busy session is refused with 409 and a JSON error", async () => {
@@ -291,6 +296,7 @@ describe("edge-chat under wrangler dev", () => {
       expect(await abort.json()).toEqual({ aborted: true });
       const rest = (await reader.rest()).map(toNative);
       expect(rest.at(-1)).toMatchObject({ type: "complete", data: { message: { status: "aborted" } } });
+      touch(session, nativeEvents(reader.text));
     } finally {
       await reader.cancel().catch(() => {});
     }
@@ -301,7 +307,6 @@ describe("edge-chat under wrangler dev", () => {
       ["user", "complete"],
       ["assistant", "aborted"],
     ]);
-    touch(session);
   });
 
   it("POST /api/chat/abort stops the turn: partial reply streamed, stored, and the upstream cancelled", async () => {
@@ -358,7 +363,7 @@ describe("edge-chat under wrangler dev", () => {
     // Nothing left to abort.
     const again = await post(server, "/api/chat/abort", { session_id: session });
     expect(await again.json()).toEqual({ aborted: false });
-    touch(session);
+    touch(session, frames);
   });
 
   it("after a restart on the same storage, every conversation is intact and continues", async () => {
@@ -398,8 +403,8 @@ describe("edge-chat under wrangler dev", () => {
     expect(third.message).toMatchObject({ status: "complete", content: "Welcome back." });
     const oldIds = new Set(old.messages.map((m: any) => m.id));
     expect(oldIds.has(third.message.id)).toBe(false);
-    // Sequence numbers survive the restart: the SSE ids keep rising.
-    expect(third.frames[0].id).toBeGreaterThan(0);
+    // Sequence numbers survive the restart: the session's SSE ids keep rising.
+    expect(third.frames[0].id).toBeGreaterThan(lastSeq.get(session)!);
 
     const reqs = upstreamFor(session);
     expect(reqs.at(-1)!.body.messages).toEqual([
@@ -420,7 +425,7 @@ describe("edge-chat under wrangler dev", () => {
     expect(health.body).toMatchObject({ status: "ok", provider: "demo" });
 
     const session = sid("demo");
-    const turn = await completeTurn(demo, session, "Who are you?");
+    const turn = await completeTurn(demo, session, `Who are you? (${session})`);
     const chunks = turn.frames.filter((f) => f.type === "chunk");
     expect(chunks.length).toBeGreaterThan(1);
     expect(turn.message.status).toBe("complete");
