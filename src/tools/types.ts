@@ -1,0 +1,36 @@
+/**
+ * Tools the model can call, whatever serves them: remote MCP servers or TypeScript handlers
+ * inside the Worker. The turn loop only sees this interface.
+ */
+
+/** One tool as the model and `/api/tools` see it. `name` is unique across all sources. */
+export interface ToolInfo {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments (an object schema). */
+  input_schema: Record<string, unknown>;
+  /** The MCP server's configured name, or "builtin" for tools inside the Worker. */
+  server: string;
+}
+
+export interface ToolCallContext {
+  /** Aborting cancels the call (the MCP request itself, via the SDK's request signal). */
+  signal: AbortSignal;
+  /** A progress notification or log line while the tool runs: shown live to the user. */
+  progress(text: string): void;
+  timeoutMs: number;
+}
+
+/** What a call produced. Failures are outcomes too (`isError`), never exceptions: the turn goes on. */
+export interface ToolOutcome {
+  /** Text for the model (MCP text content joined; structured content as JSON). */
+  content: string;
+  isError: boolean;
+}
+
+export interface ToolSource {
+  list(): Promise<ToolInfo[]>;
+  call(name: string, args: Record<string, unknown>, ctx: ToolCallContext): Promise<ToolOutcome>;
+  /** Releases connections; the source is not used afterwards. */
+  close(): Promise<void>;
+}
