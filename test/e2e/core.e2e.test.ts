@@ -78,7 +78,8 @@ beforeEach(({ onTestFailed }) => {
 function post(base: DevServer, path: string, json: unknown, signal?: AbortSignal): Promise<Response> {
   return fetch(`${base.url}${path}`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    // As a browser does: a compressing proxy would buffer a stream it may gzip.
+    headers: { "content-type": "application/json", "accept-encoding": "gzip, deflate, br" },
     body: JSON.stringify(json),
     signal,
   });
@@ -286,7 +287,7 @@ describe("edge-chat under wrangler dev", () => {
       const second = await stream(server, session, `${marker} ${script({ text: "never" })}`);
       expect(second.status).toBe(409);
       expect(second.headers.get("content-type")).toMatch(/^application\/json/);
-      const body = await second.json();
+      const body = (await second.json()) as any;
       expect(body).toEqual({ error: { message: expect.any(String), type: expect.any(String), code: expect.any(String) } });
       expect(body.error).toMatchObject({ type: "conflict_error", code: "turn_in_progress" });
       expect(body.error.message.length).toBeGreaterThan(0);

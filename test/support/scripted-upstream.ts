@@ -80,6 +80,12 @@ export interface Script {
   echoCount?: boolean;
   /** Reply text is all messages as `role:content` joined by " | ". */
   echoHistory?: boolean;
+  /**
+   * A multi-step (tool-using) turn: the request's step is the number of assistant messages after
+   * the last user message; step i answers with `steps[i]` (merged over the rest of this script).
+   * Past the last step the reply is `Tool results: <tool message contents joined by " | ">`.
+   */
+  steps?: Script[];
 }
 
 export interface ScriptedUpstream {
@@ -443,7 +449,17 @@ export async function startScriptedUpstream(opts: StartOptions = {}): Promise<Sc
       );
       return;
     }
-    const s: Script = directive?.script ?? {};
+    let s: Script = directive?.script ?? {};
+    if (Array.isArray(s.steps)) {
+      const lastUserIndex = lastUser ? messages.lastIndexOf(lastUser) : -1;
+      const after = messages.slice(lastUserIndex + 1);
+      const step = after.filter((m) => m.role === "assistant").length;
+      const { steps, ...rest } = s;
+      s =
+        step < steps.length
+          ? { ...rest, ...steps[step] }
+          : { text: `Tool results: ${after.filter((m) => m.role === "tool").map((m) => contentText(m.content)).join(" | ")}` };
+    }
 
     // ---- error status ------------------------------------------------------
     if (typeof s.status === "number" && s.status >= 400 && s.status <= 599) {
