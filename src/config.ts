@@ -56,6 +56,10 @@ const ConfigSchema = z.object({
   SYSTEM_PROMPT: z.string().optional().transform((v) => v ?? ""),
   UPSTREAM_ALLOWLIST: list.transform((hosts) => hosts.map((h) => h.toLowerCase())),
   CONTEXT_TOKEN_BUDGET: intFrom(8000, 16),
+  MAX_TOOL_STEPS: intFrom(8, 0),
+  TOOL_TIMEOUT_MS: intFrom(30_000, 1),
+  TOOL_RESULT_MAX_CHARS: intFrom(20_000, 100),
+  MCP_SERVERS: z.string().optional().transform((v) => v ?? ""),
 });
 
 export type Config = {
@@ -67,6 +71,11 @@ export type Config = {
   systemPrompt: string;
   upstreamAllowlist: string[];
   contextTokenBudget: number;
+  maxToolSteps: number;
+  toolTimeoutMs: number;
+  toolResultMaxChars: number;
+  /** The raw `MCP_SERVERS` JSON; `src/mcp/servers.ts` reads it. */
+  mcpServers: string;
 };
 
 export class ConfigError extends Error {}
@@ -94,6 +103,10 @@ export function loadConfig(env: object): Config {
     systemPrompt: c.SYSTEM_PROMPT,
     upstreamAllowlist: c.UPSTREAM_ALLOWLIST,
     contextTokenBudget: c.CONTEXT_TOKEN_BUDGET,
+    maxToolSteps: c.MAX_TOOL_STEPS,
+    toolTimeoutMs: c.TOOL_TIMEOUT_MS,
+    toolResultMaxChars: c.TOOL_RESULT_MAX_CHARS,
+    mcpServers: c.MCP_SERVERS,
   };
 }
 

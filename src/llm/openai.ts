@@ -34,6 +34,7 @@ export class OpenAIProvider implements ChatProvider {
           messages: request.messages as OpenAI.Chat.ChatCompletionMessageParam[],
           temperature: request.temperature,
           max_tokens: request.maxTokens,
+          ...(request.tools?.length ? { tools: request.tools } : {}),
           stream: true,
           stream_options: { include_usage: true },
         },

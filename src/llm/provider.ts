@@ -10,11 +10,18 @@ export interface ChatMessage {
   name?: string;
 }
 
+/** A tool offered to the model, in OpenAI's `tools` shape. */
+export interface ToolDefinition {
+  type: "function";
+  function: { name: string; description: string; parameters: Record<string, unknown> };
+}
+
 export interface ChatRequest {
   model: string;
   messages: ChatMessage[];
   temperature?: number;
   maxTokens?: number;
+  tools?: ToolDefinition[];
 }
 
 export type ProviderChunk =

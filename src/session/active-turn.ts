@@ -44,6 +44,7 @@ export class ActiveTurn {
       this.broadcast({ type: "error", code: "internal_error", message: "the turn failed unexpectedly", seq: this.hooks.nextSeq(), turnId: this.turnId });
     } finally {
       for (const sub of this.subscribers) void sub.close();
+      await spec.tools?.close();
     }
   }
 

@@ -14,8 +14,9 @@ import { applyMigrations } from "../storage/migrate";
 import { ActiveTurn } from "./active-turn";
 import { directoryStub } from "./address";
 import { buildContext } from "./context";
-import { ReplyJournal } from "./reply-journal";
 import { SessionStore } from "./store";
+import { Transcript } from "./transcript";
+import { createToolbox } from "../tools/create";
 
 export interface TurnInput {
   owner: string;
@@ -67,22 +68,22 @@ export class ChatSession extends DurableObject<Env> {
     };
     const messageId = crypto.randomUUID();
     const createdAt = new Date().toISOString();
+    let recorder: Transcript | undefined;
     let onEvent: (event: TurnEvent) => void | Promise<void> = () => {};
 
     if (input.mode.kind === "persist") {
       this.recordUserMessage(input.owner, input.sessionId, input.mode.content, createdAt);
       this.store.insertMessage({ id: messageId, role: "assistant", content: "", created_at: createdAt, status: "streaming", usage: null, model: request.model });
       void this.syncDirectory();
-      request.messages = buildContext(config.systemPrompt, this.store.historyNewestFirst(), config.contextTokenBudget);
-      const journal = new ReplyJournal(this.store, messageId, () => this.store.setMeta({ next_seq: this.seq }));
+      request.messages = buildContext(config.systemPrompt, this.store.historyNewestFirst(), config.contextTokenBudget, {
+        toolResultMaxChars: config.toolResultMaxChars,
+      });
+      recorder = new Transcript(this.store, () => this.store.setMeta({ next_seq: this.seq }));
       onEvent = (event) => {
-        if (event.type === "text-delta") journal.append(event.text);
-        else if (event.type === "turn-end") {
-          journal.finish(event.message.status, event.usage, event.message.content);
-          this.store.setMeta({ updated_at: new Date().toISOString() });
-          // Awaited so the list is current by the time a client sees the turn end.
-          return this.syncDirectory();
-        }
+        if (event.type !== "turn-end") return;
+        this.store.setMeta({ updated_at: new Date().toISOString(), next_seq: this.seq });
+        // Awaited so the list is current by the time a client sees the turn end.
+        return this.syncDirectory();
       };
     } else {
       const callerHasSystem = input.mode.messages.some((m) => m.role === "system");
@@ -90,8 +91,17 @@ export class ChatSession extends DurableObject<Env> {
       request.messages = [...system, ...input.mode.messages];
     }
 
+    const tools = createToolbox(config);
     const turn = new ActiveTurn(
-      { provider: createProvider(resolveUpstream(config, input.modelConfig)), request, messageId, createdAt },
+      {
+        provider: createProvider(resolveUpstream(config, input.modelConfig)),
+        request,
+        messageId,
+        createdAt,
+        tools,
+        recorder,
+        limits: { maxToolSteps: config.maxToolSteps, toolTimeoutMs: config.toolTimeoutMs, toolResultMaxChars: config.toolResultMaxChars },
+      },
       { nextSeq: () => this.seq++, onEvent },
     );
     const subscriber = turn.subscribe(input.dialect);

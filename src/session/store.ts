@@ -96,15 +96,20 @@ export class SessionStore {
 
   /**
    * History for the model, newest first, read lazily from the cursor so that trimming to the
-   * token budget never reads the whole of a long conversation. Empty replies carry nothing.
+   * token budget never reads the whole of a long conversation. Empty replies (an abort before the
+   * first token) carry nothing and are skipped.
    */
   *historyNewestFirst(): Generator<ChatMessage> {
     const cursor = this.sql.exec<Row>(
-      "SELECT role, content, tool_calls, tool_call_id, name FROM messages WHERE content <> '' OR tool_calls IS NOT NULL ORDER BY idx DESC",
+      "SELECT role, content, tool_calls, tool_call_id, name FROM messages WHERE content <> '' OR tool_calls IS NOT NULL OR role = 'tool' ORDER BY idx DESC",
     );
     for (const r of cursor) {
       const m: ChatMessage = { role: r.role as ChatMessage["role"], content: String(r.content) };
-      if (r.tool_calls) m.tool_calls = JSON.parse(String(r.tool_calls)) as ToolCall[];
+      if (r.tool_calls) {
+        m.tool_calls = JSON.parse(String(r.tool_calls)) as ToolCall[];
+        // OpenAI's shape for an assistant message that only calls tools.
+        if (m.content === "") m.content = null;
+      }
       if (r.tool_call_id) m.tool_call_id = String(r.tool_call_id);
       if (r.name) m.name = String(r.name);
       yield m;
