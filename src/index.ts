@@ -7,6 +7,7 @@ import { conversations } from "./http/conversations";
 import { ApiError, notFound, onError } from "./http/errors";
 import { health } from "./http/health";
 import { native } from "./http/native";
+import { tools } from "./http/tools";
 
 // Not exported: every named export of the entry module must be a handler or a class.
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -25,6 +26,7 @@ app.use(requestContext());
 app.route("/", health);
 app.route("/", native);
 app.route("/", conversations);
+app.route("/", tools);
 app.onError(onError);
 app.notFound(notFound);
 

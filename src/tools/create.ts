@@ -1,9 +1,31 @@
-/** The tools of one turn: built-ins plus the configured MCP servers. */
-import type { Config } from "../config";
+/** The tools of one turn (or one listing): built-ins first, then the configured MCP servers. */
+import { ConfigError, type Config } from "../config";
+import { createMcpPool, type McpPool } from "../mcp";
 import { builtinTools } from "./builtin";
 import { LocalTools } from "./local";
 import { Toolbox } from "./toolbox";
 
-export function createToolbox(_config: Config): Toolbox {
-  return new Toolbox([new LocalTools(builtinTools)]);
+export interface TurnTools {
+  toolbox: Toolbox;
+  /** Null when `MCP_SERVERS` is unset or unreadable. */
+  mcp: McpPool | null;
+  /** Why `MCP_SERVERS` could not be read, if it could not. */
+  configError?: string;
+}
+
+export function createTools(config: Config, options: { cacheTtlMs?: number } = {}): TurnTools {
+  const local = new LocalTools(builtinTools);
+  try {
+    const mcp = config.mcpServers.trim() ? createMcpPool(config.mcpServers, { reservedNames: local.names(), ...options }) : null;
+    return { toolbox: new Toolbox(mcp ? [local, mcp] : [local]), mcp };
+  } catch (err) {
+    // A broken MCP_SERVERS loses the MCP tools, not the chat: the built-ins still work.
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    return { toolbox: new Toolbox([local]), mcp: null, configError: err.message };
+  }
+}
+
+export function createToolbox(config: Config): Toolbox {
+  return createTools(config).toolbox;
 }

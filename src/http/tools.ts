@@ -1,0 +1,24 @@
+/** Reference 000's `GET /api/tools` and `GET /api/servers`: what the model may call, and from where. */
+import { Hono } from "hono";
+import { createTools } from "../tools/create";
+import type { AppEnv } from "./app-env";
+
+export const tools = new Hono<AppEnv>()
+  .get("/api/tools", async (c) => {
+    const { toolbox } = createTools(c.get("config"));
+    try {
+      return c.json({ tools: await toolbox.list() });
+    } finally {
+      await toolbox.close();
+    }
+  })
+  .get("/api/servers", async (c) => {
+    // Fresh connections, not the isolate's cached list: this is the page an operator checks.
+    const { toolbox, mcp, configError } = createTools(c.get("config"), { cacheTtlMs: 0 });
+    try {
+      await toolbox.list();
+      return c.json({ servers: mcp?.status() ?? [], ...(configError ? { error: configError } : {}) });
+    } finally {
+      await toolbox.close();
+    }
+  });
