@@ -16,6 +16,20 @@ export default defineConfig({
                 SYSTEM_PROMPT: "You are a test assistant.",
                 CONTEXT_TOKEN_BUDGET: "8000",
                 UPSTREAM_ALLOWLIST: "allowed.example.com,127.0.0.1",
+                // Both transports of the reference server, under names whose tools collide.
+                MCP_SERVERS: JSON.stringify({
+                  mcpServers: {
+                    everything: {
+                      url: inject<string>("mcpStreamableUrl"),
+                      type: "streamable-http",
+                      headers: { "X-Api-Token": "mcp-secret-header-value" },
+                    },
+                    legacy: { url: inject<string>("mcpSseUrl"), type: "sse" },
+                    local: { command: "npx", args: ["some-stdio-server"] },
+                  },
+                }),
+                TOOL_RESULT_MAX_CHARS: "400",
+                TOOL_TIMEOUT_MS: "3000",
               },
             },
           })),
@@ -23,7 +37,7 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/workers/**/*.test.ts"],
-          globalSetup: ["./test/support/global-upstream.ts"],
+          globalSetup: ["./test/support/global-upstream.ts", "./test/support/global-mcp.ts"],
           testTimeout: 20_000,
         },
       },

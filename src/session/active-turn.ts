@@ -16,12 +16,21 @@ export interface TurnHooks {
 
 export class ActiveTurn {
   readonly turnId = crypto.randomUUID();
+  /** Resolves when the last event is out; cleanup (closing MCP connections) may still run. */
   readonly done: Promise<void>;
+  /** Resolves when the turn's connections are closed too. */
+  readonly settled: Promise<void>;
+  /**
+   * True from the moment `turn-end` is published: a client that has seen the end may start the
+   * next turn at once, without waiting for this one's cleanup.
+   */
+  ended = false;
   private readonly controller = new AbortController();
   private readonly subscribers = new Set<Subscriber>();
 
   constructor(spec: Omit<TurnSpec, "signal">, private readonly hooks: TurnHooks) {
     this.done = this.run({ ...spec, signal: this.controller.signal });
+    this.settled = this.done.finally(() => spec.tools?.close());
   }
 
   subscribe(dialect: Dialect): Subscriber {
@@ -43,14 +52,15 @@ export class ActiveTurn {
       this.controller.abort();
       this.broadcast({ type: "error", code: "internal_error", message: "the turn failed unexpectedly", seq: this.hooks.nextSeq(), turnId: this.turnId });
     } finally {
+      this.ended = true;
       for (const sub of this.subscribers) void sub.close();
-      await spec.tools?.close();
     }
   }
 
   private async publish(body: TurnEventBody): Promise<void> {
     const event = { ...body, seq: this.hooks.nextSeq(), turnId: this.turnId } as TurnEvent;
     await this.hooks.onEvent(event);
+    if (event.type === "turn-end") this.ended = true;
     this.broadcast(event);
   }
 

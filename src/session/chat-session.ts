@@ -56,7 +56,7 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   async startTurn(input: TurnInput): Promise<TurnStart> {
-    if (this.active) {
+    if (this.active && !this.active.ended) {
       return { ok: false, status: 409, code: "turn_in_progress", message: `a turn is already running in session ${input.sessionId}` };
     }
     const config = configFor(this.env);
@@ -106,18 +106,18 @@ export class ChatSession extends DurableObject<Env> {
     );
     const subscriber = turn.subscribe(input.dialect);
     this.active = turn;
-    const done = turn.done.finally(() => {
+    void turn.done.finally(() => {
       if (this.active === turn) this.active = null;
     });
     // The turn runs to its end even if the client goes away; only abort stops it.
-    this.ctx.waitUntil(done);
+    this.ctx.waitUntil(turn.settled);
     return { ok: true, stream: subscriber.stream, turnId: turn.turnId, messageId };
   }
 
   /** Stops the running turn; resolves once its partial reply is stored (or after a bound). */
   async abort(): Promise<boolean> {
     const turn = this.active;
-    if (!turn) return false;
+    if (!turn || turn.ended) return false;
     turn.abort();
     await Promise.race([turn.done, new Promise((r) => setTimeout(r, ABORT_SETTLE_MS))]);
     return true;

@@ -1,0 +1,160 @@
+/**
+ * One MCP client connection to one remote server: the transport chosen by config (streamable HTTP,
+ * SSE, or streamable HTTP falling back to SSE), a timeout, and two retries of transient failures.
+ * Messages never carry header values or URL credentials.
+ */
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { LoggingMessageNotificationSchema, type LoggingMessageNotification } from "@modelcontextprotocol/sdk/types.js";
+// The default validator (AJV) compiles schemas with `new Function`, which the deployed runtime
+// forbids: any tool with an `outputSchema` would fail outside the test pool.
+import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
+import { sleep, withTimeout } from "./async";
+import { SSETransport } from "./sse-transport";
+import { errorText, isTransient } from "./errors";
+import { redactUrl, scrub } from "./redact";
+import type { McpServerConfig, McpTransportType } from "./servers";
+
+export type McpLogParams = LoggingMessageNotification["params"];
+
+export interface ConnectOptions {
+  /** Sent to the server as `clientInfo.version`. */
+  clientVersion?: string;
+  /** Per attempt (transport start + `initialize`). Default 10 s. */
+  timeoutMs?: number;
+  /** Further attempts after a transient failure. Default 2. */
+  retries?: number;
+  /** Wait before the first retry; doubles after each. Default 200 ms. */
+  backoffMs?: number;
+  signal?: AbortSignal;
+  /** The server's `notifications/message` (logging). */
+  onLog?: (params: McpLogParams) => void;
+}
+
+/** An open client. `alive` turns false when the transport closes (server gone, stream cut). */
+export interface McpConnection {
+  readonly client: Client;
+  /** The transport actually in use (after any fallback). */
+  readonly transport: McpTransportType;
+  readonly alive: boolean;
+  close(): Promise<void>;
+}
+
+/** Connecting failed; `transient` says whether a later attempt might succeed. The message is scrubbed. */
+export class McpConnectError extends Error {
+  constructor(message: string, readonly transient: boolean) {
+    super(message);
+    this.name = "McpConnectError";
+  }
+}
+
+const DEFAULTS = { clientVersion: "0.1.0", timeoutMs: 10_000, retries: 2, backoffMs: 200 };
+/** Ending a streamable HTTP session is a courtesy to the server; never wait long for it. */
+const TERMINATE_TIMEOUT_MS = 1_000;
+
+class Connection implements McpConnection {
+  private open = true;
+
+  constructor(
+    readonly client: Client,
+    readonly transport: McpTransportType,
+    private readonly wire: StreamableHTTPClientTransport | SSEClientTransport,
+  ) {
+    client.onclose = () => {
+      this.open = false;
+    };
+  }
+
+  get alive(): boolean {
+    return this.open;
+  }
+
+  async close(): Promise<void> {
+    const wasOpen = this.open;
+    this.open = false;
+    if (wasOpen && this.wire instanceof StreamableHTTPClientTransport && this.wire.sessionId) {
+      await withTimeout(this.wire.terminateSession(), TERMINATE_TIMEOUT_MS, "ending the session").catch(() => {});
+    }
+    await this.client.close().catch(() => {});
+  }
+}
+
+/** One attempt over one transport. */
+async function connectVia(
+  config: McpServerConfig,
+  kind: McpTransportType,
+  opts: Required<Omit<ConnectOptions, "signal" | "onLog">> & Pick<ConnectOptions, "signal" | "onLog">,
+): Promise<Connection> {
+  const client = new Client(
+    { name: "edge-chat", version: opts.clientVersion },
+    { capabilities: {}, jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
+  );
+  const onLog = opts.onLog;
+  if (onLog) client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => onLog(n.params));
+  const url = new URL(config.url);
+  // Both transports put `requestInit.headers` on every request, the SSE stream's GET included.
+  const init = { requestInit: { headers: config.headers } };
+  const wire = kind === "sse" ? new SSETransport(url, init) : new StreamableHTTPClientTransport(url, init);
+  try {
+    await withTimeout(client.connect(wire), opts.timeoutMs, "connecting", opts.signal);
+  } catch (err) {
+    await client.close().catch(() => {});
+    throw err;
+  }
+  return new Connection(client, kind, wire);
+}
+
+/** Streamable HTTP, or SSE when that fails, when the config does not say which. */
+async function attempt(config: McpServerConfig, opts: Parameters<typeof connectVia>[2]): Promise<Connection> {
+  if (config.type) return connectVia(config, config.type, opts);
+  try {
+    return await connectVia(config, "streamable-http", opts);
+  } catch (first) {
+    if (opts.signal?.aborted) throw first;
+    try {
+      return await connectVia(config, "sse", opts);
+    } catch (second) {
+      throw new FallbackError(first, second);
+    }
+  }
+}
+
+class FallbackError extends Error {
+  constructor(readonly first: unknown, readonly second: unknown) {
+    super(`streamable HTTP: ${errorText(first)}; SSE: ${errorText(second)}`);
+  }
+}
+
+function transient(err: unknown): boolean {
+  return err instanceof FallbackError ? isTransient(err.first) || isTransient(err.second) : isTransient(err);
+}
+
+/**
+ * Opens a client to `config`. Transient failures (network, 5xx) are retried `retries` times with
+ * backoff; an abort rethrows the signal's reason; anything else is an `McpConnectError`.
+ */
+export async function connectMcp(config: McpServerConfig, options: ConnectOptions = {}): Promise<McpConnection> {
+  const opts = {
+    ...options,
+    // Explicit `undefined`s (options passed through) must not override the defaults.
+    clientVersion: options.clientVersion ?? DEFAULTS.clientVersion,
+    timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
+    retries: options.retries ?? DEFAULTS.retries,
+    backoffMs: options.backoffMs ?? DEFAULTS.backoffMs,
+  };
+  for (let tries = 0; ; tries++) {
+    try {
+      return await attempt(config, opts);
+    } catch (err) {
+      if (opts.signal?.aborted) throw opts.signal.reason ?? err;
+      const retry = transient(err);
+      if (!retry || tries >= opts.retries) {
+        const why = scrub(errorText(err), config);
+        const after = tries > 0 ? ` (after ${tries + 1} attempts)` : "";
+        throw new McpConnectError(`cannot connect to MCP server "${config.name}" at ${redactUrl(config.url)}${after}: ${why}`, retry);
+      }
+    }
+    await sleep(opts.backoffMs * 2 ** tries, opts.signal);
+  }
+}

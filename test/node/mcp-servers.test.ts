@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../src/config";
+import { parseMcpServers, STDIO_REFUSED } from "../../src/mcp/servers";
+
+const config = (mcpServers: Record<string, unknown>) => JSON.stringify({ mcpServers });
+
+describe("parseMcpServers", () => {
+  it("treats unset or blank as no servers", () => {
+    expect(parseMcpServers(undefined)).toEqual({ servers: [], refused: [] });
+    expect(parseMcpServers("  ")).toEqual({ servers: [], refused: [] });
+    expect(parseMcpServers(config({}))).toEqual({ servers: [], refused: [] });
+  });
+
+  it("reads remote servers with their type and headers", () => {
+    const parsed = parseMcpServers(
+      config({
+        search: { url: "https://mcp.example.com/mcp", type: "streamable-http", headers: { Authorization: "Bearer t0k3n" } },
+        legacy: { url: "http://127.0.0.1:3001/sse", type: "sse" },
+        auto: { url: "https://auto.example.com/mcp" },
+      }),
+    );
+    expect(parsed.refused).toEqual([]);
+    expect(parsed.servers).toEqual([
+      { name: "search", url: "https://mcp.example.com/mcp", type: "streamable-http", headers: { Authorization: "Bearer t0k3n" } },
+      { name: "legacy", url: "http://127.0.0.1:3001/sse", type: "sse", headers: {} },
+      { name: "auto", url: "https://auto.example.com/mcp", headers: {} },
+    ]);
+  });
+
+  it("accepts the names other clients use for streamable HTTP", () => {
+    const { servers } = parseMcpServers(config({ a: { url: "https://a.example/mcp", type: "http" }, b: { url: "https://b.example/mcp", type: "streamableHttp" } }));
+    expect(servers.map((s) => s.type)).toEqual(["streamable-http", "streamable-http"]);
+  });
+
+  it("refuses stdio servers with the reason, and keeps the others", () => {
+    const parsed = parseMcpServers(
+      config({
+        sqlite: { command: "sqlite-server", args: ["database.db"], env: { DB_PATH: "x" } },
+        jianshu: { type: "sse", url: "http://your-sse-server/sse" },
+      }),
+    );
+    expect(parsed.servers.map((s) => s.name)).toEqual(["jianshu"]);
+    expect(parsed.refused).toEqual([{ name: "sqlite", url: null, reason: STDIO_REFUSED }]);
+    expect(STDIO_REFUSED).toContain("streamable HTTP or SSE");
+  });
+
+  it("refuses entries without an http(s) url, with a bad type, or with a bad name", () => {
+    const { servers, refused } = parseMcpServers(
+      config({
+        nourl: { type: "sse" },
+        ftp: { url: "ftp://files.example.com/" },
+        relative: { url: "/mcp" },
+        weird: { url: "https://w.example/mcp?key=s3cr3t-value", type: "websocket" },
+        "bad name!": { url: "https://x.example/mcp" },
+        notobject: "https://x.example/mcp",
+        badheaders: { url: "https://x.example/mcp", headers: { "X-Key": 12345 } },
+      }),
+    );
+    expect(servers).toEqual([]);
+    const reasons = Object.fromEntries(refused.map((r) => [r.name, r.reason]));
+    expect(reasons.nourl).toMatch(/url must be an absolute http/);
+    expect(reasons.ftp).toMatch(/url must be an absolute http/);
+    expect(reasons.relative).toMatch(/url must be an absolute http/);
+    expect(reasons.weird).toMatch(/unknown type "websocket"/);
+    expect(reasons["bad name!"]).toMatch(/server names/);
+    expect(reasons.notobject).toMatch(/object/);
+    expect(reasons.badheaders).toMatch(/headers must be an object of strings/);
+    // A refused entry shows its URL redacted, never the query value.
+    expect(refused.find((r) => r.name === "weird")!.url).toBe("https://w.example/mcp?key=redacted");
+    expect(JSON.stringify(refused)).not.toContain("12345");
+  });
+
+  it("names MCP_SERVERS on broken JSON and never echoes the value", () => {
+    const raw = '{"mcpServers": {"a": {"url": "https://a.example", "headers": {"Authorization": "Bearer sk-secret-123"}}';
+    expect(() => parseMcpServers(raw)).toThrow(ConfigError);
+    try {
+      parseMcpServers(raw);
+    } catch (err) {
+      expect((err as Error).message).toContain("MCP_SERVERS");
+      expect((err as Error).message).not.toContain("sk-secret-123");
+    }
+    expect(() => parseMcpServers('{"servers": {}}')).toThrow(/MCP_SERVERS/);
+    expect(() => parseMcpServers("[]")).toThrow(/MCP_SERVERS/);
+  });
+});
