@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { script, startScriptedUpstream, type RecordedRequest, type ScriptedUpstream } from "../support/scripted-upstream";
+import { eventually } from "../support/eventually";
 import { nativeEvents, parseSse, SseReader, type ParsedFrame } from "../support/sse";
 import { startWranglerDev, type DevServer } from "../support/wrangler-dev";
 
@@ -121,17 +122,6 @@ function upstreamFor(marker: string): RecordedRequest[] {
   return upstream.requests().filter((r) => JSON.stringify(r.body ?? "").includes(marker));
 }
 
-async function eventually<T>(check: () => T | Promise<T>, ms = 3000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
 
 function expectStrictlyIncreasingIds(frames: ParsedFrame[]): void {
   for (const f of frames) expect(f.id, `frame without a numeric id: ${JSON.stringify(f)}`).toMatch(/^\d+$/);

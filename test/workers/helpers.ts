@@ -39,15 +39,4 @@ export async function upstreamRequests(marker: string): Promise<Recorded[]> {
   return (await res.json()) as Recorded[];
 }
 
-/** Polls until `check` passes or the time is up (the upstream records asynchronously). */
-export async function eventually<T>(check: () => Promise<T>, ms = 3000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > end) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
+export { eventually } from "../support/eventually";
