@@ -4,6 +4,7 @@
  */
 import session0001 from "./session/0001_init.sql";
 import directory0001 from "./directory/0001_init.sql";
+import directory0002 from "./directory/0002_stats.sql";
 
 export interface Migration {
   version: number;
@@ -13,4 +14,7 @@ export interface Migration {
 
 export const sessionMigrations: Migration[] = [{ version: 1, name: "0001_init", sql: session0001 }];
 
-export const directoryMigrations: Migration[] = [{ version: 1, name: "0001_init", sql: directory0001 }];
+export const directoryMigrations: Migration[] = [
+  { version: 1, name: "0001_init", sql: directory0001 },
+  { version: 2, name: "0002_stats", sql: directory0002 },
+];

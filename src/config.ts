@@ -60,7 +60,25 @@ const ConfigSchema = z.object({
   TOOL_TIMEOUT_MS: intFrom(30_000, 1),
   TOOL_RESULT_MAX_CHARS: intFrom(20_000, 100),
   MCP_SERVERS: z.string().optional().transform((v) => v ?? ""),
+  MODEL_PRICES: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return {} as Record<string, ModelPrice>;
+      try {
+        return z.record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0) })).parse(JSON.parse(v));
+      } catch {
+        ctx.addIssue({ code: "custom", message: 'must be JSON {"<model>":{"input":<USD per 1M tokens>,"output":<USD per 1M tokens>}}' });
+        return z.NEVER;
+      }
+    }),
 });
+
+/** USD per million tokens. */
+export interface ModelPrice {
+  input: number;
+  output: number;
+}
 
 export type Config = {
   upstream: { apiKey?: string; baseUrl?: string };
@@ -76,6 +94,7 @@ export type Config = {
   toolResultMaxChars: number;
   /** The raw `MCP_SERVERS` JSON; `src/mcp/servers.ts` reads it. */
   mcpServers: string;
+  modelPrices: Record<string, ModelPrice>;
 };
 
 export class ConfigError extends Error {}
@@ -107,6 +126,7 @@ export function loadConfig(env: object): Config {
     toolTimeoutMs: c.TOOL_TIMEOUT_MS,
     toolResultMaxChars: c.TOOL_RESULT_MAX_CHARS,
     mcpServers: c.MCP_SERVERS,
+    modelPrices: c.MODEL_PRICES,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
- * Directory: one Durable Object per owner holding that owner's conversation list. Each session
- * pushes its summary here when it changes, so listing never scans sessions and no global
- * database sits on the write path of a turn.
+ * Directory: one Durable Object per owner holding that owner's conversation list and usage totals.
+ * Each session pushes its summary here when it changes, so listing never scans sessions and no
+ * global database sits on the write path of a turn.
  */
 import { DurableObject } from "cloudflare:workers";
 import { directoryMigrations } from "../../migrations";
@@ -13,6 +13,23 @@ export interface ConversationSummary {
   created_at: string;
   updated_at: string;
   message_count: number;
+}
+
+/** One turn's consumption, priced by the session from `MODEL_PRICES`. */
+export interface TurnUsage {
+  input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
+  cost: number;
+}
+
+export interface UsageStats {
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
+  total_cost: number;
+  since: string;
 }
 
 export class Directory extends DurableObject<Env> {
@@ -38,6 +55,20 @@ export class Directory extends DurableObject<Env> {
     );
   }
 
+  /** A turn ended: its session's new summary (none for a turn that stored nothing) and its usage. */
+  turnEnded(summary: ConversationSummary | null, usage: TurnUsage): void {
+    if (summary) this.upsert(summary);
+    this.ensureStats();
+    this.ctx.storage.sql.exec(
+      `UPDATE stats SET requests = requests + 1, input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,
+         total_tokens = total_tokens + ?, total_cost = total_cost + ? WHERE id = 1`,
+      usage.input_tokens,
+      usage.output_tokens,
+      usage.total_tokens,
+      usage.cost,
+    );
+  }
+
   remove(sessionId: string): boolean {
     return this.ctx.storage.sql.exec("DELETE FROM conversations WHERE session_id = ?", sessionId).rowsWritten > 0;
   }
@@ -58,5 +89,27 @@ export class Directory extends DurableObject<Env> {
         updated_at: String(r.updated_at),
         message_count: Number(r.message_count),
       }));
+  }
+
+  stats(): UsageStats {
+    this.ensureStats();
+    const r = this.ctx.storage.sql.exec<Record<string, SqlStorageValue>>("SELECT * FROM stats WHERE id = 1").one();
+    return {
+      requests: Number(r.requests),
+      input_tokens: Number(r.input_tokens),
+      output_tokens: Number(r.output_tokens),
+      total_tokens: Number(r.total_tokens),
+      total_cost: Number(r.total_cost),
+      since: String(r.since),
+    };
+  }
+
+  resetStats(): UsageStats {
+    this.ctx.storage.sql.exec("DELETE FROM stats");
+    return this.stats();
+  }
+
+  private ensureStats(): void {
+    this.ctx.storage.sql.exec("INSERT OR IGNORE INTO stats (id, since) VALUES (1, ?)", new Date().toISOString());
   }
 }

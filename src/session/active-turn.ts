@@ -2,9 +2,9 @@
  * The one running turn of a session: owns its AbortController, numbers its events, and fans them
  * out to subscribers. Storage stays with the session, reached through the hooks.
  */
-import type { Dialect } from "../events/encode";
+import type { Dialect, EncoderOptions } from "../events/encode";
 import type { TurnEvent, TurnEventBody } from "../events/types";
-import { Subscriber } from "./subscriber";
+import { Collector, Subscriber, type TurnListener } from "./subscriber";
 import { runTurn, type TurnSpec } from "./turn";
 
 export interface TurnHooks {
@@ -26,17 +26,29 @@ export class ActiveTurn {
    */
   ended = false;
   private readonly controller = new AbortController();
-  private readonly subscribers = new Set<Subscriber>();
+  private readonly listeners = new Set<TurnListener>();
+
+  /** The model asked for, for stream framing. */
+  readonly model: string;
 
   constructor(spec: Omit<TurnSpec, "signal">, private readonly hooks: TurnHooks) {
+    this.model = spec.request.model;
     this.done = this.run({ ...spec, signal: this.controller.signal });
     this.settled = this.done.finally(() => spec.tools?.close());
   }
 
-  subscribe(dialect: Dialect): Subscriber {
-    const sub = new Subscriber(dialect);
-    this.subscribers.add(sub);
+  /** A byte stream of this turn's events from now on, in `dialect`. */
+  subscribe(dialect: Dialect, options: EncoderOptions): Subscriber {
+    const sub = new Subscriber(dialect, options);
+    this.listeners.add(sub);
     return sub;
+  }
+
+  /** Every event of the turn from now on, once it has ended. */
+  collect(): Promise<TurnEvent[]> {
+    const collector = new Collector();
+    this.listeners.add(collector);
+    return collector.done;
   }
 
   abort(reason = "aborted by the user"): void {
@@ -53,7 +65,7 @@ export class ActiveTurn {
       this.broadcast({ type: "error", code: "internal_error", message: "the turn failed unexpectedly", seq: this.hooks.nextSeq(), turnId: this.turnId });
     } finally {
       this.ended = true;
-      for (const sub of this.subscribers) void sub.close();
+      for (const listener of this.listeners) void listener.close();
     }
   }
 
@@ -65,6 +77,6 @@ export class ActiveTurn {
   }
 
   private broadcast(event: TurnEvent): void {
-    for (const sub of this.subscribers) sub.send(event);
+    for (const listener of this.listeners) listener.send(event);
   }
 }

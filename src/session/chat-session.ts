@@ -4,32 +4,52 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { sessionMigrations } from "../../migrations";
-import { configFor } from "../config";
+import { configFor, type Config } from "../config";
 import type { ConversationSummary } from "../directory/directory";
 import type { Dialect } from "../events/encode";
 import type { StoredMessage, TurnEvent } from "../events/types";
 import { createProvider, resolveModel, resolveUpstream, type ModelConfig } from "../llm/model-config";
-import type { ChatMessage } from "../llm/provider";
+import { costOf } from "../llm/pricing";
+import type { ChatMessage, ChatRequest, ToolDefinition } from "../llm/provider";
 import { applyMigrations } from "../storage/migrate";
+import { createToolbox } from "../tools/create";
 import { ActiveTurn } from "./active-turn";
 import { directoryStub } from "./address";
 import { buildContext } from "./context";
 import { SessionStore } from "./store";
 import { Transcript } from "./transcript";
-import { createToolbox } from "../tools/create";
+import type { TurnRecorder } from "./turn";
 
 export interface TurnInput {
   owner: string;
   sessionId: string;
-  /** `persist`: a new user message joins the stored history. `direct`: the caller's messages, nothing stored. */
-  mode: { kind: "persist"; content: string } | { kind: "direct"; messages: ChatMessage[] };
+  /**
+   * `persist`: a new user message joins the stored history. `regenerate`: the last reply is dropped
+   * and the last user message answered again. `direct`: the caller's messages are the context;
+   * nothing is stored unless `record` (then the last user message and the reply are).
+   */
+  mode:
+    | { kind: "persist"; content: string }
+    | { kind: "regenerate" }
+    | { kind: "direct"; messages: ChatMessage[]; record?: boolean };
   modelConfig?: ModelConfig;
+  /** Replaces `SYSTEM_PROMPT` for this turn. */
+  systemPrompt?: string;
+  /** The caller's own tools (OpenAI `tools`): offered instead of ours; their calls are returned, not run. */
+  clientTools?: ToolDefinition[];
   dialect: Dialect;
+  includeUsage?: boolean;
 }
 
-export type TurnStart =
-  | { ok: true; stream: ReadableStream<Uint8Array>; turnId: string; messageId: string }
-  | { ok: false; status: 409; code: "turn_in_progress"; message: string };
+export interface Refusal {
+  ok: false;
+  status: 400 | 404 | 409;
+  code: string;
+  message: string;
+}
+
+export type TurnStart = { ok: true; stream: ReadableStream<Uint8Array>; turnId: string; messageId: string } | Refusal;
+export type TurnResult = { ok: true; events: TurnEvent[] } | Refusal;
 
 export interface Conversation extends ConversationSummary {
   messages: StoredMessage[];
@@ -55,63 +75,28 @@ export class ChatSession extends DurableObject<Env> {
     });
   }
 
+  /** Starts a turn and returns its live stream in the caller's dialect. */
   async startTurn(input: TurnInput): Promise<TurnStart> {
-    if (this.active && !this.active.ended) {
-      return { ok: false, status: 409, code: "turn_in_progress", message: `a turn is already running in session ${input.sessionId}` };
-    }
-    const config = configFor(this.env);
-    const request = {
-      model: resolveModel(config, input.modelConfig?.model_name),
-      temperature: input.modelConfig?.temperature,
-      maxTokens: input.modelConfig?.max_tokens,
-      messages: [] as ChatMessage[],
-    };
-    const messageId = crypto.randomUUID();
-    const createdAt = new Date().toISOString();
-    let recorder: Transcript | undefined;
-    let onEvent: (event: TurnEvent) => void | Promise<void> = () => {};
+    const started = this.begin(input);
+    if (!started.ok) return started;
+    const { turn, model } = started;
+    const subscriber = turn.subscribe(input.dialect, { sessionId: input.sessionId, model, includeUsage: input.includeUsage });
+    return { ok: true, stream: subscriber.stream, turnId: turn.turnId, messageId: started.messageId };
+  }
 
-    if (input.mode.kind === "persist") {
-      this.recordUserMessage(input.owner, input.sessionId, input.mode.content, createdAt);
-      this.store.insertMessage({ id: messageId, role: "assistant", content: "", created_at: createdAt, status: "streaming", usage: null, model: request.model });
-      void this.syncDirectory();
-      request.messages = buildContext(config.systemPrompt, this.store.historyNewestFirst(), config.contextTokenBudget, {
-        toolResultMaxChars: config.toolResultMaxChars,
-      });
-      recorder = new Transcript(this.store, () => this.store.setMeta({ next_seq: this.seq }));
-      onEvent = (event) => {
-        if (event.type !== "turn-end") return;
-        this.store.setMeta({ updated_at: new Date().toISOString(), next_seq: this.seq });
-        // Awaited so the list is current by the time a client sees the turn end.
-        return this.syncDirectory();
-      };
-    } else {
-      const callerHasSystem = input.mode.messages.some((m) => m.role === "system");
-      const system: ChatMessage[] = config.systemPrompt && !callerHasSystem ? [{ role: "system", content: config.systemPrompt }] : [];
-      request.messages = [...system, ...input.mode.messages];
-    }
+  /** Runs a turn to its end and returns all its events: for answers that are not streamed. */
+  async completeTurn(input: TurnInput): Promise<TurnResult> {
+    const started = this.begin(input);
+    if (!started.ok) return started;
+    return { ok: true, events: await started.turn.collect() };
+  }
 
-    const tools = createToolbox(config);
-    const turn = new ActiveTurn(
-      {
-        provider: createProvider(resolveUpstream(config, input.modelConfig)),
-        request,
-        messageId,
-        createdAt,
-        tools,
-        recorder,
-        limits: { maxToolSteps: config.maxToolSteps, toolTimeoutMs: config.toolTimeoutMs, toolResultMaxChars: config.toolResultMaxChars },
-      },
-      { nextSeq: () => this.seq++, onEvent },
-    );
-    const subscriber = turn.subscribe(input.dialect);
-    this.active = turn;
-    void turn.done.finally(() => {
-      if (this.active === turn) this.active = null;
-    });
-    // The turn runs to its end even if the client goes away; only abort stops it.
-    this.ctx.waitUntil(turn.settled);
-    return { ok: true, stream: subscriber.stream, turnId: turn.turnId, messageId };
+  /** The running turn's live events from now on, or null when nothing runs. */
+  follow(dialect: Dialect): ReadableStream<Uint8Array> | null {
+    const turn = this.active;
+    if (!turn || turn.ended) return null;
+    const meta = this.store.meta();
+    return turn.subscribe(dialect, { sessionId: meta?.sessionId ?? "", model: turn.model }).stream;
   }
 
   /** Stops the running turn; resolves once its partial reply is stored (or after a bound). */
@@ -128,9 +113,130 @@ export class ChatSession extends DurableObject<Env> {
     return summary && { ...summary, messages: this.store.messages() };
   }
 
-  private recordUserMessage(owner: string, sessionId: string, content: string, now: string): void {
+  /** Creates the conversation if it does not exist yet (reference 004's POST). */
+  create(owner: string, sessionId: string, title?: string): ConversationSummary {
     if (!this.store.meta()) {
+      const now = new Date().toISOString();
+      this.store.setMeta({ session_id: sessionId, owner, title: title ?? "", created_at: now, updated_at: now, next_seq: this.seq });
+      void this.syncDirectory();
+    }
+    return this.summary()!;
+  }
+
+  /** Forgets the messages, keeps the conversation. */
+  clear(): ConversationSummary | Refusal | null {
+    if (!this.store.meta()) return null;
+    if (this.active && !this.active.ended) return busy(this.store.meta()!.sessionId);
+    this.store.clearMessages();
+    this.store.setMeta({ updated_at: new Date().toISOString() });
+    void this.syncDirectory();
+    return this.summary();
+  }
+
+  /** Deletes the conversation: every row of this object, and its line in the owner's directory. */
+  async destroy(): Promise<boolean> {
+    const meta = this.store.meta();
+    if (!meta) return false;
+    if (this.active && !this.active.ended) {
+      this.active.abort("the conversation was deleted");
+      await this.active.done;
+    }
+    await directoryStub(this.env, meta.owner).remove(meta.sessionId);
+    await this.ctx.storage.deleteAll();
+    // deleteAll drops the schema too: put it back for whoever calls next.
+    applyMigrations(this.ctx.storage, sessionMigrations);
+    this.seq = 1;
+    return true;
+  }
+
+  private begin(input: TurnInput): { ok: true; turn: ActiveTurn; messageId: string; model: string } | Refusal {
+    if (this.active && !this.active.ended) return busy(input.sessionId);
+    const config = configFor(this.env);
+    const request: ChatRequest = {
+      model: resolveModel(config, input.modelConfig?.model_name),
+      temperature: input.modelConfig?.temperature,
+      maxTokens: input.modelConfig?.max_tokens,
+      messages: [],
+    };
+    const systemPrompt = input.systemPrompt ?? config.systemPrompt;
+    const messageId = crypto.randomUUID();
+    const createdAt = new Date().toISOString();
+    const mode = input.mode;
+    let recorder: TurnRecorder | undefined;
+
+    if (mode.kind === "direct") {
+      const callerHasSystem = mode.messages.some((m) => m.role === "system");
+      request.messages = systemPrompt && !callerHasSystem ? [{ role: "system", content: systemPrompt }, ...mode.messages] : mode.messages;
+      if (mode.record) {
+        const lastUser = [...mode.messages].reverse().find((m) => m.role === "user");
+        if (lastUser) this.recordUserMessage(input.owner, input.sessionId, lastUser.content ?? "", createdAt);
+      }
+    } else if (mode.kind === "regenerate") {
+      if (!this.store.dropAfterLastUserMessage()) {
+        return { ok: false, status: 400, code: "nothing_to_regenerate", message: `session ${input.sessionId} has no user message to answer again` };
+      }
+    } else {
+      this.recordUserMessage(input.owner, input.sessionId, mode.content, createdAt);
+    }
+
+    const stored = mode.kind !== "direct" || mode.record === true;
+    if (stored) {
+      this.store.insertMessage({ id: messageId, role: "assistant", content: "", created_at: createdAt, status: "streaming", usage: null, model: request.model });
+      void this.syncDirectory();
+      if (mode.kind !== "direct") {
+        request.messages = buildContext(systemPrompt, this.store.historyNewestFirst(), config.contextTokenBudget, {
+          toolResultMaxChars: config.toolResultMaxChars,
+        });
+      }
+      recorder = new Transcript(this.store, () => this.store.setMeta({ next_seq: this.seq }));
+    }
+
+    const turn = new ActiveTurn(
+      {
+        provider: createProvider(resolveUpstream(config, input.modelConfig)),
+        request,
+        messageId,
+        createdAt,
+        tools: input.clientTools?.length ? undefined : createToolbox(config),
+        clientTools: input.clientTools,
+        recorder,
+        limits: { maxToolSteps: config.maxToolSteps, toolTimeoutMs: config.toolTimeoutMs, toolResultMaxChars: config.toolResultMaxChars },
+      },
+      {
+        nextSeq: () => this.seq++,
+        onEvent: (event) => (event.type === "turn-end" ? this.turnEnded(event, input.owner, stored, config) : undefined),
+      },
+    );
+    this.active = turn;
+    void turn.done.finally(() => {
+      if (this.active === turn) this.active = null;
+    });
+    // The turn runs to its end even if the client goes away; only abort stops it.
+    this.ctx.waitUntil(turn.settled);
+    return { ok: true, turn, messageId, model: request.model };
+  }
+
+  /** Awaited before `turn-end` goes out, so lists and stats are current when a client sees it. */
+  private turnEnded(event: Extract<TurnEvent, { type: "turn-end" }>, owner: string, stored: boolean, config: Config): Promise<void> {
+    if (stored) this.store.setMeta({ updated_at: new Date().toISOString(), next_seq: this.seq });
+    const summary = stored ? this.summary() : null;
+    const u = event.usage;
+    const usage = {
+      input_tokens: u?.prompt_tokens ?? 0,
+      output_tokens: u?.completion_tokens ?? 0,
+      total_tokens: u?.total_tokens ?? 0,
+      cost: costOf(config.modelPrices, event.message.model ?? "", u),
+    };
+    const directory = directoryStub(this.env, owner);
+    return this.queueDirectory(() => directory.turnEnded(summary, usage));
+  }
+
+  private recordUserMessage(owner: string, sessionId: string, content: string, now: string): void {
+    const meta = this.store.meta();
+    if (!meta) {
       this.store.setMeta({ session_id: sessionId, owner, title: titleFrom(content), created_at: now });
+    } else if (!meta.title) {
+      this.store.setMeta({ title: titleFrom(content) });
     }
     this.store.insertMessage({ id: crypto.randomUUID(), role: "user", content, created_at: now, status: "complete", usage: null });
     this.store.setMeta({ updated_at: now, next_seq: this.seq });
@@ -154,12 +260,21 @@ export class ChatSession extends DurableObject<Env> {
     const summary = this.summary();
     if (!meta || !summary) return this.directorySync;
     const directory = directoryStub(this.env, meta.owner);
+    return this.queueDirectory(() => directory.upsert(summary));
+  }
+
+  private queueDirectory(update: () => Promise<unknown>): Promise<void> {
     this.directorySync = this.directorySync
-      .then(() => directory.upsert(summary))
+      .then(update)
+      .then(() => undefined)
       .catch((err) => console.error("directory update failed", err instanceof Error ? err.message : "unknown"));
     this.ctx.waitUntil(this.directorySync);
     return this.directorySync;
   }
+}
+
+function busy(sessionId: string): Refusal {
+  return { ok: false, status: 409, code: "turn_in_progress", message: `a turn is already running in session ${sessionId}` };
 }
 
 /** Until a model writes one, a conversation is titled by the first words of its first question. */

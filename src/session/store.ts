@@ -86,6 +86,18 @@ export class SessionStore {
     );
   }
 
+  clearMessages(): void {
+    this.sql.exec("DELETE FROM messages");
+  }
+
+  /** Drops everything after the last user message (a reply to regenerate); false if there is none. */
+  dropAfterLastUserMessage(): boolean {
+    const row = this.sql.exec<{ idx: number }>("SELECT MAX(idx) AS idx FROM messages WHERE role = 'user'").one();
+    if (row.idx === null) return false;
+    this.sql.exec("DELETE FROM messages WHERE idx > ?", row.idx);
+    return true;
+  }
+
   messages(): StoredMessage[] {
     return this.sql.exec<Row>("SELECT * FROM messages ORDER BY idx").toArray().map(toMessage);
   }

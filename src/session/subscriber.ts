@@ -3,23 +3,44 @@
  * awaited by the turn, so a slow or vanished client cannot stall the model or the other
  * subscribers; a failed write is how a disconnect shows up inside a Durable Object.
  */
-import { createEncoder, type Dialect, type Encoder } from "../events/encode";
+import { createEncoder, type Dialect, type Encoder, type EncoderOptions } from "../events/encode";
 import type { TurnEvent } from "../events/types";
 
 const utf8 = new TextEncoder();
 
-export class Subscriber {
+/** Anything that follows a turn's events. */
+export interface TurnListener {
+  send(event: TurnEvent): void;
+  close(): Promise<void>;
+}
+
+/** Gathers a whole turn, for answers that are not streamed. */
+export class Collector implements TurnListener {
+  readonly events: TurnEvent[] = [];
+  private finish!: (events: TurnEvent[]) => void;
+  readonly done = new Promise<TurnEvent[]>((resolve) => (this.finish = resolve));
+
+  send(event: TurnEvent): void {
+    this.events.push(event);
+  }
+
+  async close(): Promise<void> {
+    this.finish(this.events);
+  }
+}
+
+export class Subscriber implements TurnListener {
   readonly stream: ReadableStream<Uint8Array>;
   private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
   private readonly encode: Encoder;
   private chain: Promise<void> = Promise.resolve();
   private gone = false;
 
-  constructor(dialect: Dialect) {
+  constructor(dialect: Dialect, options: EncoderOptions) {
     const pipe = new TransformStream<Uint8Array, Uint8Array>();
     this.stream = pipe.readable;
     this.writer = pipe.writable.getWriter();
-    this.encode = createEncoder(dialect);
+    this.encode = createEncoder(dialect, options);
   }
 
   get connected(): boolean {

@@ -38,6 +38,11 @@ export interface TurnSpec {
   createdAt: string;
   /** Listed at the start of the turn; closed by whoever created it. */
   tools?: ToolSource;
+  /**
+   * Tools the caller brought (OpenAI's `tools`): offered instead of ours, and their calls are
+   * handed back to the caller to run, as OpenAI does, ending the turn with `tool-calls`.
+   */
+  clientTools?: ToolDefinition[];
   limits: TurnLimits;
   recorder?: TurnRecorder;
 }
@@ -53,6 +58,11 @@ function addUsage(a: Usage | null, b: Usage): Usage {
     completion_tokens: a.completion_tokens + b.completion_tokens,
     total_tokens: a.total_tokens + b.total_tokens,
   };
+}
+
+async function serverToolDefinitions(tools: ToolSource | undefined): Promise<ToolDefinition[] | undefined> {
+  const list = tools ? await tools.list() : [];
+  return list.length ? toolDefinitions(list) : undefined;
 }
 
 export async function* runTurn(spec: TurnSpec): AsyncGenerator<TurnEventBody> {
@@ -72,8 +82,7 @@ export async function* runTurn(spec: TurnSpec): AsyncGenerator<TurnEventBody> {
   yield { type: "turn-start", messageId: message.id };
 
   try {
-    const list = spec.tools ? await spec.tools.list() : [];
-    const definitions = list.length ? toolDefinitions(list) : undefined;
+    const definitions = spec.clientTools?.length ? spec.clientTools : await serverToolDefinitions(spec.tools);
     for (let step = 0; ; step++) {
       // The last allowed step offers no tools, so the model has to answer in words.
       const offered = step < limits.maxToolSteps ? definitions : undefined;
@@ -95,6 +104,12 @@ export async function* runTurn(spec: TurnSpec): AsyncGenerator<TurnEventBody> {
       }
       if (signal.aborted) throw signal.reason;
       const calls = offered ? assembler.done() : [];
+      if (calls.length > 0 && spec.clientTools?.length) {
+        message = { ...message, tool_calls: calls };
+        for (const call of calls) yield toolCallEvent(call);
+        finishReason = "tool-calls";
+        break;
+      }
       if (calls.length === 0 || !spec.tools) {
         finishReason = stepFinish === "tool-calls" ? "stop" : stepFinish;
         break;

@@ -30,7 +30,7 @@ describe("formatSse", () => {
 });
 
 describe("native (reference 000) encoder", () => {
-  const encode = createEncoder("native");
+  const encode = createEncoder("native", { sessionId: "s", model: "m" });
   const frame = (e: TurnEvent) => {
     const [f] = parseSse(encode(e));
     return { id: f.id, json: JSON.parse(f.data) };

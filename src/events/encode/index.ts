@@ -5,16 +5,25 @@ import { encodeNative } from "./native";
 /** Encodes one event as wire text; "" means the dialect has nothing to say for it. */
 export type Encoder = (event: TurnEvent) => string;
 
+/** What a stream's framing may need beyond the events: known when the turn starts. */
+export interface EncoderOptions {
+  sessionId: string;
+  /** The model asked for (after aliases). */
+  model: string;
+  /** OpenAI's `stream_options.include_usage`. */
+  includeUsage?: boolean;
+}
+
 /**
  * One encoder per stream: dialects that frame a whole stream (a first `role` delta, a `start`
  * part) keep that state in the closure; stateless ones return the same pure function.
  */
 export const dialects = {
-  native: (): Encoder => encodeNative,
-} satisfies Record<string, () => Encoder>;
+  native: (_options: EncoderOptions): Encoder => encodeNative,
+} satisfies Record<string, (options: EncoderOptions) => Encoder>;
 
 export type Dialect = keyof typeof dialects;
 
-export function createEncoder(dialect: Dialect): Encoder {
-  return dialects[dialect]();
+export function createEncoder(dialect: Dialect, options: EncoderOptions): Encoder {
+  return dialects[dialect](options);
 }
