@@ -7,6 +7,7 @@ import { conversations } from "./http/conversations";
 import { ApiError, notFound, onError } from "./http/errors";
 import { health } from "./http/health";
 import { native } from "./http/native";
+import { openapi } from "./http/openapi";
 import { tools } from "./http/tools";
 
 // Not exported: every named export of the entry module must be a handler or a class.
@@ -27,6 +28,7 @@ app.route("/", health);
 app.route("/", native);
 app.route("/", conversations);
 app.route("/", tools);
+app.route("/", openapi);
 app.onError(onError);
 app.notFound(notFound);
 

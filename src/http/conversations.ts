@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { directoryStub, sessionStub } from "../session/address";
 import type { AppEnv } from "./app-env";
+import { describeRoute } from "./openapi";
 import { ApiError } from "./errors";
 import { parseWith, SessionIdSchema } from "./validate";
 
@@ -23,3 +24,6 @@ export const conversations = new Hono<AppEnv>()
     if (!conversation) throw new ApiError(404, "conversation_not_found", `no conversation ${sessionId}`);
     return c.json(conversation);
   });
+
+describeRoute({ method: "get", path: "/api/v1/context/conversations", summary: "The caller's conversations, newest first", tag: "conversations", query: ListQuery, responses: { 200: "{conversations, limit, offset}", 400: "bad query" } });
+describeRoute({ method: "get", path: "/api/v1/context/conversations/:session_id", summary: "One conversation with its messages", tag: "conversations", responses: { 200: "the conversation", 404: "no such conversation" } });

@@ -1,6 +1,7 @@
 /** `GET /health`: what is configured, never a secret. */
 import { Hono } from "hono";
 import type { AppEnv } from "./app-env";
+import { describeRoute } from "./openapi";
 
 export const health = new Hono<AppEnv>().get("/health", (c) => {
   const config = c.get("config");
@@ -15,3 +16,5 @@ export const health = new Hono<AppEnv>().get("/health", (c) => {
     time: new Date().toISOString(),
   });
 });
+
+describeRoute({ method: "get", path: "/health", summary: "Liveness and configuration, never a secret", tag: "meta", responses: { 200: "{status, model, provider, ...}" } });

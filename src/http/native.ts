@@ -4,6 +4,7 @@ import { z } from "zod";
 import { ModelConfigSchema } from "../llm/model-config";
 import { sessionStub } from "../session/address";
 import type { AppEnv } from "./app-env";
+import { describeRoute } from "./openapi";
 import { startTurnStream } from "./turns";
 import { readJson, SessionIdSchema } from "./validate";
 
@@ -53,3 +54,8 @@ export const native = new Hono<AppEnv>()
     const aborted = await sessionStub(c.env, c.get("owner"), body.session_id).abort();
     return c.json({ aborted });
   });
+
+const sse = { description: "text/event-stream of reference 000 frames", contentType: "text/event-stream" };
+describeRoute({ method: "post", path: "/api/chat/stream", summary: "Send a message, stream the reply (reference 000)", tag: "native", body: StreamBody, responses: { 200: sse, 400: "bad input", 409: "a turn is running", 413: "body too large" } });
+describeRoute({ method: "post", path: "/api/chat/stream/direct", summary: "Stream a reply to the given messages; nothing stored", tag: "native", body: DirectBody, responses: { 200: sse, 400: "bad input", 409: "a turn is running" } });
+describeRoute({ method: "post", path: "/api/chat/abort", summary: "Stop the running turn of a session", tag: "native", body: AbortBody, responses: { 200: "{aborted: boolean}", 400: "bad input" } });

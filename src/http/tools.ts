@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { createTools } from "../tools/create";
 import type { AppEnv } from "./app-env";
+import { describeRoute } from "./openapi";
 
 export const tools = new Hono<AppEnv>()
   .get("/api/tools", async (c) => {
@@ -22,3 +23,6 @@ export const tools = new Hono<AppEnv>()
       await toolbox.close();
     }
   });
+
+describeRoute({ method: "get", path: "/api/tools", summary: "Every tool the model may call", tag: "tools", responses: { 200: "{tools: [{name, description, input_schema, server}]}" } });
+describeRoute({ method: "get", path: "/api/servers", summary: "The configured MCP servers and their state", tag: "tools", responses: { 200: "{servers: [...]}" } });

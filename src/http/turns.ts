@@ -1,11 +1,14 @@
-/** The seam between routes and sessions: start a turn and hand its stream back as an SSE response. */
+/** The seam between routes and sessions: start a turn, stream it, or wait for its end. */
 import type { Context } from "hono";
 import { SSE_HEADERS } from "../events/sse";
+import type { TurnEvent } from "../events/types";
 import { resolveUpstream, UpstreamRefused } from "../llm/model-config";
 import { sessionStub } from "../session/address";
-import type { TurnInput } from "../session/chat-session";
+import type { TurnInput, TurnResult } from "../session/chat-session";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
+
+export type RouteTurnInput = Omit<TurnInput, "owner">;
 
 /** Refuses a caller-chosen upstream before any session is touched. */
 export function checkUpstream(c: Context<AppEnv>, modelConfig: TurnInput["modelConfig"]): void {
@@ -17,12 +20,44 @@ export function checkUpstream(c: Context<AppEnv>, modelConfig: TurnInput["modelC
   }
 }
 
-export async function startTurnStream(c: Context<AppEnv>, input: Omit<TurnInput, "owner">): Promise<Response> {
+/** Starts a turn and answers with its live stream. `headers` adds to (or replaces) the SSE headers. */
+export async function startTurnStream(c: Context<AppEnv>, input: RouteTurnInput, headers: Record<string, string> = {}): Promise<Response> {
   checkUpstream(c, input.modelConfig);
   const owner = c.get("owner");
   const started = await sessionStub(c.env, owner, input.sessionId).startTurn({ ...input, owner });
   if (!started.ok) throw new ApiError(started.status, started.code, started.message);
   return new Response(started.stream, {
-    headers: { ...SSE_HEADERS, "X-Session-Id": input.sessionId, "X-Message-Id": started.messageId },
+    headers: { ...SSE_HEADERS, "X-Session-Id": input.sessionId, "X-Message-Id": started.messageId, ...headers },
   });
+}
+
+/** The outcome of a turn that is not streamed: what a JSON answer is built from. */
+export interface FinishedTurn {
+  events: TurnEvent[];
+  end: Extract<TurnEvent, { type: "turn-end" }>;
+  /** The turn's `error` event, if it failed. */
+  error?: Extract<TurnEvent, { type: "error" }>;
+}
+
+/** Runs a turn to its end. A turn that failed with nothing to show becomes a 502/504 ApiError. */
+export async function runTurnToEnd(c: Context<AppEnv>, input: RouteTurnInput): Promise<FinishedTurn> {
+  checkUpstream(c, input.modelConfig);
+  const owner = c.get("owner");
+  // RPC typing loses the union's narrowing; the shape is ours.
+  const result = (await sessionStub(c.env, owner, input.sessionId).completeTurn({ ...input, owner })) as TurnResult;
+  if (!result.ok) throw new ApiError(result.status, result.code, result.message);
+  const events = result.events;
+  const end = events.find((e): e is FinishedTurn["end"] => e.type === "turn-end");
+  const error = events.find((e): e is NonNullable<FinishedTurn["error"]> => e.type === "error");
+  if (!end) throw new ApiError(502, "turn_failed", error?.message ?? "the turn ended without an answer");
+  if (error && !end.message.content) {
+    const status = error.code === "upstream_timeout" ? 504 : error.code === "upstream_rate_limited" ? 429 : 502;
+    throw new ApiError(status, error.code, error.message);
+  }
+  return { events, end, error };
+}
+
+/** A fresh session id for callers that did not bring one. */
+export function newSessionId(): string {
+  return crypto.randomUUID();
 }
