@@ -1,5 +1,5 @@
 /**
- * The one error path: every failure becomes `{"error":{"message","type","code","param"?}}` with
+ * The one error path: every failure becomes `{"error":{"message","type","code","param"}}` with
  * its status, rendered by `onError`. After SSE headers are sent, errors are stream events instead.
  */
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
@@ -36,7 +36,8 @@ export class ApiError extends Error {
 }
 
 export function errorBody(status: number, code: string, message: string, param?: string) {
-  return { error: { message, type: TYPES[status] ?? "error", code, ...(param ? { param } : {}) } };
+  // `param` is always present, null when no field is to blame: OpenAI's shape, which its SDKs read.
+  return { error: { message, type: TYPES[status] ?? "error", code, param: param ?? null } };
 }
 
 export function errorResponse(c: Context, err: ApiError): Response {

@@ -65,6 +65,8 @@ export class ChatSession extends DurableObject<Env> {
   private active: ActiveTurn | null = null;
   private seq = 1;
   private directorySync: Promise<void> = Promise.resolve();
+  /** Clients waiting for the next turn to start (see `watch`). */
+  private readonly watchers = new Set<Watcher>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -80,7 +82,12 @@ export class ChatSession extends DurableObject<Env> {
     const started = this.begin(input);
     if (!started.ok) return started;
     const { turn, model } = started;
-    const subscriber = turn.subscribe(input.dialect, { sessionId: input.sessionId, model, includeUsage: input.includeUsage });
+    const subscriber = turn.subscribe(input.dialect, {
+      sessionId: input.sessionId,
+      model,
+      includeUsage: input.includeUsage,
+      clientTools: Boolean(input.clientTools?.length),
+    });
     return { ok: true, stream: subscriber.stream, turnId: turn.turnId, messageId: started.messageId };
   }
 
@@ -95,8 +102,31 @@ export class ChatSession extends DurableObject<Env> {
   follow(dialect: Dialect): ReadableStream<Uint8Array> | null {
     const turn = this.active;
     if (!turn || turn.ended) return null;
-    const meta = this.store.meta();
-    return turn.subscribe(dialect, { sessionId: meta?.sessionId ?? "", model: turn.model }).stream;
+    return turn.subscribe(dialect, { sessionId: this.store.meta()?.sessionId ?? "", model: turn.model }).stream;
+  }
+
+  /**
+   * The running turn's live events, or, when idle, those of the next turn to start within
+   * `waitMs` (reference 004's client opens its EventSource before it posts the message). The
+   * stream ends with that turn; if none starts in time it ends empty and EventSource reconnects.
+   */
+  watch(dialect: Dialect, waitMs = 30_000): ReadableStream<Uint8Array> {
+    const live = this.follow(dialect);
+    if (live) return live;
+    const pipe = new TransformStream<Uint8Array, Uint8Array>();
+    const watcher: Watcher = { dialect, attach: () => {}, expire: () => {} };
+    const timer = setTimeout(() => watcher.expire(), waitMs);
+    watcher.attach = (turn) => {
+      clearTimeout(timer);
+      const stream = turn.subscribe(dialect, { sessionId: this.store.meta()?.sessionId ?? "", model: turn.model }).stream;
+      void stream.pipeTo(pipe.writable).catch(() => {});
+    };
+    watcher.expire = () => {
+      this.watchers.delete(watcher);
+      void pipe.writable.close().catch(() => {});
+    };
+    this.watchers.add(watcher);
+    return pipe.readable;
   }
 
   /** Stops the running turn; resolves once its partial reply is stored (or after a bound). */
@@ -208,6 +238,8 @@ export class ChatSession extends DurableObject<Env> {
       },
     );
     this.active = turn;
+    for (const watcher of this.watchers) watcher.attach(turn);
+    this.watchers.clear();
     void turn.done.finally(() => {
       if (this.active === turn) this.active = null;
     });
@@ -271,6 +303,12 @@ export class ChatSession extends DurableObject<Env> {
     this.ctx.waitUntil(this.directorySync);
     return this.directorySync;
   }
+}
+
+interface Watcher {
+  dialect: Dialect;
+  attach(turn: ActiveTurn): void;
+  expire(): void;
 }
 
 function busy(sessionId: string): Refusal {

@@ -63,7 +63,7 @@ describe("POST /api/chat/abort", () => {
     const second = await call("/api/chat/stream", { json: { session_id: sid, content: "interloper" } });
     expect(second.status).toBe(409);
     expect(await second.json()).toEqual({
-      error: { message: expect.stringContaining("already running"), type: "conflict_error", code: "turn_in_progress" },
+      error: { message: expect.stringContaining("already running"), type: "conflict_error", code: "turn_in_progress", param: null },
     });
     const direct = await call("/api/chat/stream/direct", { json: { session_id: sid, messages: [{ role: "user", content: "x" }] } });
     expect(direct.status).toBe(409);

@@ -12,6 +12,8 @@ export interface EncoderOptions {
   model: string;
   /** OpenAI's `stream_options.include_usage`. */
   includeUsage?: boolean;
+  /** The caller brought its own tools: their calls are the answer, not server-side steps. */
+  clientTools?: boolean;
 }
 
 /**
