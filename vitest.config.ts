@@ -28,6 +28,15 @@ export default defineConfig({
                     local: { command: "npx", args: ["some-stdio-server"] },
                   },
                 }),
+                // A model whose provider is down, falling back to one served by the scripted upstream.
+                PROVIDERS: JSON.stringify({
+                  providers: [
+                    { name: "down", base_url: "http://127.0.0.1:9/v1", models: ["primary-down"] },
+                    { name: "backup", base_url: inject<string>("upstreamUrl"), api_key_env: "BACKUP_KEY", models: ["backup-model"] },
+                  ],
+                  fallback: { "primary-down": ["backup-model"] },
+                }),
+                BACKUP_KEY: "sk-backup-provider-key",
                 TOOL_RESULT_MAX_CHARS: "400",
                 TOOL_TIMEOUT_MS: "3000",
               },

@@ -47,6 +47,20 @@ const optionalString = z
   .optional()
   .transform((v) => (v && v.trim() !== "" ? v.trim() : undefined));
 
+/** One OpenAI-compatible upstream of `PROVIDERS`; its key is read from the secret it names. */
+const ProviderSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  base_url: z.url({ protocol: /^https?$/ }),
+  api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+  models: z.array(z.string().min(1)).min(1),
+});
+
+const ProvidersSchema = z.object({
+  providers: z.array(ProviderSchema).default([]),
+  /** model → the models that answer, in order, when it fails before its first token. */
+  fallback: z.record(z.string(), z.array(z.string())).default({}),
+});
+
 const ConfigSchema = z.object({
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: optionalString,
@@ -60,6 +74,21 @@ const ConfigSchema = z.object({
   TOOL_TIMEOUT_MS: intFrom(30_000, 1),
   TOOL_RESULT_MAX_CHARS: intFrom(20_000, 100),
   MCP_SERVERS: z.string().optional().transform((v) => v ?? ""),
+  PROVIDERS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return { providers: [], fallback: {} };
+      try {
+        return ProvidersSchema.parse(JSON.parse(v));
+      } catch {
+        ctx.addIssue({
+          code: "custom",
+          message: 'must be JSON {"providers":[{"name","base_url","api_key_env"?,"models":[…]}],"fallback"?:{"<model>":["<model>",…]}}',
+        });
+        return z.NEVER;
+      }
+    }),
   MODEL_PRICES: z
     .string()
     .optional()
@@ -80,8 +109,18 @@ export interface ModelPrice {
   output: number;
 }
 
+/** A named upstream from `PROVIDERS`, its key already read from the secret it names. */
+export interface NamedProvider {
+  name: string;
+  baseUrl: string;
+  apiKey?: string;
+  models: string[];
+}
+
 export type Config = {
   upstream: { apiKey?: string; baseUrl?: string };
+  providers: NamedProvider[];
+  fallback: Record<string, string[]>;
   provider: "openai" | "demo";
   defaultModel: string;
   models: string[];
@@ -112,10 +151,16 @@ export function loadConfig(env: object): Config {
     throw new ConfigError(`configuration ${issue.path.join(".")}: ${issue.message}`);
   }
   const c = parsed.data;
+  const providers = c.PROVIDERS.providers.map((p) => {
+    const key = p.api_key_env ? (env as Record<string, unknown>)[p.api_key_env] : undefined;
+    return { name: p.name, baseUrl: p.base_url.replace(/\/$/, ""), apiKey: typeof key === "string" && key ? key : undefined, models: p.models };
+  });
   return {
     upstream: { apiKey: c.OPENAI_API_KEY, baseUrl: c.OPENAI_BASE_URL },
-    // With neither a key nor a base URL there is nowhere to send a request: the offline demo answers.
-    provider: c.OPENAI_API_KEY || c.OPENAI_BASE_URL ? "openai" : "demo",
+    providers,
+    fallback: c.PROVIDERS.fallback,
+    // With no key, base URL or provider there is nowhere to send a request: the offline demo answers.
+    provider: c.OPENAI_API_KEY || c.OPENAI_BASE_URL || providers.length ? "openai" : "demo",
     defaultModel: c.DEFAULT_MODEL,
     models: c.MODELS,
     modelAliases: c.MODEL_ALIASES,

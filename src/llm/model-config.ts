@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { Config } from "../config";
 import type { ChatProvider } from "./provider";
 import { DemoProvider } from "./demo";
+import { FallbackProvider } from "./fallback";
 import { OpenAIProvider } from "./openai";
 
 export const ModelConfigSchema = z.object({
@@ -56,12 +57,37 @@ export function resolveUpstream(config: Config, mc: ModelConfig | undefined): Up
     return { kind: "openai", baseUrl: url.toString().replace(/\/$/, ""), apiKey: mc.api_key };
   }
   if (mc?.api_key) return { kind: "openai", baseUrl: config.upstream.baseUrl, apiKey: mc.api_key };
-  if (config.provider === "demo") return { kind: "demo" };
-  return { kind: "openai", baseUrl: config.upstream.baseUrl, apiKey: config.upstream.apiKey };
+  return upstreamForModel(config, resolveModel(config, mc?.model_name));
+}
+
+/** The server's upstream for a model: the `PROVIDERS` entry that lists it, else `OPENAI_*`, else the demo. */
+function upstreamForModel(config: Config, model: string): UpstreamChoice {
+  const named = config.providers.find((p) => p.models.includes(model));
+  if (named) return { kind: "openai", baseUrl: named.baseUrl, apiKey: named.apiKey };
+  if (config.upstream.apiKey || config.upstream.baseUrl) return { kind: "openai", ...config.upstream };
+  if (config.providers.length) {
+    throw new UpstreamRefused("model", `model "${model}" is not served here (see GET /v1/models)`);
+  }
+  return { kind: "demo" };
 }
 
 export function createProvider(choice: UpstreamChoice): ChatProvider {
   return choice.kind === "demo" ? new DemoProvider() : new OpenAIProvider(choice);
+}
+
+/**
+ * The provider for a turn. With `PROVIDERS` fallbacks for the model (and no caller-chosen
+ * upstream), a chain that moves to the next model when one fails before its first token.
+ */
+export function createModelProvider(config: Config, mc: ModelConfig | undefined): ChatProvider {
+  const first = createProvider(resolveUpstream(config, mc));
+  const model = resolveModel(config, mc?.model_name);
+  const fallbacks = mc?.base_url || mc?.api_key ? [] : (config.fallback[model] ?? []);
+  if (fallbacks.length === 0) return first;
+  return new FallbackProvider([
+    { model, provider: first },
+    ...fallbacks.map((m) => ({ model: m, provider: createProvider(upstreamForModel(config, m)) })),
+  ]);
 }
 
 /** The model to ask for: the caller's, else the default, through `MODEL_ALIASES`. */

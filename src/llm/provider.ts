@@ -28,7 +28,9 @@ export type ProviderChunk =
   | { type: "text"; text: string }
   | { type: "tool-call-delta"; index: number; id?: string; name?: string; argsDelta?: string }
   | { type: "usage"; usage: Usage }
-  | { type: "finish"; reason: "stop" | "length" | "tool-calls" };
+  | { type: "finish"; reason: "stop" | "length" | "tool-calls" }
+  /** A fallback model took over: the reply is this model's. */
+  | { type: "model"; model: string };
 
 export interface ChatProvider {
   readonly name: "openai" | "demo";

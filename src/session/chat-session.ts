@@ -8,7 +8,7 @@ import { configFor, type Config } from "../config";
 import type { ConversationSummary } from "../directory/directory";
 import type { Dialect } from "../events/encode";
 import type { StoredMessage, TurnEvent } from "../events/types";
-import { createProvider, resolveModel, resolveUpstream, type ModelConfig } from "../llm/model-config";
+import { createModelProvider, resolveModel, type ModelConfig } from "../llm/model-config";
 import { costOf } from "../llm/pricing";
 import type { ChatMessage, ChatRequest, ToolDefinition } from "../llm/provider";
 import { applyMigrations } from "../storage/migrate";
@@ -223,7 +223,7 @@ export class ChatSession extends DurableObject<Env> {
 
     const turn = new ActiveTurn(
       {
-        provider: createProvider(resolveUpstream(config, input.modelConfig)),
+        provider: createModelProvider(config, input.modelConfig),
         request,
         messageId,
         createdAt,

@@ -98,6 +98,8 @@ export async function* runTurn(spec: TurnSpec): AsyncGenerator<TurnEventBody> {
           assembler.add(chunk);
         } else if (chunk.type === "usage") {
           usage = addUsage(usage, chunk.usage);
+        } else if (chunk.type === "model") {
+          message.model = chunk.model;
         } else {
           stepFinish = chunk.reason;
         }

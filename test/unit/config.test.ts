@@ -66,3 +66,36 @@ describe("resolveUpstream", () => {
     expect(resolveUpstream(loadConfig({}), undefined)).toEqual({ kind: "demo" });
   });
 });
+
+describe("PROVIDERS", () => {
+  const env = {
+    PROVIDERS: JSON.stringify({
+      providers: [
+        { name: "openai", base_url: "https://api.openai.com/v1/", api_key_env: "OPENAI_KEY_2", models: ["gpt-4o"] },
+        { name: "local", base_url: "http://127.0.0.1:11434/v1", models: ["llama3.1"] },
+      ],
+      fallback: { "gpt-4o": ["llama3.1"] },
+    }),
+    OPENAI_KEY_2: "sk-from-secret",
+    MODEL_ALIASES: '{"chat-model":"gpt-4o"}',
+  };
+
+  it("reads each provider's key from the secret it names, and routes models to their provider", () => {
+    const c = loadConfig(env);
+    expect(c.provider).toBe("openai");
+    expect(c.providers[0]).toEqual({ name: "openai", baseUrl: "https://api.openai.com/v1", apiKey: "sk-from-secret", models: ["gpt-4o"] });
+    expect(resolveUpstream(c, { model_name: "chat-model" })).toEqual({ kind: "openai", baseUrl: "https://api.openai.com/v1", apiKey: "sk-from-secret" });
+    expect(resolveUpstream(c, { model_name: "llama3.1" })).toEqual({ kind: "openai", baseUrl: "http://127.0.0.1:11434/v1", apiKey: undefined });
+  });
+
+  it("refuses a model no provider serves when there is no default upstream", () => {
+    expect(() => resolveUpstream(loadConfig(env), { model_name: "mystery" })).toThrow(/not served here/);
+    const withDefault = loadConfig({ ...env, OPENAI_BASE_URL: "http://127.0.0.1:1/v1" });
+    expect(resolveUpstream(withDefault, { model_name: "mystery" })).toMatchObject({ baseUrl: "http://127.0.0.1:1/v1" });
+  });
+
+  it("rejects a malformed PROVIDERS value by name", () => {
+    expect(() => loadConfig({ PROVIDERS: '{"providers":[{"name":"x"}]}' })).toThrow(/configuration PROVIDERS/);
+    expect(() => loadConfig({ PROVIDERS: '{"providers":[{"name":"x","base_url":"ftp://h","models":["m"]}]}' })).toThrow(/PROVIDERS/);
+  });
+});
