@@ -3,6 +3,7 @@
  * `*.sql`). Append a file and a line here to migrate; never edit a shipped file.
  */
 import session0001 from "./session/0001_init.sql";
+import session0002 from "./session/0002_turn_log.sql";
 import directory0001 from "./directory/0001_init.sql";
 import directory0002 from "./directory/0002_stats.sql";
 
@@ -12,7 +13,10 @@ export interface Migration {
   sql: string;
 }
 
-export const sessionMigrations: Migration[] = [{ version: 1, name: "0001_init", sql: session0001 }];
+export const sessionMigrations: Migration[] = [
+  { version: 1, name: "0001_init", sql: session0001 },
+  { version: 2, name: "0002_turn_log", sql: session0002 },
+];
 
 export const directoryMigrations: Migration[] = [
   { version: 1, name: "0001_init", sql: directory0001 },

@@ -4,7 +4,7 @@
  */
 import type { Dialect, EncoderOptions } from "../events/encode";
 import type { TurnEvent, TurnEventBody } from "../events/types";
-import { Collector, Subscriber, type TurnListener } from "./subscriber";
+import { Collector, Subscriber, type SubscriberOptions, type TurnListener } from "./subscriber";
 import { runTurn, type TurnSpec } from "./turn";
 
 export interface TurnHooks {
@@ -27,20 +27,32 @@ export class ActiveTurn {
   ended = false;
   private readonly controller = new AbortController();
   private readonly listeners = new Set<TurnListener>();
+  /** Everything published so far: a subscriber that joins late replays from here, with no gap. */
+  private readonly published: TurnEvent[] = [];
 
   /** The model asked for, for stream framing. */
   readonly model: string;
 
-  constructor(spec: Omit<TurnSpec, "signal">, private readonly hooks: TurnHooks) {
+  constructor(
+    spec: Omit<TurnSpec, "signal">,
+    private readonly hooks: TurnHooks,
+    /** The wire format the turn was started in: a resume's default. */
+    readonly dialect: Dialect,
+  ) {
     this.model = spec.request.model;
     this.done = this.run({ ...spec, signal: this.controller.signal });
     this.settled = this.done.finally(() => spec.tools?.close());
   }
 
-  /** A byte stream of this turn's events from now on, in `dialect`. */
-  subscribe(dialect: Dialect, options: EncoderOptions): Subscriber {
-    const sub = new Subscriber(dialect, options);
-    this.listeners.add(sub);
+  /**
+   * A byte stream of this turn in `dialect`: the events after `replayAfter` (if given) that were
+   * already published, then the live ones. Synchronous, so nothing falls between the two.
+   */
+  subscribe(dialect: Dialect, options: EncoderOptions, replayAfter?: number, framing?: SubscriberOptions): Subscriber {
+    const sub = new Subscriber(dialect, options, framing);
+    if (replayAfter !== undefined) for (const e of this.published) if (e.seq > replayAfter) sub.send(e);
+    if (this.ended) void sub.close();
+    else this.listeners.add(sub);
     return sub;
   }
 
@@ -77,6 +89,7 @@ export class ActiveTurn {
   }
 
   private broadcast(event: TurnEvent): void {
+    this.published.push(event);
     for (const listener of this.listeners) listener.send(event);
   }
 }

@@ -6,7 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import { sessionMigrations } from "../../migrations";
 import { configFor, type Config } from "../config";
 import type { ConversationSummary } from "../directory/directory";
-import type { Dialect } from "../events/encode";
+import { isSse, type Dialect } from "../events/encode";
 import type { StoredMessage, TurnEvent } from "../events/types";
 import { createModelProvider, resolveModel, type ModelConfig } from "../llm/model-config";
 import { costOf } from "../llm/pricing";
@@ -14,8 +14,10 @@ import type { ChatMessage, ChatRequest, ToolDefinition } from "../llm/provider";
 import { applyMigrations } from "../storage/migrate";
 import { createToolbox } from "../tools/create";
 import { ActiveTurn } from "./active-turn";
+import { Subscriber } from "./subscriber";
 import { directoryStub } from "./address";
 import { buildContext } from "./context";
+import { EventLog } from "./event-log";
 import { SessionStore } from "./store";
 import { Transcript } from "./transcript";
 import type { TurnRecorder } from "./turn";
@@ -59,9 +61,19 @@ const TITLE_WORDS = 8;
 const TITLE_CHARS = 80;
 /** How long an abort waits for the turn to store its partial reply before answering. */
 const ABORT_SETTLE_MS = 2000;
+/** Event logs are kept this long after their turn ends, for clients that come back. */
+const EVENT_LOG_TTL_MS = 10 * 60_000;
+/**
+ * After a restart the last events a client saw may not have reached the log: sequence numbers
+ * jump past anything it could have seen, so a resume never mistakes new events for old ones.
+ */
+const SEQ_GAP_AFTER_RESTART = 1000;
+
+export type ResumeResult = { ok: true; stream: ReadableStream<Uint8Array>; dialect: Dialect } | { ok: false; status: 204 };
 
 export class ChatSession extends DurableObject<Env> {
   private readonly store: SessionStore;
+  private readonly log: EventLog;
   private active: ActiveTurn | null = null;
   private seq = 1;
   private directorySync: Promise<void> = Promise.resolve();
@@ -71,9 +83,11 @@ export class ChatSession extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new SessionStore(ctx.storage.sql);
+    this.log = new EventLog(ctx.storage.sql);
     ctx.blockConcurrencyWhile(async () => {
       applyMigrations(ctx.storage, sessionMigrations);
       this.seq = this.store.meta()?.nextSeq ?? 1;
+      this.recoverInterruptedTurns();
     });
   }
 
@@ -87,7 +101,7 @@ export class ChatSession extends DurableObject<Env> {
       model,
       includeUsage: input.includeUsage,
       clientTools: Boolean(input.clientTools?.length),
-    });
+    }, undefined, { sse: isSse(input.dialect) });
     return { ok: true, stream: subscriber.stream, turnId: turn.turnId, messageId: started.messageId };
   }
 
@@ -102,7 +116,7 @@ export class ChatSession extends DurableObject<Env> {
   follow(dialect: Dialect): ReadableStream<Uint8Array> | null {
     const turn = this.active;
     if (!turn || turn.ended) return null;
-    return turn.subscribe(dialect, { sessionId: this.store.meta()?.sessionId ?? "", model: turn.model }).stream;
+    return turn.subscribe(dialect, { sessionId: this.store.meta()?.sessionId ?? "", model: turn.model }, undefined, { sse: isSse(dialect) }).stream;
   }
 
   /**
@@ -118,7 +132,7 @@ export class ChatSession extends DurableObject<Env> {
     const timer = setTimeout(() => watcher.expire(), waitMs);
     watcher.attach = (turn) => {
       clearTimeout(timer);
-      const stream = turn.subscribe(dialect, { sessionId: this.store.meta()?.sessionId ?? "", model: turn.model }).stream;
+      const stream = turn.subscribe(dialect, { sessionId: this.store.meta()?.sessionId ?? "", model: turn.model }, undefined, { sse: isSse(dialect) }).stream;
       void stream.pipeTo(pipe.writable).catch(() => {});
     };
     watcher.expire = () => {
@@ -127,6 +141,42 @@ export class ChatSession extends DurableObject<Env> {
     };
     this.watchers.add(watcher);
     return pipe.readable;
+  }
+
+  /**
+   * Resumes the latest turn for a client that lost its stream: the logged events after `after`,
+   * then the live ones while the turn runs. `dialect` defaults to the one the turn started in.
+   * Nothing running and nothing to replay: 204.
+   */
+  resume(options: { dialect?: Dialect; after?: number } = {}): ResumeResult {
+    const after = options.after ?? 0;
+    const turn = this.active;
+    const sessionId = this.store.meta()?.sessionId ?? "";
+    if (turn && !turn.ended) {
+      const dialect = options.dialect ?? turn.dialect;
+      const sub = turn.subscribe(dialect, { sessionId, model: turn.model }, after, { sse: isSse(dialect) });
+      return { ok: true, stream: sub.stream, dialect };
+    }
+    const latest = this.log.latest();
+    if (!latest) return { ok: false, status: 204 };
+    const events = this.log.eventsAfter(latest.turnId, after);
+    if (events.length === 0) return { ok: false, status: 204 };
+    const dialect = options.dialect ?? latest.dialect;
+    const sub = new Subscriber(dialect, { sessionId, model: latest.model }, { sse: isSse(dialect) });
+    for (const e of events) sub.send(e);
+    void sub.close();
+    return { ok: true, stream: sub.stream, dialect };
+  }
+
+  /** Prunes event logs of turns that ended long enough ago; messages are never pruned. */
+  async alarm(): Promise<void> {
+    this.pruneEventLog(EVENT_LOG_TTL_MS);
+  }
+
+  /** Exposed for tests, which cannot wait ten minutes. */
+  pruneEventLog(olderThanMs: number): void {
+    const remaining = this.log.prune(new Date(Date.now() - olderThanMs));
+    if (remaining > 0 && !(this.active && !this.active.ended)) void this.ctx.storage.setAlarm(Date.now() + EVENT_LOG_TTL_MS);
   }
 
   /** Stops the running turn; resolves once its partial reply is stored (or after a bound). */
@@ -158,6 +208,8 @@ export class ChatSession extends DurableObject<Env> {
     if (!this.store.meta()) return null;
     if (this.active && !this.active.ended) return busy(this.store.meta()!.sessionId);
     this.store.clearMessages();
+    // The logs of cleared turns must not be resumable either.
+    this.log.prune(new Date(Date.now() + 1));
     this.store.setMeta({ updated_at: new Date().toISOString() });
     void this.syncDirectory();
     return this.summary();
@@ -218,7 +270,10 @@ export class ChatSession extends DurableObject<Env> {
           toolResultMaxChars: config.toolResultMaxChars,
         });
       }
-      recorder = new Transcript(this.store, () => this.store.setMeta({ next_seq: this.seq }));
+      recorder = new Transcript(this.store, () => {
+        this.log.flush();
+        this.store.setMeta({ next_seq: this.seq });
+      });
     }
 
     const turn = new ActiveTurn(
@@ -234,9 +289,14 @@ export class ChatSession extends DurableObject<Env> {
       },
       {
         nextSeq: () => this.seq++,
-        onEvent: (event) => (event.type === "turn-end" ? this.turnEnded(event, input.owner, stored, config) : undefined),
+        onEvent: (event) => {
+          if (stored) this.log.append(event);
+          return event.type === "turn-end" ? this.turnEnded(event, input.owner, stored, config) : undefined;
+        },
       },
+      input.dialect,
     );
+    if (stored) this.log.begin({ turnId: turn.turnId, dialect: input.dialect, model: request.model, messageId });
     this.active = turn;
     for (const watcher of this.watchers) watcher.attach(turn);
     this.watchers.clear();
@@ -250,7 +310,11 @@ export class ChatSession extends DurableObject<Env> {
 
   /** Awaited before `turn-end` goes out, so lists and stats are current when a client sees it. */
   private turnEnded(event: Extract<TurnEvent, { type: "turn-end" }>, owner: string, stored: boolean, config: Config): Promise<void> {
-    if (stored) this.store.setMeta({ updated_at: new Date().toISOString(), next_seq: this.seq });
+    if (stored) {
+      this.log.end(event.turnId);
+      this.store.setMeta({ updated_at: new Date().toISOString(), next_seq: this.seq });
+      void this.ctx.storage.setAlarm(Date.now() + EVENT_LOG_TTL_MS);
+    }
     const summary = stored ? this.summary() : null;
     const u = event.usage;
     const usage = {
@@ -261,6 +325,34 @@ export class ChatSession extends DurableObject<Env> {
     };
     const directory = directoryStub(this.env, owner);
     return this.queueDirectory(() => directory.turnEnded(summary, usage));
+  }
+
+  /**
+   * A turn that was running when the object restarted (deploy, eviction) cannot go on. Its partial
+   * reply is kept as `interrupted`, and its log ends with an error and a turn end, so a client
+   * that resumes learns what happened; the next turn works as usual.
+   */
+  private recoverInterruptedTurns(): void {
+    const unfinished = this.log.unfinished();
+    if (unfinished.length === 0) return;
+    this.seq = Math.max(this.seq, this.log.maxSeq() + 1) + SEQ_GAP_AFTER_RESTART;
+    for (const turn of unfinished) {
+      const partial = this.store.markInterrupted();
+      const message: StoredMessage = partial ?? {
+        id: turn.messageId,
+        role: "assistant",
+        content: "",
+        created_at: new Date().toISOString(),
+        status: "interrupted",
+        usage: null,
+        model: turn.model,
+      };
+      this.log.append({ type: "error", code: "interrupted", message: "the server restarted during this reply; what was written so far is kept", seq: this.seq++, turnId: turn.turnId });
+      this.log.append({ type: "turn-end", message, usage: null, finishReason: "error", seq: this.seq++, turnId: turn.turnId });
+      this.log.end(turn.turnId);
+    }
+    this.store.setMeta({ next_seq: this.seq });
+    void this.ctx.storage.setAlarm(Date.now() + EVENT_LOG_TTL_MS);
   }
 
   private recordUserMessage(owner: string, sessionId: string, content: string, now: string): void {

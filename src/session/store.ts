@@ -86,6 +86,14 @@ export class SessionStore {
     );
   }
 
+  /** Marks replies left `streaming` by a restart as `interrupted`; returns the last such message. */
+  markInterrupted(): StoredMessage | null {
+    const rows = this.sql.exec<Row>("SELECT * FROM messages WHERE status = 'streaming' ORDER BY idx").toArray();
+    if (rows.length === 0) return null;
+    this.sql.exec("UPDATE messages SET status = 'interrupted', updated_at = ? WHERE status = 'streaming'", new Date().toISOString());
+    return { ...toMessage(rows[rows.length - 1]), status: "interrupted" };
+  }
+
   clearMessages(): void {
     this.sql.exec("DELETE FROM messages");
   }

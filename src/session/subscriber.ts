@@ -4,9 +4,20 @@
  * subscribers; a failed write is how a disconnect shows up inside a Durable Object.
  */
 import { createEncoder, type Dialect, type Encoder, type EncoderOptions } from "../events/encode";
+import { sseComment } from "../events/sse";
 import type { TurnEvent } from "../events/types";
 
 const utf8 = new TextEncoder();
+
+/** Idle proxies cut quiet connections; a comment line every 15 s keeps the stream open. */
+const HEARTBEAT_MS = 15_000;
+/** Tells an EventSource how soon to reconnect after a drop. */
+const RETRY_MS = 2_000;
+
+export interface SubscriberOptions {
+  /** SSE framing: `retry:` first, then `: ping` comments while quiet. */
+  sse: boolean;
+}
 
 /** Anything that follows a turn's events. */
 export interface TurnListener {
@@ -35,12 +46,18 @@ export class Subscriber implements TurnListener {
   private readonly encode: Encoder;
   private chain: Promise<void> = Promise.resolve();
   private gone = false;
+  private closed = false;
+  private heartbeat?: ReturnType<typeof setInterval>;
 
-  constructor(dialect: Dialect, options: EncoderOptions) {
+  constructor(dialect: Dialect, options: EncoderOptions, framing: SubscriberOptions = { sse: true }) {
     const pipe = new TransformStream<Uint8Array, Uint8Array>();
     this.stream = pipe.readable;
     this.writer = pipe.writable.getWriter();
     this.encode = createEncoder(dialect, options);
+    if (framing.sse) {
+      this.write(utf8.encode(`retry: ${RETRY_MS}\n\n`));
+      this.heartbeat = setInterval(() => this.write(sseComment("ping")), HEARTBEAT_MS);
+    }
   }
 
   get connected(): boolean {
@@ -54,11 +71,14 @@ export class Subscriber implements TurnListener {
 
   /** Ends the stream after everything queued; never rejects. */
   close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    if (this.closed) return this.chain;
+    this.closed = true;
     return this.enqueue(() => this.writer.close());
   }
 
   private write(bytes: Uint8Array): void {
-    if (this.gone) return;
+    if (this.gone || this.closed) return;
     void this.enqueue(async () => {
       await this.writer.ready;
       await this.writer.write(bytes);
@@ -68,6 +88,7 @@ export class Subscriber implements TurnListener {
   private enqueue(step: () => Promise<void>): Promise<void> {
     this.chain = this.chain.then(step).catch(() => {
       this.gone = true;
+      clearInterval(this.heartbeat);
     });
     return this.chain;
   }

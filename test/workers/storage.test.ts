@@ -11,16 +11,17 @@ describe("schema migrations", () => {
     await runInDurableObject(stub, (_instance, state) => {
       const sql = state.storage.sql;
       const version = () => Number(sql.exec("SELECT MAX(version) AS v FROM _schema_version").one().v);
-      expect(version()).toBe(sessionMigrations.length);
-      expect(applyMigrations(state.storage, sessionMigrations)).toBe(1);
+      const n = sessionMigrations.length;
+      expect(version()).toBe(n);
+      expect(applyMigrations(state.storage, sessionMigrations)).toBe(n);
 
-      const v2 = { version: 2, name: "0002_extra", sql: "CREATE TABLE extra (x INTEGER); INSERT INTO extra VALUES (7);" };
-      expect(applyMigrations(state.storage, [...sessionMigrations, v2])).toBe(2);
+      const next = { version: n + 1, name: "9998_extra", sql: "CREATE TABLE extra (x INTEGER); INSERT INTO extra VALUES (7);" };
+      expect(applyMigrations(state.storage, [...sessionMigrations, next])).toBe(n + 1);
       expect(sql.exec("SELECT x FROM extra").one().x).toBe(7);
 
-      const broken = { version: 3, name: "0003_broken", sql: "CREATE TABLE half (a INTEGER); INSERT INTO missing VALUES (1);" };
-      expect(() => applyMigrations(state.storage, [...sessionMigrations, v2, broken])).toThrow();
-      expect(version()).toBe(2);
+      const broken = { version: n + 2, name: "9999_broken", sql: "CREATE TABLE half (a INTEGER); INSERT INTO missing VALUES (1);" };
+      expect(() => applyMigrations(state.storage, [...sessionMigrations, next, broken])).toThrow();
+      expect(version()).toBe(n + 1);
       expect(sql.exec("SELECT name FROM sqlite_master WHERE name = 'half'").toArray()).toEqual([]);
     });
   });

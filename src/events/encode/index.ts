@@ -29,3 +29,10 @@ export type Dialect = keyof typeof dialects;
 export function createEncoder(dialect: Dialect, options: EncoderOptions): Encoder {
   return dialects[dialect](options);
 }
+
+/** Dialects whose bytes are not SSE frames: they get no `retry:` or `: ping` lines. */
+const NOT_SSE = new Set<string>(["line"]);
+
+export function isSse(dialect: Dialect): boolean {
+  return !NOT_SSE.has(dialect);
+}

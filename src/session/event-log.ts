@@ -1,0 +1,81 @@
+/**
+ * The turn event log, so a client that lost its connection can resume with `Last-Event-ID`.
+ * Events are buffered and written in batches (a write per event would hold every outgoing frame
+ * at the output gate); the transcript's flushes and the turn's end write them out.
+ */
+import type { Dialect } from "../events/encode";
+import type { TurnEvent } from "../events/types";
+
+const FLUSH_EVERY_EVENTS = 32;
+
+export interface LoggedTurn {
+  turnId: string;
+  dialect: Dialect;
+  model: string;
+  messageId: string;
+  endedAt: string | null;
+}
+
+export class EventLog {
+  private buffer: TurnEvent[] = [];
+
+  constructor(private readonly sql: SqlStorage) {}
+
+  begin(turn: Omit<LoggedTurn, "endedAt">): void {
+    this.sql.exec(
+      "INSERT INTO turns (turn_id, dialect, model, message_id, started_at) VALUES (?, ?, ?, ?, ?)",
+      turn.turnId,
+      turn.dialect,
+      turn.model,
+      turn.messageId,
+      new Date().toISOString(),
+    );
+  }
+
+  append(event: TurnEvent): void {
+    this.buffer.push(event);
+    if (this.buffer.length >= FLUSH_EVERY_EVENTS) this.flush();
+  }
+
+  flush(): void {
+    for (const e of this.buffer) this.sql.exec("INSERT INTO events (seq, turn_id, body) VALUES (?, ?, ?)", e.seq, e.turnId, JSON.stringify(e));
+    this.buffer = [];
+  }
+
+  end(turnId: string): void {
+    this.flush();
+    this.sql.exec("UPDATE turns SET ended_at = ? WHERE turn_id = ?", new Date().toISOString(), turnId);
+  }
+
+  latest(): LoggedTurn | null {
+    const r = this.sql.exec<Record<string, SqlStorageValue>>("SELECT * FROM turns ORDER BY started_at DESC, rowid DESC LIMIT 1").toArray()[0];
+    return r ? { turnId: String(r.turn_id), dialect: r.dialect as Dialect, model: String(r.model), messageId: String(r.message_id), endedAt: r.ended_at === null ? null : String(r.ended_at) } : null;
+  }
+
+  /** Turns that never ended: the object was restarted while they ran. */
+  unfinished(): LoggedTurn[] {
+    return this.sql
+      .exec<Record<string, SqlStorageValue>>("SELECT * FROM turns WHERE ended_at IS NULL")
+      .toArray()
+      .map((r) => ({ turnId: String(r.turn_id), dialect: r.dialect as Dialect, model: String(r.model), messageId: String(r.message_id), endedAt: null }));
+  }
+
+  eventsAfter(turnId: string, after: number): TurnEvent[] {
+    return this.sql
+      .exec<{ body: string }>("SELECT body FROM events WHERE turn_id = ? AND seq > ? ORDER BY seq", turnId, after)
+      .toArray()
+      .map((r) => JSON.parse(r.body) as TurnEvent);
+  }
+
+  maxSeq(): number {
+    return Number(this.sql.exec("SELECT COALESCE(MAX(seq), 0) AS s FROM events").one().s);
+  }
+
+  /** Deletes the logs of turns that ended before `endedBefore`; returns how many turns remain logged. */
+  prune(endedBefore: Date): number {
+    const cutoff = endedBefore.toISOString();
+    this.sql.exec("DELETE FROM events WHERE turn_id IN (SELECT turn_id FROM turns WHERE ended_at IS NOT NULL AND ended_at < ?)", cutoff);
+    this.sql.exec("DELETE FROM turns WHERE ended_at IS NOT NULL AND ended_at < ?", cutoff);
+    return Number(this.sql.exec("SELECT COUNT(*) AS n FROM turns").one().n);
+  }
+}
