@@ -8,6 +8,7 @@ import { ApiError, notFound, onError } from "./http/errors";
 import { health } from "./http/health";
 import { native } from "./http/native";
 import { openapi } from "./http/openapi";
+import { resume } from "./http/resume";
 import { tools } from "./http/tools";
 
 // Not exported: every named export of the entry module must be a handler or a class.
@@ -26,6 +27,7 @@ app.use(
 app.use(requestContext());
 app.route("/", health);
 app.route("/", native);
+app.route("/", resume);
 app.route("/", conversations);
 app.route("/", tools);
 app.route("/", openapi);
