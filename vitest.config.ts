@@ -37,8 +37,12 @@ export default defineConfig({
                   fallback: { "primary-down": ["backup-model"] },
                 }),
                 BACKUP_KEY: "sk-backup-provider-key",
+                // Short enough to test hangs without slowing the suite; every other script is faster.
+                FIRST_TOKEN_TIMEOUT_MS: "3000",
+                IDLE_TIMEOUT_MS: "1000",
                 TOOL_RESULT_MAX_CHARS: "400",
                 TOOL_TIMEOUT_MS: "3000",
+                MODEL_PRICES: JSON.stringify({ "gpt-4o-mini": { input: 0.15, output: 0.6 } }),
               },
             },
           })),

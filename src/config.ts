@@ -73,6 +73,11 @@ const ConfigSchema = z.object({
   MAX_TOOL_STEPS: intFrom(8, 0),
   TOOL_TIMEOUT_MS: intFrom(30_000, 1),
   TOOL_RESULT_MAX_CHARS: intFrom(20_000, 100),
+  UPSTREAM_RETRIES: intFrom(2, 0),
+  FIRST_TOKEN_TIMEOUT_MS: intFrom(60_000, 1),
+  IDLE_TIMEOUT_MS: intFrom(60_000, 1),
+  TURN_TIMEOUT_MS: intFrom(600_000, 1),
+  MAX_OUTPUT_TOKENS: intFrom(4096, 1),
   MCP_SERVERS: z.string().optional().transform((v) => v ?? ""),
   PROVIDERS: z
     .string()
@@ -129,6 +134,14 @@ export type Config = {
   upstreamAllowlist: string[];
   contextTokenBudget: number;
   maxToolSteps: number;
+  /** Retries of an upstream failure before the first token. */
+  upstreamRetries: number;
+  firstTokenTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** The wall-clock cap of one turn, tools included. */
+  turnTimeoutMs: number;
+  /** `max_tokens` when the caller sets none, and the most a caller may ask for. */
+  maxOutputTokens: number;
   toolTimeoutMs: number;
   toolResultMaxChars: number;
   /** The raw `MCP_SERVERS` JSON; `src/mcp/servers.ts` reads it. */
@@ -168,6 +181,11 @@ export function loadConfig(env: object): Config {
     upstreamAllowlist: c.UPSTREAM_ALLOWLIST,
     contextTokenBudget: c.CONTEXT_TOKEN_BUDGET,
     maxToolSteps: c.MAX_TOOL_STEPS,
+    upstreamRetries: c.UPSTREAM_RETRIES,
+    firstTokenTimeoutMs: c.FIRST_TOKEN_TIMEOUT_MS,
+    idleTimeoutMs: c.IDLE_TIMEOUT_MS,
+    turnTimeoutMs: c.TURN_TIMEOUT_MS,
+    maxOutputTokens: c.MAX_OUTPUT_TOKENS,
     toolTimeoutMs: c.TOOL_TIMEOUT_MS,
     toolResultMaxChars: c.TOOL_RESULT_MAX_CHARS,
     mcpServers: c.MCP_SERVERS,

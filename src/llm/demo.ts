@@ -4,6 +4,7 @@
  */
 import type { ChatProvider, ChatRequest, ProviderChunk } from "./provider";
 import { estimateTokens } from "../session/context";
+import { sleep } from "../lib/sleep";
 
 const DELAY_MS = 20;
 
@@ -28,17 +29,3 @@ export class DemoProvider implements ChatProvider {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}

@@ -8,6 +8,8 @@ import type { ChatProvider } from "./provider";
 import { DemoProvider } from "./demo";
 import { FallbackProvider } from "./fallback";
 import { OpenAIProvider } from "./openai";
+import { RetryingProvider } from "./retry";
+import { TimedProvider } from "./timeouts";
 
 export const ModelConfigSchema = z.object({
     model_name: z.string().min(1).max(256).optional(),
@@ -71,8 +73,13 @@ function upstreamForModel(config: Config, model: string): UpstreamChoice {
   return { kind: "demo" };
 }
 
-export function createProvider(choice: UpstreamChoice): ChatProvider {
-  return choice.kind === "demo" ? new DemoProvider() : new OpenAIProvider(choice);
+/** A real upstream gets the fault handling: timeouts inside, retries around them. */
+export function createProvider(choice: UpstreamChoice, config?: Config): ChatProvider {
+  if (choice.kind === "demo") return new DemoProvider();
+  const upstream = new OpenAIProvider(choice);
+  if (!config) return upstream;
+  const timed = new TimedProvider(upstream, { firstTokenMs: config.firstTokenTimeoutMs, idleMs: config.idleTimeoutMs });
+  return new RetryingProvider(timed, { retries: config.upstreamRetries });
 }
 
 /**
@@ -80,13 +87,13 @@ export function createProvider(choice: UpstreamChoice): ChatProvider {
  * upstream), a chain that moves to the next model when one fails before its first token.
  */
 export function createModelProvider(config: Config, mc: ModelConfig | undefined): ChatProvider {
-  const first = createProvider(resolveUpstream(config, mc));
+  const first = createProvider(resolveUpstream(config, mc), config);
   const model = resolveModel(config, mc?.model_name);
   const fallbacks = mc?.base_url || mc?.api_key ? [] : (config.fallback[model] ?? []);
   if (fallbacks.length === 0) return first;
   return new FallbackProvider([
     { model, provider: first },
-    ...fallbacks.map((m) => ({ model: m, provider: createProvider(upstreamForModel(config, m)) })),
+    ...fallbacks.map((m) => ({ model: m, provider: createProvider(upstreamForModel(config, m), config) })),
   ]);
 }
 

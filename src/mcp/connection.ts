@@ -10,7 +10,8 @@ import { LoggingMessageNotificationSchema, type LoggingMessageNotification } fro
 // The default validator (AJV) compiles schemas with `new Function`, which the deployed runtime
 // forbids: any tool with an `outputSchema` would fail outside the test pool.
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
-import { sleep, withTimeout } from "./async";
+import { sleep } from "../lib/sleep";
+import { withTimeout } from "./async";
 import { SSETransport } from "./sse-transport";
 import { errorText, isTransient } from "./errors";
 import { redactUrl, scrub } from "./redact";

@@ -6,7 +6,8 @@
  */
 import type { Progress } from "@modelcontextprotocol/sdk/types.js";
 import type { ToolCallContext, ToolInfo, ToolOutcome, ToolSource } from "../tools/types";
-import { Limiter, sleep, withTimeout } from "./async";
+import { sleep } from "../lib/sleep";
+import { Limiter, withTimeout } from "./async";
 import { cached, forgetCached } from "./cache";
 import { connectMcp, McpConnectError, type McpConnection, type McpLogParams } from "./connection";
 import { abortError, errorText, httpStatusOf, isSdkTimeout, isTransient, McpTimeoutError } from "./errors";

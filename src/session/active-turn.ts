@@ -38,9 +38,15 @@ export class ActiveTurn {
     private readonly hooks: TurnHooks,
     /** The wire format the turn was started in: a resume's default. */
     readonly dialect: Dialect,
+    /** The turn's wall-clock cap; past it the turn ends with a `turn_timeout` error. */
+    timeoutMs: number,
   ) {
     this.model = spec.request.model;
-    this.done = this.run({ ...spec, signal: this.controller.signal });
+    const cap = setTimeout(
+      () => this.controller.abort(new DOMException(`the turn took longer than its ${timeoutMs} ms limit`, "TimeoutError")),
+      timeoutMs,
+    );
+    this.done = this.run({ ...spec, signal: this.controller.signal }).finally(() => clearTimeout(cap));
     this.settled = this.done.finally(() => spec.tools?.close());
   }
 

@@ -237,7 +237,8 @@ export class ChatSession extends DurableObject<Env> {
     const request: ChatRequest = {
       model: resolveModel(config, input.modelConfig?.model_name),
       temperature: input.modelConfig?.temperature,
-      maxTokens: input.modelConfig?.max_tokens,
+      // Always bounded: the caller's value, capped; the cap when the caller names none.
+      maxTokens: Math.min(input.modelConfig?.max_tokens ?? config.maxOutputTokens, config.maxOutputTokens),
       messages: [],
     };
     const systemPrompt = input.systemPrompt ?? config.systemPrompt;
@@ -295,6 +296,7 @@ export class ChatSession extends DurableObject<Env> {
         },
       },
       input.dialect,
+      config.turnTimeoutMs,
     );
     if (stored) this.log.begin({ turnId: turn.turnId, dialect: input.dialect, model: request.model, messageId });
     this.active = turn;

@@ -5,6 +5,7 @@
  */
 import type { Dialect } from "../events/encode";
 import type { TurnEvent } from "../events/types";
+import { fitText } from "../storage/fit";
 
 const FLUSH_EVERY_EVENTS = 32;
 
@@ -14,6 +15,15 @@ export interface LoggedTurn {
   model: string;
   messageId: string;
   endedAt: string | null;
+}
+
+/** An event as a log row; one too large for a row (a huge tool result) keeps its shape, cut. */
+function fitEvent(event: TurnEvent): string {
+  const json = JSON.stringify(event);
+  if (fitText(json) === json) return json;
+  if (event.type === "tool-result") return JSON.stringify({ ...event, result: fitText(String(typeof event.result === "string" ? event.result : JSON.stringify(event.result))) });
+  if (event.type === "turn-end") return JSON.stringify({ ...event, message: { ...event.message, content: fitText(event.message.content) } });
+  return JSON.stringify({ ...event, ...("text" in event ? { text: fitText(event.text) } : {}) });
 }
 
 export class EventLog {
@@ -38,7 +48,7 @@ export class EventLog {
   }
 
   flush(): void {
-    for (const e of this.buffer) this.sql.exec("INSERT INTO events (seq, turn_id, body) VALUES (?, ?, ?)", e.seq, e.turnId, JSON.stringify(e));
+    for (const e of this.buffer) this.sql.exec("INSERT INTO events (seq, turn_id, body) VALUES (?, ?, ?)", e.seq, e.turnId, fitEvent(e));
     this.buffer = [];
   }
 

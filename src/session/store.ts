@@ -1,6 +1,7 @@
 /** The ChatSession object's SQLite queries. Nothing else in the code writes SQL for a session. */
 import type { MessageStatus, StoredMessage, ToolCall, Usage } from "../events/types";
 import type { ChatMessage } from "../llm/provider";
+import { fitText } from "../storage/fit";
 
 export interface SessionMeta {
   sessionId: string;
@@ -61,8 +62,8 @@ export class SessionStore {
       m.id,
       m.turn_id ?? null,
       m.role,
-      m.content,
-      m.tool_calls ? JSON.stringify(m.tool_calls) : null,
+      fitText(m.content),
+      m.tool_calls ? fitText(JSON.stringify(m.tool_calls)) : null,
       m.tool_call_id ?? null,
       m.name ?? null,
       m.status,
@@ -77,10 +78,10 @@ export class SessionStore {
   updateMessage(id: string, fields: { content: string; status: MessageStatus; usage?: Usage | null; tool_calls?: ToolCall[] }): void {
     this.sql.exec(
       "UPDATE messages SET content = ?, status = ?, usage = COALESCE(?, usage), tool_calls = COALESCE(?, tool_calls), updated_at = ? WHERE id = ?",
-      fields.content,
+      fitText(fields.content),
       fields.status,
       fields.usage ? JSON.stringify(fields.usage) : null,
-      fields.tool_calls ? JSON.stringify(fields.tool_calls) : null,
+      fields.tool_calls ? fitText(JSON.stringify(fields.tool_calls)) : null,
       new Date().toISOString(),
       id,
     );

@@ -149,7 +149,11 @@ export async function* runTurn(spec: TurnSpec): AsyncGenerator<TurnEventBody> {
       recorder?.begin(message);
     }
   } catch (err) {
-    if (signal.aborted) {
+    if (signal.aborted && isTimeout(signal.reason)) {
+      // The turn's wall-clock cap, not the user: an error, with what was written kept.
+      finishReason = "error";
+      yield { type: "error", code: "turn_timeout", message: (signal.reason as Error).message };
+    } else if (signal.aborted) {
       finishReason = "aborted";
     } else {
       finishReason = "error";
@@ -165,6 +169,10 @@ export async function* runTurn(spec: TurnSpec): AsyncGenerator<TurnEventBody> {
   };
   recorder?.end(message);
   yield { type: "turn-end", message, usage, finishReason };
+}
+
+function isTimeout(reason: unknown): boolean {
+  return reason instanceof Error && reason.name === "TimeoutError";
 }
 
 function toolCallEvent(call: ToolCall): TurnEventBody {

@@ -1,0 +1,48 @@
+/**
+ * An upstream that hangs must not hold a turn (and a connection) forever: a first-token timeout
+ * and an idle-between-chunks timeout cancel the request and end the turn with `upstream_timeout`.
+ */
+import { UpstreamError } from "./errors";
+import type { ChatProvider, ChatRequest, ProviderChunk } from "./provider";
+
+export interface StreamTimeouts {
+  firstTokenMs: number;
+  idleMs: number;
+}
+
+export class TimedProvider implements ChatProvider {
+  readonly name;
+
+  constructor(
+    private readonly inner: ChatProvider,
+    private readonly timeouts: StreamTimeouts,
+  ) {
+    this.name = inner.name;
+  }
+
+  async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderChunk> {
+    const { firstTokenMs, idleMs } = this.timeouts;
+    const timer = new AbortController();
+    let reason = "";
+    const arm = (ms: number, why: string) =>
+      setTimeout(() => {
+        reason = why;
+        timer.abort(new DOMException(why, "TimeoutError"));
+      }, ms);
+    let pending = arm(firstTokenMs, `the model provider sent nothing for ${firstTokenMs} ms`);
+    try {
+      for await (const chunk of this.inner.stream(request, AbortSignal.any([signal, timer.signal]))) {
+        clearTimeout(pending);
+        pending = arm(idleMs, `the model provider went quiet for ${idleMs} ms mid-reply`);
+        yield chunk;
+      }
+      // The SDK ends an aborted stream quietly rather than throwing.
+      if (!signal.aborted && timer.signal.aborted) throw new UpstreamError("upstream_timeout", reason, 504);
+    } catch (err) {
+      if (!signal.aborted && timer.signal.aborted) throw new UpstreamError("upstream_timeout", reason, 504);
+      throw err;
+    } finally {
+      clearTimeout(pending);
+    }
+  }
+}
