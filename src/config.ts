@@ -3,6 +3,7 @@
  * list is read here and nowhere else.
  */
 import { z } from "zod";
+import { fnv1a } from "./lib/hash";
 
 const intFrom = (fallback: number, min = 1) =>
   z
@@ -94,6 +95,11 @@ const ConfigSchema = z.object({
         return z.NEVER;
       }
     }),
+  API_KEYS: list,
+  TOKEN_SECRET: optionalString,
+  TOKEN_TTL_SECONDS: intFrom(300, 10),
+  ALLOWED_ORIGINS: list,
+  MAX_CONCURRENT_TURNS: intFrom(4, 1),
   MODEL_PRICES: z
     .string()
     .optional()
@@ -122,7 +128,21 @@ export interface NamedProvider {
   models: string[];
 }
 
+/** One accepted API key and the owner name its conversations belong to. */
+export interface ApiKey {
+  name: string;
+  key: string;
+}
+
 export type Config = {
+  /** Empty: auth is off and every caller is the one local owner. */
+  apiKeys: ApiKey[];
+  /** Signs the short-lived `?token=` for EventSource; derived from the keys when unset. */
+  tokenSecret?: string;
+  tokenTtlSeconds: number;
+  allowedOrigins: string[];
+  /** Turns one key may run at once. */
+  maxConcurrentTurns: number;
   upstream: { apiKey?: string; baseUrl?: string };
   providers: NamedProvider[];
   fallback: Record<string, string[]>;
@@ -169,6 +189,11 @@ export function loadConfig(env: object): Config {
     return { name: p.name, baseUrl: p.base_url.replace(/\/$/, ""), apiKey: typeof key === "string" && key ? key : undefined, models: p.models };
   });
   return {
+    apiKeys: c.API_KEYS.map(parseApiKey),
+    tokenSecret: c.TOKEN_SECRET,
+    tokenTtlSeconds: c.TOKEN_TTL_SECONDS,
+    allowedOrigins: c.ALLOWED_ORIGINS,
+    maxConcurrentTurns: c.MAX_CONCURRENT_TURNS,
     upstream: { apiKey: c.OPENAI_API_KEY, baseUrl: c.OPENAI_BASE_URL },
     providers,
     fallback: c.PROVIDERS.fallback,
@@ -191,6 +216,16 @@ export function loadConfig(env: object): Config {
     mcpServers: c.MCP_SERVERS,
     modelPrices: c.MODEL_PRICES,
   };
+}
+
+/**
+ * `name:key` names the owner; a bare key gets a name from a hash of it, so the key itself never
+ * becomes an identifier that could be shown or logged.
+ */
+function parseApiKey(entry: string): ApiKey {
+  const colon = entry.indexOf(":");
+  if (colon > 0 && /^[A-Za-z0-9_-]{1,64}$/.test(entry.slice(0, colon))) return { name: entry.slice(0, colon), key: entry.slice(colon + 1) };
+  return { name: `key-${fnv1a(entry)}`, key: entry };
 }
 
 const cache = new WeakMap<object, Config>();

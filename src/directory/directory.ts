@@ -56,7 +56,8 @@ export class Directory extends DurableObject<Env> {
   }
 
   /** A turn ended: its session's new summary (none for a turn that stored nothing) and its usage. */
-  turnEnded(summary: ConversationSummary | null, usage: TurnUsage): void {
+  turnEnded(sessionId: string, summary: ConversationSummary | null, usage: TurnUsage): void {
+    this.releaseTurn(sessionId);
     if (summary) this.upsert(summary);
     this.ensureStats();
     this.ctx.storage.sql.exec(
@@ -67,6 +68,21 @@ export class Directory extends DurableObject<Env> {
       usage.total_tokens,
       usage.cost,
     );
+  }
+
+  /** Takes a concurrent-turn slot for `sessionId` if fewer than `max` are held. */
+  acquireTurn(sessionId: string, max: number, leaseMs: number): boolean {
+    const now = Date.now();
+    const sql = this.ctx.storage.sql;
+    sql.exec("DELETE FROM running_turns WHERE expires_at < ?", now);
+    const held = Number(sql.exec("SELECT COUNT(*) AS n FROM running_turns WHERE session_id <> ?", sessionId).one().n);
+    if (held >= max) return false;
+    sql.exec("INSERT OR REPLACE INTO running_turns (session_id, expires_at) VALUES (?, ?)", sessionId, now + leaseMs);
+    return true;
+  }
+
+  releaseTurn(sessionId: string): void {
+    this.ctx.storage.sql.exec("DELETE FROM running_turns WHERE session_id = ?", sessionId);
   }
 
   remove(sessionId: string): boolean {

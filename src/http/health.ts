@@ -1,6 +1,7 @@
 /** `GET /health`: what is configured, never a secret. */
 import { Hono } from "hono";
 import type { AppEnv } from "./app-env";
+import { authOn } from "./auth";
 import { describeRoute } from "./openapi";
 
 export const health = new Hono<AppEnv>().get("/health", (c) => {
@@ -12,7 +13,7 @@ export const health = new Hono<AppEnv>().get("/health", (c) => {
     // Whether a key is set, not what it is.
     upstream_key: Boolean(config.upstream.apiKey),
     context_token_budget: config.contextTokenBudget,
-    auth: "off",
+    auth: authOn(config) ? "on" : "off",
     time: new Date().toISOString(),
   });
 });

@@ -7,6 +7,7 @@ import { sessionStub } from "../session/address";
 import type { TurnInput, TurnResult } from "../session/chat-session";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
+import { acquireTurnSlot } from "./limits";
 
 export type RouteTurnInput = Omit<TurnInput, "owner">;
 
@@ -24,8 +25,17 @@ export function checkUpstream(c: Context<AppEnv>, modelConfig: TurnInput["modelC
 export async function startTurnStream(c: Context<AppEnv>, input: RouteTurnInput, headers: Record<string, string> = {}): Promise<Response> {
   checkUpstream(c, input.modelConfig);
   const owner = c.get("owner");
-  const started = await sessionStub(c.env, owner, input.sessionId).startTurn({ ...input, owner });
-  if (!started.ok) throw new ApiError(started.status, started.code, started.message);
+  const release = await acquireTurnSlot(c, input.sessionId);
+  const started = await sessionStub(c.env, owner, input.sessionId)
+    .startTurn({ ...input, owner })
+    .catch(async (err: unknown) => {
+      await release();
+      throw err;
+    });
+  if (!started.ok) {
+    await release();
+    throw new ApiError(started.status, started.code, started.message);
+  }
   return new Response(started.stream, {
     headers: { ...SSE_HEADERS, "X-Session-Id": input.sessionId, "X-Message-Id": started.messageId, ...headers },
   });
@@ -43,9 +53,18 @@ export interface FinishedTurn {
 export async function runTurnToEnd(c: Context<AppEnv>, input: RouteTurnInput): Promise<FinishedTurn> {
   checkUpstream(c, input.modelConfig);
   const owner = c.get("owner");
+  const release = await acquireTurnSlot(c, input.sessionId);
   // RPC typing loses the union's narrowing; the shape is ours.
-  const result = (await sessionStub(c.env, owner, input.sessionId).completeTurn({ ...input, owner })) as TurnResult;
-  if (!result.ok) throw new ApiError(result.status, result.code, result.message);
+  const result = (await sessionStub(c.env, owner, input.sessionId)
+    .completeTurn({ ...input, owner })
+    .catch(async (err: unknown) => {
+      await release();
+      throw err;
+    })) as TurnResult;
+  if (!result.ok) {
+    await release();
+    throw new ApiError(result.status, result.code, result.message);
+  }
   const events = result.events;
   const end = events.find((e): e is FinishedTurn["end"] => e.type === "turn-end");
   const error = events.find((e): e is NonNullable<FinishedTurn["error"]> => e.type === "error");

@@ -3,7 +3,7 @@
  * Module-level: it lives as long as the isolate, shared by every request and object in it.
  */
 import type { ToolInfo } from "../tools/types";
-import { fnv1a } from "./hash";
+import { fnv1a } from "../lib/hash";
 
 interface Entry {
   expires: number;

@@ -3,7 +3,7 @@
  * across every MCP server and the built-in tools, while staying readable and stable from turn to turn
  * (a name the model saw earlier in the conversation should still mean the same tool).
  */
-import { fnv1a } from "./hash";
+import { fnv1a } from "../lib/hash";
 
 /** One tool as its server names it. */
 export interface ToolRef {

@@ -292,7 +292,7 @@ export class ChatSession extends DurableObject<Env> {
         nextSeq: () => this.seq++,
         onEvent: (event) => {
           if (stored) this.log.append(event);
-          return event.type === "turn-end" ? this.turnEnded(event, input.owner, stored, config) : undefined;
+          return event.type === "turn-end" ? this.turnEnded(event, input.owner, input.sessionId, stored, config) : undefined;
         },
       },
       input.dialect,
@@ -311,7 +311,7 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   /** Awaited before `turn-end` goes out, so lists and stats are current when a client sees it. */
-  private turnEnded(event: Extract<TurnEvent, { type: "turn-end" }>, owner: string, stored: boolean, config: Config): Promise<void> {
+  private turnEnded(event: Extract<TurnEvent, { type: "turn-end" }>, owner: string, sessionId: string, stored: boolean, config: Config): Promise<void> {
     if (stored) {
       this.log.end(event.turnId);
       this.store.setMeta({ updated_at: new Date().toISOString(), next_seq: this.seq });
@@ -326,7 +326,7 @@ export class ChatSession extends DurableObject<Env> {
       cost: costOf(config.modelPrices, event.message.model ?? "", u),
     };
     const directory = directoryStub(this.env, owner);
-    return this.queueDirectory(() => directory.turnEnded(summary, usage));
+    return this.queueDirectory(() => directory.turnEnded(sessionId, summary, usage));
   }
 
   /**
