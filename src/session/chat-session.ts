@@ -77,6 +77,8 @@ export class ChatSession extends DurableObject<Env> {
   private active: ActiveTurn | null = null;
   private seq = 1;
   private directorySync: Promise<void> = Promise.resolve();
+  /** Whether this object has its tables: only once something was stored. */
+  private hasSchema = false;
   /** Clients waiting for the next turn to start (see `watch`). */
   private readonly watchers = new Set<Watcher>();
 
@@ -85,8 +87,10 @@ export class ChatSession extends DurableObject<Env> {
     this.store = new SessionStore(ctx.storage.sql);
     this.log = new EventLog(ctx.storage.sql);
     ctx.blockConcurrencyWhile(async () => {
-      applyMigrations(ctx.storage, sessionMigrations);
-      this.seq = this.store.meta()?.nextSeq ?? 1;
+      // A fresh object stays empty until it stores something: a stateless turn or a probe for an
+      // unknown id leaves nothing behind. An existing one is upgraded and checked on wake.
+      if (!tableExists(ctx.storage.sql, "_schema_version")) return;
+      this.ensureSchema();
       this.recoverInterruptedTurns();
     });
   }
@@ -116,7 +120,7 @@ export class ChatSession extends DurableObject<Env> {
   follow(dialect: Dialect): ReadableStream<Uint8Array> | null {
     const turn = this.active;
     if (!turn || turn.ended) return null;
-    return turn.subscribe(dialect, { sessionId: this.store.meta()?.sessionId ?? "", model: turn.model }, undefined, { sse: isSse(dialect) }).stream;
+    return turn.subscribe(dialect, { sessionId: this.sessionId(), model: turn.model }, undefined, { sse: isSse(dialect) }).stream;
   }
 
   /**
@@ -132,7 +136,7 @@ export class ChatSession extends DurableObject<Env> {
     const timer = setTimeout(() => watcher.expire(), waitMs);
     watcher.attach = (turn) => {
       clearTimeout(timer);
-      const stream = turn.subscribe(dialect, { sessionId: this.store.meta()?.sessionId ?? "", model: turn.model }, undefined, { sse: isSse(dialect) }).stream;
+      const stream = turn.subscribe(dialect, { sessionId: this.sessionId(), model: turn.model }, undefined, { sse: isSse(dialect) }).stream;
       void stream.pipeTo(pipe.writable).catch(() => {});
     };
     watcher.expire = () => {
@@ -145,18 +149,21 @@ export class ChatSession extends DurableObject<Env> {
 
   /**
    * Resumes the latest turn for a client that lost its stream: the logged events after `after`,
-   * then the live ones while the turn runs. `dialect` defaults to the one the turn started in.
-   * Nothing running and nothing to replay: 204.
+   * then the live ones while the turn runs (all of it when `after` is not given). A turn that has
+   * ended is replayed only to a client that says where it stopped. `dialect` defaults to the one
+   * the turn started in. Nothing running and nothing to replay: 204.
    */
   resume(options: { dialect?: Dialect; after?: number } = {}): ResumeResult {
     const after = options.after ?? 0;
     const turn = this.active;
-    const sessionId = this.store.meta()?.sessionId ?? "";
+    const sessionId = this.sessionId();
     if (turn && !turn.ended) {
       const dialect = options.dialect ?? turn.dialect;
       const sub = turn.subscribe(dialect, { sessionId, model: turn.model }, after, { sse: isSse(dialect) });
       return { ok: true, stream: sub.stream, dialect };
     }
+    // A client with no position (the AI SDK's reconnect on page load) resumes only a live turn.
+    if (options.after === undefined || !this.hasSchema) return { ok: false, status: 204 };
     const latest = this.log.latest();
     if (!latest) return { ok: false, status: 204 };
     const events = this.log.eventsAfter(latest.turnId, after);
@@ -175,6 +182,7 @@ export class ChatSession extends DurableObject<Env> {
 
   /** Exposed for tests, which cannot wait ten minutes. */
   pruneEventLog(olderThanMs: number): void {
+    if (!this.hasSchema) return;
     const remaining = this.log.prune(new Date(Date.now() - olderThanMs));
     if (remaining > 0 && !(this.active && !this.active.ended)) void this.ctx.storage.setAlarm(Date.now() + EVENT_LOG_TTL_MS);
   }
@@ -189,12 +197,14 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   conversation(): Conversation | null {
+    if (!this.hasSchema) return null;
     const summary = this.summary();
     return summary && { ...summary, messages: this.store.messages() };
   }
 
   /** Creates the conversation if it does not exist yet (reference 004's POST). */
   create(owner: string, sessionId: string, title?: string): ConversationSummary {
+    this.ensureSchema();
     if (!this.store.meta()) {
       const now = new Date().toISOString();
       this.store.setMeta({ session_id: sessionId, owner, title: title ?? "", created_at: now, updated_at: now, next_seq: this.seq });
@@ -205,7 +215,7 @@ export class ChatSession extends DurableObject<Env> {
 
   /** Forgets the messages, keeps the conversation. */
   clear(): ConversationSummary | Refusal | null {
-    if (!this.store.meta()) return null;
+    if (!this.hasSchema || !this.store.meta()) return null;
     if (this.active && !this.active.ended) return busy(this.store.meta()!.sessionId);
     this.store.clearMessages();
     // The logs of cleared turns must not be resumable either.
@@ -217,7 +227,7 @@ export class ChatSession extends DurableObject<Env> {
 
   /** Deletes the conversation: every row of this object, and its line in the owner's directory. */
   async destroy(): Promise<boolean> {
-    const meta = this.store.meta();
+    const meta = this.hasSchema ? this.store.meta() : null;
     if (!meta) return false;
     if (this.active && !this.active.ended) {
       this.active.abort("the conversation was deleted");
@@ -225,8 +235,8 @@ export class ChatSession extends DurableObject<Env> {
     }
     await directoryStub(this.env, meta.owner).remove(meta.sessionId);
     await this.ctx.storage.deleteAll();
-    // deleteAll drops the schema too: put it back for whoever calls next.
-    applyMigrations(this.ctx.storage, sessionMigrations);
+    // Gone entirely, tables too: the object is as if it had never been used.
+    this.hasSchema = false;
     this.seq = 1;
     return true;
   }
@@ -245,6 +255,8 @@ export class ChatSession extends DurableObject<Env> {
     const messageId = crypto.randomUUID();
     const createdAt = new Date().toISOString();
     const mode = input.mode;
+    const stored = mode.kind !== "direct" || mode.record === true;
+    if (stored) this.ensureSchema();
     let recorder: TurnRecorder | undefined;
 
     if (mode.kind === "direct") {
@@ -262,7 +274,6 @@ export class ChatSession extends DurableObject<Env> {
       this.recordUserMessage(input.owner, input.sessionId, mode.content, createdAt);
     }
 
-    const stored = mode.kind !== "direct" || mode.record === true;
     if (stored) {
       this.store.insertMessage({ id: messageId, role: "assistant", content: "", created_at: createdAt, status: "streaming", usage: null, model: request.model });
       void this.syncDirectory();
@@ -334,6 +345,17 @@ export class ChatSession extends DurableObject<Env> {
    * reply is kept as `interrupted`, and its log ends with an error and a turn end, so a client
    * that resumes learns what happened; the next turn works as usual.
    */
+  private ensureSchema(): void {
+    if (this.hasSchema) return;
+    applyMigrations(this.ctx.storage, sessionMigrations);
+    this.hasSchema = true;
+    this.seq = Math.max(this.seq, this.store.meta()?.nextSeq ?? 1);
+  }
+
+  private sessionId(): string {
+    return (this.hasSchema && this.store.meta()?.sessionId) || "";
+  }
+
   private recoverInterruptedTurns(): void {
     const unfinished = this.log.unfinished();
     if (unfinished.length === 0) return;
@@ -369,6 +391,7 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   private summary(): ConversationSummary | null {
+    if (!this.hasSchema) return null;
     const meta = this.store.meta();
     if (!meta) return null;
     return {
@@ -382,7 +405,7 @@ export class ChatSession extends DurableObject<Env> {
 
   /** Pushes this session's summary to its owner's directory, in order, never failing the turn. */
   private syncDirectory(): Promise<void> {
-    const meta = this.store.meta();
+    const meta = this.hasSchema ? this.store.meta() : null;
     const summary = this.summary();
     if (!meta || !summary) return this.directorySync;
     const directory = directoryStub(this.env, meta.owner);
@@ -397,6 +420,10 @@ export class ChatSession extends DurableObject<Env> {
     this.ctx.waitUntil(this.directorySync);
     return this.directorySync;
   }
+}
+
+function tableExists(sql: SqlStorage, name: string): boolean {
+  return sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).toArray().length > 0;
 }
 
 interface Watcher {

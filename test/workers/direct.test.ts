@@ -1,4 +1,7 @@
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { LOCAL_OWNER } from "../../src/http/context";
+import { sessionStub } from "../../src/session/address";
 import { nativeEvents } from "../support/sse";
 import { call, script, uniqueId, upstreamRequests } from "./helpers";
 
@@ -20,6 +23,11 @@ describe("POST /api/chat/stream/direct", () => {
     expect(req.body.messages).toEqual([{ role: "system", content: "You are a test assistant." }, ...messages]);
 
     expect((await call(`/api/v1/context/conversations/${sid}`)).status).toBe(404);
+    // Not even tables: a stateless turn leaves its object empty.
+    await runInDurableObject(sessionStub(env, LOCAL_OWNER, sid), (_instance, state) => {
+      const tables = state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf%' ESCAPE '\\'").toArray();
+      expect(tables).toEqual([]);
+    });
     const list = await (await call("/api/v1/context/conversations")).json<any>();
     expect(list.conversations.some((c: any) => c.session_id === sid)).toBe(false);
   });

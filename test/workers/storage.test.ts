@@ -8,8 +8,11 @@ import { call, script, uniqueId } from "./helpers";
 describe("schema migrations", () => {
   it("each object applies its schema files once, lazily, and a failed file changes nothing", async () => {
     const stub = env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(uniqueId("mig")));
-    await runInDurableObject(stub, (_instance, state) => {
+    await runInDurableObject(stub, (instance, state) => {
+      // A fresh object has no tables until it stores something.
       const sql = state.storage.sql;
+      expect(sql.exec("SELECT name FROM sqlite_master WHERE name = '_schema_version'").toArray()).toEqual([]);
+      instance.create("local", "mig");
       const version = () => Number(sql.exec("SELECT MAX(version) AS v FROM _schema_version").one().v);
       const n = sessionMigrations.length;
       expect(version()).toBe(n);
