@@ -40,6 +40,7 @@ export default defineConfig({
                 // Short enough to test hangs without slowing the suite; every other script is faster.
                 FIRST_TOKEN_TIMEOUT_MS: "3000",
                 IDLE_TIMEOUT_MS: "1000",
+                MODEL_ALIASES: JSON.stringify({ "chat-model": "gpt-test-chat", "title-model": "gpt-test-title" }),
                 TOOL_RESULT_MAX_CHARS: "400",
                 TOOL_TIMEOUT_MS: "3000",
                 MODEL_PRICES: JSON.stringify({ "gpt-4o-mini": { input: 0.15, output: 0.6 } }),

@@ -2,14 +2,18 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./http/app-env";
+import { chat } from "./http/chat";
 import { requestContext } from "./http/context";
 import { conversations } from "./http/conversations";
 import { ApiError, notFound, onError } from "./http/errors";
 import { health } from "./http/health";
 import { native } from "./http/native";
+import { openai } from "./http/openai";
 import { openapi } from "./http/openapi";
 import { resume } from "./http/resume";
+import { simple } from "./http/simple";
 import { tools } from "./http/tools";
+import { v1Chat } from "./http/v1-chat";
 
 // Not exported: every named export of the entry module must be a handler or a class.
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -27,8 +31,12 @@ app.use(
 app.use(requestContext());
 app.route("/", health);
 app.route("/", native);
+app.route("/", openai);
 app.route("/", resume);
+app.route("/", chat);
 app.route("/", conversations);
+app.route("/", v1Chat);
+app.route("/", simple);
 app.route("/", tools);
 app.route("/", openapi);
 app.onError(onError);

@@ -7,6 +7,7 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { dialects, type Dialect } from "../events/encode";
+import { UI_MESSAGE_STREAM_HEADERS } from "../events/encode/ui-message";
 import { SSE_HEADERS } from "../events/sse";
 import { sessionStub } from "../session/address";
 import type { ResumeResult } from "../session/chat-session";
@@ -23,8 +24,8 @@ export const ResumeQuery = z.object({
 });
 
 /** Extra headers a dialect's clients look for. */
-export const DIALECT_HEADERS: Partial<Record<string, Record<string, string>>> = {
-  "ui-message": { "x-vercel-ai-ui-message-stream": "v1" },
+const DIALECT_HEADERS: Partial<Record<Dialect, Record<string, string>>> = {
+  "ui-message": UI_MESSAGE_STREAM_HEADERS,
 };
 
 function lastEventId(c: Context<AppEnv>): number | undefined {

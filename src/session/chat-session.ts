@@ -6,7 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import { sessionMigrations } from "../../migrations";
 import { configFor, type Config } from "../config";
 import type { ConversationSummary } from "../directory/directory";
-import { isSse, type Dialect } from "../events/encode";
+import { isSse, type Dialect, type EncoderOptions } from "../events/encode";
 import type { StoredMessage, TurnEvent } from "../events/types";
 import { createModelProvider, resolveModel, type ModelConfig } from "../llm/model-config";
 import { costOf } from "../llm/pricing";
@@ -100,12 +100,12 @@ export class ChatSession extends DurableObject<Env> {
     const started = this.begin(input);
     if (!started.ok) return started;
     const { turn, model } = started;
-    const subscriber = turn.subscribe(input.dialect, {
+    const subscriber = this.subscribe(turn, input.dialect, undefined, {
       sessionId: input.sessionId,
       model,
       includeUsage: input.includeUsage,
       clientTools: Boolean(input.clientTools?.length),
-    }, undefined, { sse: isSse(input.dialect) });
+    });
     return { ok: true, stream: subscriber.stream, turnId: turn.turnId, messageId: started.messageId };
   }
 
@@ -120,7 +120,7 @@ export class ChatSession extends DurableObject<Env> {
   follow(dialect: Dialect): ReadableStream<Uint8Array> | null {
     const turn = this.active;
     if (!turn || turn.ended) return null;
-    return turn.subscribe(dialect, { sessionId: this.sessionId(), model: turn.model }, undefined, { sse: isSse(dialect) }).stream;
+    return this.subscribe(turn, dialect).stream;
   }
 
   /**
@@ -129,14 +129,15 @@ export class ChatSession extends DurableObject<Env> {
    * stream ends with that turn; if none starts in time it ends empty and EventSource reconnects.
    */
   watch(dialect: Dialect, waitMs = 30_000): ReadableStream<Uint8Array> {
-    const live = this.follow(dialect);
-    if (live) return live;
+    // A turn already running is shown from its start: the POST that started it may have beaten
+    // this GET by a moment, and the client must still see the turn's first frame.
+    if (this.active && !this.active.ended) return this.subscribe(this.active, dialect, 0).stream;
     const pipe = new TransformStream<Uint8Array, Uint8Array>();
     const watcher: Watcher = { dialect, attach: () => {}, expire: () => {} };
     const timer = setTimeout(() => watcher.expire(), waitMs);
     watcher.attach = (turn) => {
       clearTimeout(timer);
-      const stream = turn.subscribe(dialect, { sessionId: this.sessionId(), model: turn.model }, undefined, { sse: isSse(dialect) }).stream;
+      const stream = this.subscribe(turn, dialect).stream;
       void stream.pipeTo(pipe.writable).catch(() => {});
     };
     watcher.expire = () => {
@@ -156,10 +157,9 @@ export class ChatSession extends DurableObject<Env> {
   resume(options: { dialect?: Dialect; after?: number } = {}): ResumeResult {
     const after = options.after ?? 0;
     const turn = this.active;
-    const sessionId = this.sessionId();
     if (turn && !turn.ended) {
       const dialect = options.dialect ?? turn.dialect;
-      const sub = turn.subscribe(dialect, { sessionId, model: turn.model }, after, { sse: isSse(dialect) });
+      const sub = this.subscribe(turn, dialect, after);
       return { ok: true, stream: sub.stream, dialect };
     }
     // A client with no position (the AI SDK's reconnect on page load) resumes only a live turn.
@@ -169,7 +169,7 @@ export class ChatSession extends DurableObject<Env> {
     const events = this.log.eventsAfter(latest.turnId, after);
     if (events.length === 0) return { ok: false, status: 204 };
     const dialect = options.dialect ?? latest.dialect;
-    const sub = new Subscriber(dialect, { sessionId, model: latest.model }, { sse: isSse(dialect) });
+    const sub = new Subscriber(dialect, this.encoderOptions(latest.model), { sse: isSse(dialect) });
     for (const e of events) sub.send(e);
     void sub.close();
     return { ok: true, stream: sub.stream, dialect };
@@ -203,25 +203,25 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   /** Creates the conversation if it does not exist yet (reference 004's POST). */
-  create(owner: string, sessionId: string, title?: string): ConversationSummary {
+  async create(owner: string, sessionId: string, title?: string): Promise<ConversationSummary> {
     this.ensureSchema();
     if (!this.store.meta()) {
       const now = new Date().toISOString();
       this.store.setMeta({ session_id: sessionId, owner, title: title ?? "", created_at: now, updated_at: now, next_seq: this.seq });
-      void this.syncDirectory();
+      await this.syncDirectory();
     }
     return this.summary()!;
   }
 
   /** Forgets the messages, keeps the conversation. */
-  clear(): ConversationSummary | Refusal | null {
+  async clear(): Promise<ConversationSummary | Refusal | null> {
     if (!this.hasSchema || !this.store.meta()) return null;
     if (this.active && !this.active.ended) return busy(this.store.meta()!.sessionId);
     this.store.clearMessages();
     // The logs of cleared turns must not be resumable either.
     this.log.prune(new Date(Date.now() + 1));
     this.store.setMeta({ updated_at: new Date().toISOString() });
-    void this.syncDirectory();
+    await this.syncDirectory();
     return this.summary();
   }
 
@@ -345,6 +345,14 @@ export class ChatSession extends DurableObject<Env> {
    * reply is kept as `interrupted`, and its log ends with an error and a turn end, so a client
    * that resumes learns what happened; the next turn works as usual.
    */
+  private subscribe(turn: ActiveTurn, dialect: Dialect, replayAfter?: number, options: Partial<EncoderOptions> = {}): Subscriber {
+    return turn.subscribe(dialect, { ...this.encoderOptions(turn.model), ...options }, replayAfter, { sse: isSse(dialect) });
+  }
+
+  private encoderOptions(model: string): EncoderOptions {
+    return { sessionId: this.sessionId(), model, prices: configFor(this.env).modelPrices };
+  }
+
   private ensureSchema(): void {
     if (this.hasSchema) return;
     applyMigrations(this.ctx.storage, sessionMigrations);

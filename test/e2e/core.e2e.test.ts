@@ -278,7 +278,7 @@ describe("edge-chat under wrangler dev", () => {
       expect(second.status).toBe(409);
       expect(second.headers.get("content-type")).toMatch(/^application\/json/);
       const body = (await second.json()) as any;
-      expect(body).toEqual({ error: { message: expect.any(String), type: expect.any(String), code: expect.any(String) } });
+      expect(body).toEqual({ error: { message: expect.any(String), type: expect.any(String), code: expect.any(String), param: null } });
       expect(body.error).toMatchObject({ type: "conflict_error", code: "turn_in_progress" });
       expect(body.error.message.length).toBeGreaterThan(0);
       expect(upstreamFor(marker), "a refused turn must not reach the model").toEqual([]);

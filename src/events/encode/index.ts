@@ -1,6 +1,12 @@
 /** The dialect registry: a name → a TurnEvent encoder factory. Adding a dialect never touches the turn loop. */
+import type { ModelPrice } from "../../config";
 import type { TurnEvent } from "../types";
+import { createAgentEncoder } from "./agent";
+import { encodeLine } from "./line";
 import { encodeNative } from "./native";
+import { createOpenAIEncoder } from "./openai";
+import { createUiMessageEncoder } from "./ui-message";
+import { createV1Encoder } from "./v1";
 
 /** Encodes one event as wire text; "" means the dialect has nothing to say for it. */
 export type Encoder = (event: TurnEvent) => string;
@@ -14,6 +20,8 @@ export interface EncoderOptions {
   includeUsage?: boolean;
   /** The caller brought its own tools: their calls are the answer, not server-side steps. */
   clientTools?: boolean;
+  /** `MODEL_PRICES`, for dialects that report cost. */
+  prices?: Record<string, ModelPrice>;
 }
 
 /**
@@ -22,6 +30,11 @@ export interface EncoderOptions {
  */
 export const dialects = {
   native: (_options: EncoderOptions): Encoder => encodeNative,
+  agent: createAgentEncoder,
+  v1: createV1Encoder,
+  openai: createOpenAIEncoder,
+  "ui-message": createUiMessageEncoder,
+  line: (_options: EncoderOptions): Encoder => encodeLine,
 } satisfies Record<string, (options: EncoderOptions) => Encoder>;
 
 export type Dialect = keyof typeof dialects;

@@ -1,0 +1,41 @@
+/**
+ * Reference 004's SSE dialect (`/api/v1/chat/{id}/stream`, read by a browser `EventSource`):
+ * `data: {"type":"start"|"chunk"|"end"|"error","data":{…}}`, each frame with `id: <seq>`. The
+ * reference has no tool frames: tool steps are left out, the text around them is sent as chunks.
+ */
+import { formatSse } from "../sse";
+import type { TurnEvent } from "../types";
+import type { Encoder, EncoderOptions } from "./index";
+
+/** One encoder per stream: `full_text` is all the text of the turn, as the client concatenated it. */
+export function createV1Encoder(options: EncoderOptions): Encoder {
+  let text = "";
+  let sawStart = false;
+
+  function payload(event: TurnEvent): { type: string; data: Record<string, unknown> } | null {
+    switch (event.type) {
+      case "turn-start":
+        sawStart = true;
+        return { type: "start", data: { session_id: options.sessionId, message_id: event.messageId } };
+      case "text-delta":
+        text += event.text;
+        return { type: "chunk", data: { content: event.text } };
+      case "turn-end":
+        // An errored turn has already said so with an `error` frame, on which the client closes.
+        if (event.finishReason === "error") return null;
+        // A client that joined mid-turn has only part of the text: the stored reply is better.
+        return { type: "end", data: { full_text: sawStart ? text : event.message.content, finish_reason: event.finishReason } };
+      case "error":
+        return { type: "error", data: { message: event.message, code: event.code } };
+      case "tool-call":
+      case "tool-progress":
+      case "tool-result":
+        return null;
+    }
+  }
+
+  return (event) => {
+    const p = payload(event);
+    return p ? formatSse({ id: event.seq, data: JSON.stringify(p) }) : "";
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * The OpenAI-compatible API (reference 001): `GET /v1/models`, `POST /v1/chat/completions`.
+ * Stateless like OpenAI: the caller sends the whole history and nothing is kept, unless an
+ * `X-Session-Id` header names a session to record the exchange in.
+ */
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { z } from "zod";
+import { openAICompletion } from "../events/encode/openai";
+import { resolveModel } from "../llm/model-config";
+import { sessionStub } from "../session/address";
+import { listModels } from "../llm/models";
+import type { ChatMessage, ToolDefinition } from "../llm/provider";
+import type { AppEnv } from "./app-env";
+import { ApiError } from "./errors";
+import { describeRoute } from "./openapi";
+import { newSessionId, runTurnToEnd, startTurnStream, type RouteTurnInput } from "./turns";
+import { readJson, SessionIdSchema } from "./validate";
+
+const ContentPart = z.looseObject({ type: z.string({ error: "must be a string" }), text: z.string().optional() });
+
+/** A string, null, or content parts of which only text ones can be passed on. */
+const Content = z
+  .union([z.string(), z.null(), z.array(ContentPart)], { error: "must be a string, null or an array of content parts" })
+  .superRefine((content, ctx) => {
+    if (!Array.isArray(content)) return;
+    content.forEach((part, i) => {
+      if (part.type !== "text") {
+        ctx.addIssue({ code: "custom", path: [i, "type"], message: `only "text" content parts are supported, not ${JSON.stringify(part.type)}` });
+      } else if (typeof part.text !== "string") {
+        ctx.addIssue({ code: "custom", path: [i, "text"], message: "must be a string" });
+      }
+    });
+  });
+
+const MessageToolCall = z.object({
+  id: z.string().min(1),
+  type: z.literal("function").default("function"),
+  function: z.object({ name: z.string().min(1), arguments: z.string() }),
+});
+
+const Message = z
+  .object({
+    // `developer` is what newer OpenAI clients send instead of `system`.
+    role: z.enum(["system", "developer", "user", "assistant", "tool"]),
+    content: Content.optional(),
+    name: z.string().nullish(),
+    tool_calls: z.array(MessageToolCall).nullish(),
+    tool_call_id: z.string().nullish(),
+  })
+  .superRefine((m, ctx) => {
+    if (m.role === "tool" && !m.tool_call_id) ctx.addIssue({ code: "custom", path: ["tool_call_id"], message: "is required on tool messages" });
+    if (m.content == null && m.role !== "assistant") ctx.addIssue({ code: "custom", path: ["content"], message: `is required on ${m.role} messages` });
+    if (m.content == null && m.role === "assistant" && !m.tool_calls?.length) {
+      ctx.addIssue({ code: "custom", path: ["content"], message: "an assistant message needs content or tool_calls" });
+    }
+  });
+
+const Tool = z.object({
+  type: z.literal("function", { error: 'only "function" tools are supported' }),
+  function: z.object({
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 characters of A-Z, a-z, 0-9, _ or -"),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    strict: z.boolean().nullish(),
+  }),
+});
+
+const MaxTokens = z.number().int().min(1).max(1_000_000).nullish();
+
+/** The request body; fields OpenAI defines that are not listed here are ignored. */
+const CompletionBody = z.object({
+  model: z.string().min(1).max(256).nullish().describe("a name from GET /v1/models; DEFAULT_MODEL when absent"),
+  messages: z.array(Message).min(1, "must hold at least one message").max(1000),
+  temperature: z.number().min(0).max(2).nullish(),
+  max_tokens: MaxTokens,
+  max_completion_tokens: MaxTokens.describe("wins over max_tokens"),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
+  tools: z.array(Tool).max(128).nullish().describe("the caller's tools: offered instead of the server's, their calls returned"),
+  tool_choice: z
+    .union([z.string(), z.looseObject({ type: z.string() })])
+    .nullish()
+    .describe("accepted but not applied: the model chooses"),
+  user: z.string().nullish(),
+  n: z.literal(1, { error: "only 1 is supported" }).nullish(),
+});
+
+type Body = z.infer<typeof CompletionBody>;
+
+function textOf(content: z.infer<typeof Content> | undefined): string | null {
+  if (content == null) return null;
+  return typeof content === "string" ? content : content.map((part) => part.text ?? "").join("");
+}
+
+function toChatMessage(m: Body["messages"][number]): ChatMessage {
+  return {
+    role: m.role === "developer" ? "system" : m.role,
+    content: textOf(m.content),
+    ...(m.tool_calls?.length ? { tool_calls: m.tool_calls } : {}),
+    ...(m.tool_call_id ? { tool_call_id: m.tool_call_id } : {}),
+    ...(m.name ? { name: m.name } : {}),
+  };
+}
+
+function toToolDefinition(t: NonNullable<Body["tools"]>[number]): ToolDefinition {
+  // OpenAI's defaults for what a caller may leave out: no description, no parameters.
+  return {
+    type: "function",
+    function: { name: t.function.name, description: t.function.description ?? "", parameters: t.function.parameters ?? { type: "object", properties: {} } },
+  };
+}
+
+/** The session named by `X-Session-Id`, if any: the exchange is recorded there. */
+function recordedSession(c: Context<AppEnv>): string | undefined {
+  const value = c.req.header("x-session-id");
+  if (value === undefined) return undefined;
+  const parsed = SessionIdSchema.safeParse(value);
+  if (!parsed.success) throw new ApiError(400, "invalid_request", `X-Session-Id: ${parsed.error.issues[0].message}`, "X-Session-Id");
+  return parsed.data;
+}
+
+/**
+ * A stateless turn has nobody else to finish for (its session id is never shown), so when its
+ * caller goes away it is stopped, as OpenAI stops generating; a recorded one runs to its end.
+ */
+function abortOnDisconnect(c: Context<AppEnv>, sessionId: string): void {
+  const stop = () => c.executionCtx.waitUntil(sessionStub(c.env, c.get("owner"), sessionId).abort().catch(() => false));
+  c.req.raw.signal.addEventListener("abort", stop, { once: true });
+}
+
+/** The status of a turn that failed, as `runTurnToEnd` answers one that failed before any text. */
+function failureStatus(code: string): 429 | 502 | 504 {
+  return code === "upstream_timeout" ? 504 : code === "upstream_rate_limited" ? 429 : 502;
+}
+
+export const openai = new Hono<AppEnv>()
+  .get("/v1/models", (c) =>
+    c.json({
+      object: "list",
+      // No creation time is known for a configured name; 0 says so rather than inventing one.
+      data: listModels(c.get("config")).map((id) => ({ id, object: "model", created: 0, owned_by: "edge-chat" })),
+    }),
+  )
+  .post("/v1/chat/completions", async (c) => {
+    const body = await readJson(c, CompletionBody);
+    const recordIn = recordedSession(c);
+    const clientTools = body.tools?.length ? body.tools.map(toToolDefinition) : undefined;
+    const input: RouteTurnInput = {
+      sessionId: recordIn ?? newSessionId(),
+      mode: { kind: "direct", messages: body.messages.map(toChatMessage), ...(recordIn ? { record: true } : {}) },
+      modelConfig: {
+        model_name: body.model ?? undefined,
+        temperature: body.temperature ?? undefined,
+        max_tokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
+      },
+      clientTools,
+      dialect: "openai",
+      includeUsage: body.stream === true && body.stream_options?.include_usage === true,
+    };
+    if (!recordIn) abortOnDisconnect(c, input.sessionId);
+
+    if (body.stream) {
+      const res = await startTurnStream(c, input);
+      if (!recordIn) {
+        // A throwaway session: naming it would suggest it can be looked up later.
+        res.headers.delete("X-Session-Id");
+        res.headers.delete("X-Message-Id");
+      }
+      return res;
+    }
+
+    const { events, end, error } = await runTurnToEnd(c, input);
+    // A reply cut short is not an answer; the caller can retry (a recorded session keeps the part).
+    if (error) throw new ApiError(failureStatus(error.code), error.code, error.message);
+    const completion = openAICompletion(events, end, {
+      model: resolveModel(c.get("config"), input.modelConfig?.model_name),
+      clientTools: Boolean(clientTools),
+    });
+    return c.json(completion, 200, recordIn ? { "X-Session-Id": recordIn } : {});
+  });
+
+describeRoute({
+  method: "get",
+  path: "/v1/models",
+  summary: "The model names a caller may use (OpenAI-compatible)",
+  tag: "openai",
+  responses: { 200: '{object:"list", data:[{id, object:"model", created, owned_by}]}' },
+});
+describeRoute({
+  method: "post",
+  path: "/v1/chat/completions",
+  summary:
+    "A chat completion (OpenAI-compatible). Stateless unless an X-Session-Id header names a session to record the last user message and the reply in. With stream:true, text/event-stream of chat.completion.chunk frames ending in data: [DONE]",
+  tag: "openai",
+  body: CompletionBody,
+  responses: {
+    200: "chat.completion (or, with stream:true, text/event-stream of chat.completion.chunk)",
+    400: "bad input (param names the field)",
+    409: "a turn is running in the X-Session-Id session",
+    413: "body too large",
+    429: "the model provider is rate limiting",
+    502: "the model provider failed",
+    504: "the model provider timed out",
+  },
+});
