@@ -1,0 +1,73 @@
+/** One session, many front ends: each dialect reads and extends the same stored history. */
+import { DefaultChatTransport, readUIMessageStream, type UIMessage } from "ai";
+import { exports } from "cloudflare:workers";
+import OpenAI from "openai";
+import { describe, expect, it } from "vitest";
+import { call, uniqueId, upstreamRequests } from "./helpers";
+
+const transport = new DefaultChatTransport<UIMessage>({
+  api: "http://edge-chat.test/api/chat",
+  fetch: (url, init) => exports.default.fetch(new Request(url, init)),
+});
+
+describe("dialects agree on a session's history", () => {
+  it("native, AI SDK, reference 004, reference 002 and OpenAI (X-Session-Id) turns build one conversation", async () => {
+    const sid = uniqueId("agree");
+    const say = (n: string) => `${n} ${sid}`;
+
+    // 1. Reference 000 (native).
+    await (await call("/api/chat/stream", { json: { session_id: sid, content: say("one") } })).text();
+
+    // 2. AI SDK useChat, into the same session id.
+    const stream = await transport.sendMessages({
+      chatId: sid,
+      messages: [{ id: "u2", role: "user", parts: [{ type: "text", text: say("two") }] }],
+      trigger: "submit-message",
+      messageId: undefined,
+      abortSignal: undefined,
+    });
+    let ui: UIMessage | undefined;
+    for await (const m of readUIMessageStream({ stream })) ui = m;
+    expect(ui!.parts.some((p) => p.type === "text" && p.text === `Echo: ${say("two")}`)).toBe(true);
+
+    // 3. Reference 004 JSON chat.
+    const v1 = await (await call(`/api/v1/chat/${sid}`, { json: { message: say("three") } })).json<any>();
+    expect(v1).toMatchObject({ session_id: sid, response: `Echo: ${say("three")}` });
+
+    // 4. Reference 002 simple chat.
+    const simple = await (await call("/chat", { json: { message: say("four"), session_id: sid } })).json<any>();
+    expect(simple).toMatchObject({ session_id: sid, response: `Echo: ${say("four")}` });
+
+    // 5. OpenAI with X-Session-Id: the client's messages are the context; the turn is recorded.
+    const client = new OpenAI({
+      apiKey: "x",
+      baseURL: "http://edge-chat.test/v1",
+      maxRetries: 0,
+      fetch: (url, init) => exports.default.fetch(new Request(url, init)),
+      defaultHeaders: { "X-Session-Id": sid },
+    });
+    const completion = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: say("five") }] });
+    expect(completion.choices[0].message.content).toBe(`Echo: ${say("five")}`);
+
+    // Each stored turn sent everything before it upstream.
+    const [fourth] = await upstreamRequests(say("four"));
+    expect(fourth.body.messages.map((m: any) => `${m.role}:${m.content}`)).toEqual([
+      "system:You are a test assistant.",
+      `user:${say("one")}`,
+      `assistant:Echo: ${say("one")}`,
+      `user:${say("two")}`,
+      `assistant:Echo: ${say("two")}`,
+      `user:${say("three")}`,
+      `assistant:Echo: ${say("three")}`,
+      `user:${say("four")}`,
+    ]);
+
+    // And every reader sees the same ten messages, in order.
+    const conv = await (await call(`/api/v1/context/conversations/${sid}`)).json<any>();
+    expect(conv.messages.map((m: any) => `${m.role}:${m.content}`)).toEqual(
+      ["one", "two", "three", "four", "five"].flatMap((n) => [`user:${say(n)}`, `assistant:Echo: ${say(n)}`]),
+    );
+    const listed = (await (await call("/api/v1/context/conversations")).json<any>()).conversations.find((c: any) => c.session_id === sid);
+    expect(listed.message_count).toBe(10);
+  });
+});
