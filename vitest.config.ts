@@ -56,6 +56,30 @@ export default defineConfig({
         },
       },
       {
+        // The Workers runtime with auth on: keys, owners, tokens, per-key limits, CORS.
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                OPENAI_BASE_URL: inject<string>("upstreamUrl"),
+                OPENAI_API_KEY: "sk-test-server-key-0123456789",
+                API_KEYS: "alice:sk-alice-0123456789,bob:sk-bob-0123456789,carol:sk-carol-0123456789,dave:sk-dave-0123456789",
+                MAX_CONCURRENT_TURNS: "2",
+                ALLOWED_ORIGINS: "https://app.example.com",
+              },
+              ratelimits: { RATE_LIMITER: { namespace_id: "1001", simple: { limit: 30, period: 60 } } },
+            },
+          })),
+        ],
+        test: {
+          name: "workers-auth",
+          include: ["test/workers-auth/**/*.test.ts"],
+          globalSetup: ["./test/support/global-upstream.ts"],
+          testTimeout: 20_000,
+        },
+      },
+      {
         // Plain Node: the scripted upstream's own tests and end-to-end tests against `wrangler dev`.
         test: {
           name: "node",

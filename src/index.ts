@@ -2,11 +2,14 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "./http/app-env";
+import { auth, tokens } from "./http/auth";
 import { chat } from "./http/chat";
 import { requestContext } from "./http/context";
 import { conversations } from "./http/conversations";
+import { corsFromConfig } from "./http/cors";
 import { ApiError, notFound, onError } from "./http/errors";
 import { health } from "./http/health";
+import { rateLimit } from "./http/limits";
 import { native } from "./http/native";
 import { openai } from "./http/openai";
 import { openapi } from "./http/openapi";
@@ -20,6 +23,12 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 const app = new Hono<AppEnv>();
 
+// Config first (everything reads it), CORS before auth (a preflight carries no key), then the
+// per-key rate limit, then the body limit.
+app.use(requestContext());
+app.use(corsFromConfig());
+app.use(auth());
+app.use(rateLimit());
 app.use(
   bodyLimit({
     maxSize: MAX_BODY_BYTES,
@@ -28,8 +37,8 @@ app.use(
     },
   }),
 );
-app.use(requestContext());
 app.route("/", health);
+app.route("/", tokens);
 app.route("/", native);
 app.route("/", openai);
 app.route("/", resume);

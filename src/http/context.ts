@@ -1,10 +1,10 @@
-/** Middleware that fills the typed context every route relies on. */
+/** Middleware that puts the parsed config on the context; `auth` sets the owner. */
 import type { MiddlewareHandler } from "hono";
 import { ConfigError, configFor } from "../config";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
 
-/** Until auth exists (a later issue), every caller is this one owner. */
+/** With auth off (no `API_KEYS`), every caller is this one owner. */
 export const LOCAL_OWNER = "local";
 
 export function requestContext(): MiddlewareHandler<AppEnv> {
@@ -15,7 +15,6 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
       if (err instanceof ConfigError) throw new ApiError(500, "bad_configuration", err.message);
       throw err;
     }
-    c.set("owner", LOCAL_OWNER);
     await next();
   };
 }
