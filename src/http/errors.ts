@@ -4,6 +4,7 @@
  */
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { logError } from "../lib/log";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 const TYPES: Record<number, string> = {
@@ -51,7 +52,7 @@ export const onError: ErrorHandler = (err, c) => {
     return errorResponse(c, new ApiError(status, status === 413 ? "body_too_large" : "http_error", err.message || "request failed"));
   }
   // Ours, not the caller's: log the kind, answer without details (they could carry secrets).
-  console.error("unhandled error", err instanceof Error ? `${err.name}: ${err.message}` : "unknown");
+  logError("unhandled error", err);
   return errorResponse(c, new ApiError(500, "internal_error", "internal server error"));
 };
 

@@ -3,6 +3,7 @@
  * connection failure before its first token, the next answers. Once tokens flowed nothing is
  * retried: the user has seen them.
  */
+import { logWarning } from "../lib/log";
 import { UpstreamError } from "./errors";
 import type { ChatProvider, ChatRequest, ProviderChunk } from "./provider";
 
@@ -27,7 +28,7 @@ export class FallbackProvider implements ChatProvider {
       } catch (err) {
         const last = i === this.chain.length - 1;
         if (started || last || signal.aborted || !(err instanceof UpstreamError) || !FALL_THROUGH.has(err.code)) throw err;
-        console.warn(`model ${model} failed before its first token (${err.code}); trying ${this.chain[i + 1].model}`);
+        logWarning(`model ${model} failed before its first token (${err.code}); trying ${this.chain[i + 1].model}`);
       }
     }
   }

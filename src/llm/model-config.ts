@@ -8,6 +8,7 @@ import type { ChatProvider } from "./provider";
 import { DemoProvider } from "./demo";
 import { FallbackProvider } from "./fallback";
 import { OpenAIProvider } from "./openai";
+import { hostAllowed, isPrivateHost } from "./outbound";
 import { RetryingProvider } from "./retry";
 import { TimedProvider } from "./timeouts";
 
@@ -49,10 +50,12 @@ export function resolveUpstream(config: Config, mc: ModelConfig | undefined): Up
       throw new UpstreamRefused("model_config.base_url", "model_config.base_url must be http(s)");
     if (url.username || url.password)
       throw new UpstreamRefused("model_config.base_url", "model_config.base_url must not carry credentials");
-    if (!config.upstreamAllowlist.includes(url.hostname.toLowerCase()))
+    if (!hostAllowed(url.hostname, config.upstreamAllowlist))
       throw new UpstreamRefused(
         "model_config.base_url",
-        `model_config.base_url host "${url.hostname}" is not in UPSTREAM_ALLOWLIST`,
+        isPrivateHost(url.hostname)
+          ? `model_config.base_url host "${url.hostname}" is a private or local address, allowed only when listed exactly in UPSTREAM_ALLOWLIST`
+          : `model_config.base_url host "${url.hostname}" is not in UPSTREAM_ALLOWLIST`,
       );
     if (!mc.api_key)
       throw new UpstreamRefused("model_config.api_key", "model_config.base_url requires model_config.api_key (the server's key is never sent to a caller-chosen host)");

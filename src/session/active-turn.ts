@@ -4,6 +4,7 @@
  */
 import type { Dialect, EncoderOptions } from "../events/encode";
 import type { TurnEvent, TurnEventBody } from "../events/types";
+import { logError } from "../lib/log";
 import { Collector, Subscriber, type SubscriberOptions, type TurnListener } from "./subscriber";
 import { runTurn, type TurnSpec } from "./turn";
 
@@ -78,7 +79,7 @@ export class ActiveTurn {
       for await (const body of runTurn(spec)) await this.publish(body);
     } catch (err) {
       // A bug or a storage failure: say so to the clients rather than leave them hanging.
-      console.error("turn failed", err instanceof Error ? `${err.name}: ${err.message}` : "unknown");
+      logError("turn failed", err);
       this.controller.abort();
       this.broadcast({ type: "error", code: "internal_error", message: "the turn failed unexpectedly", seq: this.hooks.nextSeq(), turnId: this.turnId });
     } finally {

@@ -11,6 +11,7 @@ import type { StoredMessage, TurnEvent } from "../events/types";
 import { createModelProvider, resolveModel, type ModelConfig } from "../llm/model-config";
 import { costOf } from "../llm/pricing";
 import type { ChatMessage, ChatRequest, ToolDefinition } from "../llm/provider";
+import { logError } from "../lib/log";
 import { applyMigrations } from "../storage/migrate";
 import { createToolbox } from "../tools/create";
 import { ActiveTurn } from "./active-turn";
@@ -424,7 +425,7 @@ export class ChatSession extends DurableObject<Env> {
     this.directorySync = this.directorySync
       .then(update)
       .then(() => undefined)
-      .catch((err) => console.error("directory update failed", err instanceof Error ? err.message : "unknown"));
+      .catch((err) => logError("directory update failed", err));
     this.ctx.waitUntil(this.directorySync);
     return this.directorySync;
   }

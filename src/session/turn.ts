@@ -4,6 +4,7 @@
  * caller, message rows to the recorder.
  */
 import type { FinishReason, StoredMessage, ToolCall, TurnEventBody, Usage } from "../events/types";
+import { logError } from "../lib/log";
 import { UpstreamError } from "../llm/errors";
 import type { ChatMessage, ChatProvider, ChatRequest, ToolDefinition } from "../llm/provider";
 import { ToolCallAssembler } from "../llm/tool-call-assembler";
@@ -157,7 +158,7 @@ export async function* runTurn(spec: TurnSpec): AsyncGenerator<TurnEventBody> {
       finishReason = "aborted";
     } else {
       finishReason = "error";
-      if (!(err instanceof UpstreamError)) console.error("turn failed", err instanceof Error ? `${err.name}: ${err.message}` : "unknown");
+      if (!(err instanceof UpstreamError)) logError("turn failed", err);
       const e = err instanceof UpstreamError ? err : null;
       yield { type: "error", code: e?.code ?? "internal_error", message: e?.message ?? "the turn failed unexpectedly" };
     }

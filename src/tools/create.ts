@@ -1,5 +1,6 @@
 /** The tools of one turn (or one listing): built-ins first, then the configured MCP servers. */
 import { ConfigError, type Config } from "../config";
+import { logError } from "../lib/log";
 import { createMcpPool, type McpPool } from "../mcp";
 import { builtinTools } from "./builtin";
 import { LocalTools } from "./local";
@@ -21,7 +22,7 @@ export function createTools(config: Config, options: { cacheTtlMs?: number } = {
   } catch (err) {
     // A broken MCP_SERVERS loses the MCP tools, not the chat: the built-ins still work.
     if (!(err instanceof ConfigError)) throw err;
-    console.error(err.message);
+    logError("MCP_SERVERS ignored", err);
     return { toolbox: new Toolbox([local]), mcp: null, configError: err.message };
   }
 }
