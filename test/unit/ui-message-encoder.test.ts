@@ -151,21 +151,18 @@ describe("UI message stream encoder", () => {
     expect(await unknownKeys(extra)).toEqual(["textDelta"]);
   });
 
-  it("frames every chunk as `data: {json}` and ends the turn with `data: [DONE]`", () => {
+  it("frames every chunk as `id: <seq>` + `data: {json}` and ends the turn with `data: [DONE]`", () => {
     const wire = wireOf(scenarios.text);
-    expect(wire).toBe(
-      [
-        { type: "start", messageId: "m1" },
-        { type: "start-step" },
-        { type: "text-start", id: "text-2" },
-        { type: "text-delta", id: "text-2", delta: "Hi" },
-        { type: "text-end", id: "text-2" },
-        { type: "finish-step" },
-        { type: "finish", finishReason: "stop" },
-      ]
-        .map((c) => `data: ${JSON.stringify(c)}\n\n`)
-        .join("") + "data: [DONE]\n\n",
-    );
+    const frames: [number, unknown][] = [
+      [1, { type: "start", messageId: "m1" }],
+      [1, { type: "start-step" }],
+      [2, { type: "text-start", id: "text-2" }],
+      [2, { type: "text-delta", id: "text-2", delta: "Hi" }],
+      [4, { type: "text-end", id: "text-2" }],
+      [4, { type: "finish-step" }],
+      [4, { type: "finish", finishReason: "stop" }],
+    ];
+    expect(wire).toBe(frames.map(([id, c]) => `id: ${id}\ndata: ${JSON.stringify(c)}\n\n`).join("") + "id: 4\ndata: [DONE]\n\n");
   });
 
   it("builds the message the AI SDK's reader expects: text, a step per tool round, tool parts with input and output", async () => {

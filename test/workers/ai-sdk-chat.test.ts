@@ -213,9 +213,10 @@ describe("AI SDK useChat on POST /api/chat", () => {
     expect(res.headers.get("x-vercel-ai-ui-message-stream")).toBe("v1");
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const text = await res.text();
-    expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
+    expect(text).toMatch(/data: \[DONE\]\n\n$/);
     const frames = parseSse(text);
-    expect(frames.every((f) => f.id === undefined && f.event === undefined)).toBe(true);
+    // Each frame carries its event's seq (for resume), none an event name.
+    expect(frames.every((f) => /^\d+$/.test(f.id ?? "") && f.event === undefined)).toBe(true);
     expect(frames.at(-1)!.data).toBe("[DONE]");
     const chunks = frames.slice(0, -1).map((f) => JSON.parse(f.data));
     expect(chunks[0]).toEqual({ type: "start", messageId: res.headers.get("x-message-id") });

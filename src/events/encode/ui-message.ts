@@ -15,7 +15,6 @@ export const UI_MESSAGE_STREAM_HEADERS: Record<string, string> = { "x-vercel-ai-
 /** One UI message chunk, as JSON. */
 export type UiChunk = { type: string } & Record<string, unknown>;
 
-const DONE = formatSse({ data: "[DONE]" });
 
 const FINISH_REASONS: Record<FinishReason, string> = {
   stop: "stop",
@@ -143,8 +142,9 @@ function textOf(value: unknown): string {
 export function createUiMessageEncoder(_options: EncoderOptions): Encoder {
   const stream = new UiMessageChunks();
   return (event) => {
-    const frames = stream.chunks(event).map((chunk) => formatSse({ data: JSON.stringify(chunk) }));
-    if (event.type === "turn-end" && frames.length) frames.push(DONE);
+    // Every frame carries the event's seq, so a client can resume from any of them.
+    const frames = stream.chunks(event).map((chunk) => formatSse({ id: event.seq, data: JSON.stringify(chunk) }));
+    if (event.type === "turn-end" && frames.length) frames.push(formatSse({ id: event.seq, data: "[DONE]" }));
     return frames.join("");
   };
 }
