@@ -41,6 +41,8 @@ export default defineConfig({
                 FIRST_TOKEN_TIMEOUT_MS: "3000",
                 IDLE_TIMEOUT_MS: "1000",
                 MODEL_ALIASES: JSON.stringify({ "chat-model": "gpt-test-chat", "title-model": "gpt-test-title" }),
+                // Titles add a model request after first exchanges; tests that count requests want none.
+                AUTO_TITLES: "false",
                 TOOL_RESULT_MAX_CHARS: "400",
                 TOOL_TIMEOUT_MS: "3000",
                 MODEL_PRICES: JSON.stringify({ "gpt-4o-mini": { input: 0.15, output: 0.6 } }),
@@ -65,7 +67,7 @@ export default defineConfig({
               bindings: {
                 OPENAI_BASE_URL: inject<string>("upstreamUrl"),
                 OPENAI_API_KEY: "sk-test-server-key-0123456789",
-                API_KEYS: "alice:sk-alice-0123456789,bob:sk-bob-0123456789,carol:sk-carol-0123456789,dave:sk-dave-0123456789",
+                API_KEYS: "alice:sk-alice-0123456789,bob:sk-bob-0123456789,carol:sk-carol-0123456789,dave:sk-dave-0123456789,erin:sk-erin-0123456789",
                 MAX_CONCURRENT_TURNS: "2",
                 ALLOWED_ORIGINS: "https://app.example.com",
               },

@@ -79,6 +79,10 @@ const ConfigSchema = z.object({
   IDLE_TIMEOUT_MS: intFrom(60_000, 1),
   TURN_TIMEOUT_MS: intFrom(600_000, 1),
   MAX_OUTPUT_TOKENS: intFrom(4096, 1),
+  AUTO_TITLES: z
+    .string()
+    .optional()
+    .transform((v) => !/^(0|false|off|no)$/i.test((v ?? "").trim())),
   MCP_SERVERS: z.string().optional().transform((v) => v ?? ""),
   PROVIDERS: z
     .string()
@@ -162,6 +166,8 @@ export type Config = {
   turnTimeoutMs: number;
   /** `max_tokens` when the caller sets none, and the most a caller may ask for. */
   maxOutputTokens: number;
+  /** Ask the model (`title-model`) for a title after a conversation's first exchange. */
+  autoTitles: boolean;
   toolTimeoutMs: number;
   toolResultMaxChars: number;
   /** The raw `MCP_SERVERS` JSON; `src/mcp/servers.ts` reads it. */
@@ -211,6 +217,7 @@ export function loadConfig(env: object): Config {
     idleTimeoutMs: c.IDLE_TIMEOUT_MS,
     turnTimeoutMs: c.TURN_TIMEOUT_MS,
     maxOutputTokens: c.MAX_OUTPUT_TOKENS,
+    autoTitles: c.AUTO_TITLES,
     toolTimeoutMs: c.TOOL_TIMEOUT_MS,
     toolResultMaxChars: c.TOOL_RESULT_MAX_CHARS,
     mcpServers: c.MCP_SERVERS,

@@ -20,6 +20,7 @@ import { directoryStub } from "./address";
 import { buildContext } from "./context";
 import { EventLog } from "./event-log";
 import { SessionStore } from "./store";
+import { writeTitle } from "./title";
 import { Transcript } from "./transcript";
 import type { TurnRecorder } from "./turn";
 
@@ -338,7 +339,20 @@ export class ChatSession extends DurableObject<Env> {
       cost: costOf(config.modelPrices, event.message.model ?? "", u),
     };
     const directory = directoryStub(this.env, owner);
+    if (stored && config.autoTitles && event.finishReason === "stop" && summary?.message_count === 2) {
+      this.ctx.waitUntil(this.retitle(config, event.message.content));
+    }
     return this.queueDirectory(() => directory.turnEnded(sessionId, summary, usage));
+  }
+
+  /** After the first exchange: the model's title replaces the first-words one, if it gives one. */
+  private async retitle(config: Config, answer: string): Promise<void> {
+    const question = this.store.messages().find((m) => m.role === "user")?.content ?? "";
+    const modelConfig = { model_name: "title-model" in config.modelAliases ? "title-model" : undefined };
+    const title = await writeTitle(createModelProvider(config, modelConfig), resolveModel(config, modelConfig.model_name), question, answer, AbortSignal.timeout(20_000));
+    if (!title || !this.hasSchema || !this.store.meta()) return;
+    this.store.setMeta({ title, updated_at: new Date().toISOString() });
+    await this.syncDirectory();
   }
 
   /**

@@ -78,7 +78,8 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 
 export async function startWranglerDev(opts: StartOptions): Promise<DevServer> {
   if (!existsSync(WRANGLER)) throw new Error(`wrangler not found at ${WRANGLER} (run npm install)`);
-  const vars = opts.vars ?? {};
+  // Titles add a model request after a first exchange; a test that wants them says AUTO_TITLES.
+  const vars = { AUTO_TITLES: "false", ...opts.vars };
   for (const key of Object.keys(vars)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new Error(`invalid var name ${JSON.stringify(key)}`);
   }
