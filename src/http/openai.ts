@@ -14,6 +14,7 @@ import type { ChatMessage, ToolDefinition } from "../llm/provider";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
 import { describeRoute } from "./openapi";
+import { failureStatus } from "../llm/errors";
 import { newSessionId, runTurnToEnd, startTurnStream, type RouteTurnInput } from "./turns";
 import { readJson, SessionIdSchema } from "./validate";
 
@@ -129,11 +130,6 @@ function abortOnDisconnect(c: Context<AppEnv>, sessionId: string): void {
   c.req.raw.signal.addEventListener("abort", stop, { once: true });
 }
 
-/** The status of a turn that failed, as `runTurnToEnd` answers one that failed before any text. */
-function failureStatus(code: string): 429 | 502 | 504 {
-  return code === "upstream_timeout" ? 504 : code === "upstream_rate_limited" ? 429 : 502;
-}
-
 export const openai = new Hono<AppEnv>()
   .get("/v1/models", (c) =>
     c.json({
@@ -161,7 +157,8 @@ export const openai = new Hono<AppEnv>()
     if (!recordIn) abortOnDisconnect(c, input.sessionId);
 
     if (body.stream) {
-      const res = await startTurnStream(c, input);
+      // Like OpenAI: a failure before the first token is an HTTP status, not a 200 with an error.
+      const res = await startTurnStream(c, { ...input, waitForFirstOutput: true });
       if (!recordIn) {
         // A throwaway session: naming it would suggest it can be looked up later.
         res.headers.delete("X-Session-Id");

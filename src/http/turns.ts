@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import { SSE_HEADERS } from "../events/sse";
 import type { TurnEvent } from "../events/types";
+import { failureStatus } from "../llm/errors";
 import { resolveUpstream, UpstreamRefused } from "../llm/model-config";
 import { sessionStub } from "../session/address";
 import type { TurnInput, TurnResult } from "../session/chat-session";
@@ -70,8 +71,7 @@ export async function runTurnToEnd(c: Context<AppEnv>, input: RouteTurnInput): P
   const error = events.find((e): e is NonNullable<FinishedTurn["error"]> => e.type === "error");
   if (!end) throw new ApiError(502, "turn_failed", error?.message ?? "the turn ended without an answer");
   if (error && !end.message.content) {
-    const status = error.code === "upstream_timeout" ? 504 : error.code === "upstream_rate_limited" ? 429 : 502;
-    throw new ApiError(status, error.code, error.message);
+    throw new ApiError(failureStatus(error.code), error.code, error.message);
   }
   return { events, end, error };
 }

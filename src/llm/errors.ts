@@ -36,3 +36,8 @@ export function upstreamErrorFromStatus(status: number, retryAfter?: string | nu
     return new UpstreamError("upstream_timeout", `the model provider timed out (HTTP ${status})`, 504);
   return new UpstreamError("upstream_unavailable", `the model provider failed (HTTP ${status})`, 502);
 }
+
+/** The HTTP status of a turn that failed before it produced anything, from its error code. */
+export function failureStatus(code: string): 429 | 502 | 504 {
+  return code === "upstream_timeout" || code === "turn_timeout" ? 504 : code === "upstream_rate_limited" ? 429 : 502;
+}

@@ -28,6 +28,9 @@ export class ActiveTurn {
   ended = false;
   private readonly controller = new AbortController();
   private readonly listeners = new Set<TurnListener>();
+  /** The turn's first event that is more than its start: text, a tool call, an error or the end. */
+  readonly firstOutput: Promise<TurnEvent>;
+  private resolveFirstOutput!: (event: TurnEvent) => void;
   /** Everything published so far: a subscriber that joins late replays from here, with no gap. */
   private readonly published: TurnEvent[] = [];
 
@@ -43,6 +46,7 @@ export class ActiveTurn {
     timeoutMs: number,
   ) {
     this.model = spec.request.model;
+    this.firstOutput = new Promise((resolve) => (this.resolveFirstOutput = resolve));
     const cap = setTimeout(
       () => this.controller.abort(new DOMException(`the turn took longer than its ${timeoutMs} ms limit`, "TimeoutError")),
       timeoutMs,
@@ -97,6 +101,7 @@ export class ActiveTurn {
 
   private broadcast(event: TurnEvent): void {
     this.published.push(event);
+    if (event.type !== "turn-start") this.resolveFirstOutput(event);
     for (const listener of this.listeners) listener.send(event);
   }
 }

@@ -9,6 +9,7 @@ import type { ConversationSummary } from "../directory/directory";
 import { isSse, type Dialect, type EncoderOptions } from "../events/encode";
 import type { StoredMessage, TurnEvent } from "../events/types";
 import { createModelProvider, resolveModel, type ModelConfig } from "../llm/model-config";
+import { failureStatus } from "../llm/errors";
 import { costOf } from "../llm/pricing";
 import type { ChatMessage, ChatRequest, ToolDefinition } from "../llm/provider";
 import { logError } from "../lib/log";
@@ -43,11 +44,16 @@ export interface TurnInput {
   clientTools?: ToolDefinition[];
   dialect: Dialect;
   includeUsage?: boolean;
+  /**
+   * Hold the answer until the turn produces something, so a failure before the first token can
+   * still be an HTTP status (what OpenAI's clients expect) rather than an error frame.
+   */
+  waitForFirstOutput?: boolean;
 }
 
 export interface Refusal {
   ok: false;
-  status: 400 | 404 | 409;
+  status: 400 | 404 | 409 | 429 | 502 | 504;
   code: string;
   message: string;
 }
@@ -108,6 +114,13 @@ export class ChatSession extends DurableObject<Env> {
       includeUsage: input.includeUsage,
       clientTools: Boolean(input.clientTools?.length),
     });
+    if (input.waitForFirstOutput) {
+      const first = await turn.firstOutput;
+      if (first.type === "error") {
+        void subscriber.stream.cancel().catch(() => {});
+        return { ok: false, status: failureStatus(first.code), code: first.code, message: first.message };
+      }
+    }
     return { ok: true, stream: subscriber.stream, turnId: turn.turnId, messageId: started.messageId };
   }
 

@@ -146,21 +146,20 @@ describe("upstream failures", () => {
     expect(frames.some((f) => f.data.includes('"finish_reason":"stop"'))).toBe(false);
   });
 
-  it("a failure before any text, streamed → an error frame the SDK throws on, no secret in it", async () => {
-    const stream = await openai.chat.completions.create({
-      model: "gpt-4o-mini",
-      messages: [{ role: "user", content: script({ status: 401 }) }],
-      stream: true,
-    });
+  it("a failure before any text, streamed → an HTTP status the SDK throws on at once, no secret in it", async () => {
     const err = await rejection(
-      (async () => {
-        for await (const _ of stream) {
-          // drain
-        }
-      })(),
+      openai.chat.completions.create({
+        model: "gpt-4o-mini",
+        messages: [{ role: "user", content: script({ status: 401 }) }],
+        stream: true,
+      }),
     );
     expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect(err.status).toBe(502);
     expect(err.message).toContain("refused our credentials");
     expect(err.message).not.toContain(SERVER_KEY.slice(0, 8));
+
+    const limited = await rejection(openai.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: script({ status: 429, retryAfter: 90 }) }], stream: true }));
+    expect(limited).toBeInstanceOf(OpenAI.RateLimitError);
   });
 });
