@@ -42,3 +42,8 @@ export const SSE_HEADERS: Record<string, string> = {
   Connection: "keep-alive",
   "X-Accel-Buffering": "no",
 };
+
+/** One JSON `data:` frame with the event's seq as its id; nothing for a null payload. */
+export function jsonFrame(seq: number, payload: unknown): string {
+  return payload === null || payload === undefined ? "" : formatSse({ id: seq, data: JSON.stringify(payload) });
+}

@@ -5,7 +5,7 @@
  */
 import type { ModelPrice } from "../../config";
 import { costOf } from "../../llm/pricing";
-import { formatSse } from "../sse";
+import { jsonFrame } from "../sse";
 import type { TurnEvent, Usage } from "../types";
 import type { Encoder, EncoderOptions } from "./index";
 
@@ -66,8 +66,5 @@ export function createAgentEncoder(options: EncoderOptions): Encoder {
     }
   }
 
-  return (event) => {
-    const p = payload(event);
-    return p ? formatSse({ id: event.seq, data: JSON.stringify(p) }) : "";
-  };
+  return (event) => jsonFrame(event.seq, payload(event));
 }

@@ -2,7 +2,7 @@
  * Reference 000's SSE dialect: `data: {"type":"chunk"|"tool_call"|"tool_stream_chunk"|
  * "tool_result"|"complete"|"error","data":{…}}`, each frame with `id: <seq>`.
  */
-import { formatSse } from "../sse";
+import { jsonFrame } from "../sse";
 import type { TurnEvent } from "../types";
 
 function payload(event: TurnEvent): { type: string; data: unknown } | null {
@@ -29,6 +29,5 @@ function payload(event: TurnEvent): { type: string; data: unknown } | null {
 }
 
 export function encodeNative(event: TurnEvent): string {
-  const p = payload(event);
-  return p ? formatSse({ id: event.seq, data: JSON.stringify(p) }) : "";
+  return jsonFrame(event.seq, payload(event));
 }

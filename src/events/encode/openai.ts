@@ -5,7 +5,7 @@
  * its own tools, their calls are the answer, as OpenAI returns them.
  */
 import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
-import { formatSse } from "../sse";
+import { formatSse, jsonFrame } from "../sse";
 import type { FinishReason, ToolCall, TurnEvent, Usage } from "../types";
 import type { Encoder, EncoderOptions } from "./index";
 
@@ -75,13 +75,13 @@ export function createOpenAIEncoder(options: EncoderOptions): Encoder {
       ...(options.includeUsage ? { usage: null } : {}),
       ...body,
     } satisfies ChatCompletionChunk;
-    return formatSse({ id: seq, data: JSON.stringify(chunk) });
+    return jsonFrame(seq, chunk);
   };
   const delta = (seq: number, d: ChatCompletionChunk.Choice.Delta, finish: ChatCompletionChunk.Choice["finish_reason"] = null, model?: string) =>
     frame(seq, { choices: [{ index: 0, delta: d, logprobs: null, finish_reason: finish }] }, model);
   const done = (seq: number) => formatSse({ id: seq, data: "[DONE]" });
   const failure = (seq: number, code: string, message: string) =>
-    formatSse({ id: seq, data: JSON.stringify({ error: { message, type: errorType(code), code, param: null } }) }) + done(seq);
+    jsonFrame(seq, { error: { message, type: errorType(code), code, param: null } }) + done(seq);
 
   return (event) => {
     if (over) return "";

@@ -5,7 +5,7 @@
  * `data: [DONE]`. Only chunk types and fields the installed `ai` release's `uiMessageChunkSchema`
  * accepts are sent; a unit test checks every one.
  */
-import { formatSse } from "../sse";
+import { formatSse, jsonFrame } from "../sse";
 import type { FinishReason, TurnEvent } from "../types";
 import type { Encoder, EncoderOptions } from "./index";
 
@@ -143,7 +143,7 @@ export function createUiMessageEncoder(_options: EncoderOptions): Encoder {
   const stream = new UiMessageChunks();
   return (event) => {
     // Every frame carries the event's seq, so a client can resume from any of them.
-    const frames = stream.chunks(event).map((chunk) => formatSse({ id: event.seq, data: JSON.stringify(chunk) }));
+    const frames = stream.chunks(event).map((chunk) => jsonFrame(event.seq, chunk));
     if (event.type === "turn-end" && frames.length) frames.push(formatSse({ id: event.seq, data: "[DONE]" }));
     return frames.join("");
   };

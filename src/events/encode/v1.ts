@@ -3,7 +3,7 @@
  * `data: {"type":"start"|"chunk"|"end"|"error","data":{…}}`, each frame with `id: <seq>`. The
  * reference has no tool frames: tool steps are left out, the text around them is sent as chunks.
  */
-import { formatSse } from "../sse";
+import { jsonFrame } from "../sse";
 import type { TurnEvent } from "../types";
 import type { Encoder, EncoderOptions } from "./index";
 
@@ -34,8 +34,5 @@ export function createV1Encoder(options: EncoderOptions): Encoder {
     }
   }
 
-  return (event) => {
-    const p = payload(event);
-    return p ? formatSse({ id: event.seq, data: JSON.stringify(p) }) : "";
-  };
+  return (event) => jsonFrame(event.seq, payload(event));
 }
