@@ -7,7 +7,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import type { ConversationSummary } from "../directory/directory";
 import { directoryStub, sessionStub } from "../session/address";
-import type { Refusal } from "../session/chat-session";
+import type { Refusal } from "../session/types";
 import type { AppEnv } from "./app-env";
 import { describeRoute } from "./openapi";
 import { ApiError } from "./errors";

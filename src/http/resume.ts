@@ -10,7 +10,7 @@ import { dialects, type Dialect } from "../events/encode";
 import { UI_MESSAGE_STREAM_HEADERS } from "../events/encode/ui-message";
 import { SSE_HEADERS } from "../events/sse";
 import { sessionStub } from "../session/address";
-import type { ResumeResult } from "../session/chat-session";
+import type { ResumeResult } from "../session/types";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
 import { describeRoute } from "./openapi";

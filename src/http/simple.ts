@@ -52,17 +52,23 @@ export const simple = new Hono<AppEnv>()
   .get("/", async (c) => {
     // One URL, two audiences: a browser asking for HTML gets the chat page (public/index.html);
     // curl, SDKs and anything sending */* or JSON get the welcome document.
-    c.header("Vary", "Accept");
     if (accepts(c, { header: "Accept", supports: ["application/json", "text/html"], default: "application/json" }) === "text/html") {
-      const page = await c.env.ASSETS.fetch(new URL("/", c.req.url));
-      return new Response(page.body, { status: page.status, headers: { ...Object.fromEntries(page.headers), Vary: "Accept" } });
+      // The request's headers go along, so the assets layer can answer a revalidation with 304.
+      const page = await c.env.ASSETS.fetch(new Request(new URL("/", c.req.url), { headers: c.req.raw.headers }));
+      const res = new Response(page.body, page);
+      res.headers.set("Vary", "Accept");
+      return res;
     }
-    return c.json({
-      name: "edge-chat",
-      description: "A chat backend on Cloudflare Workers: each conversation is a Durable Object that keeps its history and streams replies as Server-Sent Events.",
-      links: { health: "/health", openapi: "/openapi.json" },
-      endpoints: ENDPOINTS,
-    });
+    return c.json(
+      {
+        name: "edge-chat",
+        description: "A chat backend on Cloudflare Workers: each conversation is a Durable Object that keeps its history and streams replies as Server-Sent Events.",
+        links: { health: "/health", openapi: "/openapi.json" },
+        endpoints: ENDPOINTS,
+      },
+      200,
+      { Vary: "Accept" },
+    );
   })
   .post("/chat", async (c) => {
     const body = await readJson(c, ChatBody);

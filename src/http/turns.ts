@@ -5,7 +5,7 @@ import type { TurnEvent } from "../events/types";
 import { failureStatus } from "../llm/errors";
 import { resolveUpstream, UpstreamRefused } from "../llm/model-config";
 import { sessionStub } from "../session/address";
-import type { TurnInput, TurnResult } from "../session/chat-session";
+import type { TurnInput, TurnResult } from "../session/types";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
 import { acquireTurnSlot } from "./limits";

@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { SSE_HEADERS } from "../events/sse";
 import { sessionStub } from "../session/address";
-import type { ResumeResult } from "../session/chat-session";
+import type { ResumeResult } from "../session/types";
 import type { AppEnv } from "./app-env";
 import { withDetail } from "./conversations";
 import { describeRoute } from "./openapi";

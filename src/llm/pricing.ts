@@ -7,3 +7,13 @@ export function costOf(prices: Record<string, ModelPrice>, model: string, usage:
   if (!price || !usage) return 0;
   return (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1_000_000;
 }
+
+/** A turn's usage as the directory counts it (reference 002's names), priced. */
+export function turnUsage(prices: Record<string, ModelPrice>, model: string, usage: Usage | null) {
+  return {
+    input_tokens: usage?.prompt_tokens ?? 0,
+    output_tokens: usage?.completion_tokens ?? 0,
+    total_tokens: usage?.total_tokens ?? 0,
+    cost: costOf(prices, model, usage),
+  };
+}

@@ -7,11 +7,11 @@ import { sessionMigrations } from "../../migrations";
 import { configFor, type Config } from "../config";
 import type { ConversationSummary } from "../directory/directory";
 import { isSse, type Dialect, type EncoderOptions } from "../events/encode";
-import type { StoredMessage, TurnEvent } from "../events/types";
-import { createModelProvider, resolveModel, type ModelConfig } from "../llm/model-config";
+import type { TurnEvent } from "../events/types";
+import { createModelProvider, resolveModel } from "../llm/model-config";
 import { failureStatus } from "../llm/errors";
-import { costOf } from "../llm/pricing";
-import type { ChatMessage, ChatRequest, ToolDefinition } from "../llm/provider";
+import { turnUsage } from "../llm/pricing";
+import type { ChatRequest } from "../llm/provider";
 import { logError } from "../lib/log";
 import { applyMigrations } from "../storage/migrate";
 import { createToolbox } from "../tools/create";
@@ -21,74 +21,31 @@ import { directoryStub } from "./address";
 import { buildContext } from "./context";
 import { EventLog } from "./event-log";
 import { SessionStore } from "./store";
-import { writeTitle } from "./title";
+import { recoverInterruptedTurns } from "./recovery";
+import { titleFrom, writeTitle } from "./title";
+import { busy, type Conversation, type Refusal, type ResumeResult, type TurnInput, type TurnResult, type TurnStart } from "./types";
+import { OrderedUpdates } from "./ordered-updates";
+import { Watchers } from "./watchers";
 import { Transcript } from "./transcript";
 import type { TurnRecorder } from "./turn";
 
-export interface TurnInput {
-  owner: string;
-  sessionId: string;
-  /**
-   * `persist`: a new user message joins the stored history. `regenerate`: the last reply is dropped
-   * and the last user message answered again. `direct`: the caller's messages are the context;
-   * nothing is stored unless `record` (then the last user message and the reply are).
-   */
-  mode:
-    | { kind: "persist"; content: string }
-    | { kind: "regenerate" }
-    | { kind: "direct"; messages: ChatMessage[]; record?: boolean };
-  modelConfig?: ModelConfig;
-  /** Replaces `SYSTEM_PROMPT` for this turn. */
-  systemPrompt?: string;
-  /** The caller's own tools (OpenAI `tools`): offered instead of ours; their calls are returned, not run. */
-  clientTools?: ToolDefinition[];
-  dialect: Dialect;
-  includeUsage?: boolean;
-  /**
-   * Hold the answer until the turn produces something, so a failure before the first token can
-   * still be an HTTP status (what OpenAI's clients expect) rather than an error frame.
-   */
-  waitForFirstOutput?: boolean;
-}
-
-export interface Refusal {
-  ok: false;
-  status: 400 | 404 | 409 | 429 | 502 | 504;
-  code: string;
-  message: string;
-}
-
-export type TurnStart = { ok: true; stream: ReadableStream<Uint8Array>; turnId: string; messageId: string } | Refusal;
-export type TurnResult = { ok: true; events: TurnEvent[] } | Refusal;
-
-export interface Conversation extends ConversationSummary {
-  messages: StoredMessage[];
-}
-
-const TITLE_WORDS = 8;
-const TITLE_CHARS = 80;
 /** How long an abort waits for the turn to store its partial reply before answering. */
 const ABORT_SETTLE_MS = 2000;
 /** Event logs are kept this long after their turn ends, for clients that come back. */
 const EVENT_LOG_TTL_MS = 10 * 60_000;
-/**
- * After a restart the last events a client saw may not have reached the log: sequence numbers
- * jump past anything it could have seen, so a resume never mistakes new events for old ones.
- */
-const SEQ_GAP_AFTER_RESTART = 1000;
 
-export type ResumeResult = { ok: true; stream: ReadableStream<Uint8Array>; dialect: Dialect } | { ok: false; status: 204 };
 
 export class ChatSession extends DurableObject<Env> {
   private readonly store: SessionStore;
   private readonly log: EventLog;
   private active: ActiveTurn | null = null;
   private seq = 1;
-  private directorySync: Promise<void> = Promise.resolve();
+  /** Updates to the owner's directory, in order, never failing a turn. */
+  private readonly directory = new OrderedUpdates((p) => this.ctx.waitUntil(p), (err) => logError("directory update failed", err));
   /** Whether this object has its tables: only once something was stored. */
   private hasSchema = false;
   /** Clients waiting for the next turn to start (see `watch`). */
-  private readonly watchers = new Set<Watcher>();
+  private readonly watchers = new Watchers();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -147,20 +104,7 @@ export class ChatSession extends DurableObject<Env> {
     // A turn already running is shown from its start: the POST that started it may have beaten
     // this GET by a moment, and the client must still see the turn's first frame.
     if (this.active && !this.active.ended) return this.subscribe(this.active, dialect, 0).stream;
-    const pipe = new TransformStream<Uint8Array, Uint8Array>();
-    const watcher: Watcher = { dialect, attach: () => {}, expire: () => {} };
-    const timer = setTimeout(() => watcher.expire(), waitMs);
-    watcher.attach = (turn) => {
-      clearTimeout(timer);
-      const stream = this.subscribe(turn, dialect).stream;
-      void stream.pipeTo(pipe.writable).catch(() => {});
-    };
-    watcher.expire = () => {
-      this.watchers.delete(watcher);
-      void pipe.writable.close().catch(() => {});
-    };
-    this.watchers.add(watcher);
-    return pipe.readable;
+    return this.watchers.wait(waitMs, (turn) => this.subscribe(turn, dialect).stream);
   }
 
   /**
@@ -326,8 +270,7 @@ export class ChatSession extends DurableObject<Env> {
     );
     if (stored) this.log.begin({ turnId: turn.turnId, dialect: input.dialect, model: request.model, messageId });
     this.active = turn;
-    for (const watcher of this.watchers) watcher.attach(turn);
-    this.watchers.clear();
+    this.watchers.start(turn);
     void turn.done.finally(() => {
       if (this.active === turn) this.active = null;
     });
@@ -344,18 +287,12 @@ export class ChatSession extends DurableObject<Env> {
       void this.ctx.storage.setAlarm(Date.now() + EVENT_LOG_TTL_MS);
     }
     const summary = stored ? this.summary() : null;
-    const u = event.usage;
-    const usage = {
-      input_tokens: u?.prompt_tokens ?? 0,
-      output_tokens: u?.completion_tokens ?? 0,
-      total_tokens: u?.total_tokens ?? 0,
-      cost: costOf(config.modelPrices, event.message.model ?? "", u),
-    };
-    const directory = directoryStub(this.env, owner);
+    const usage = turnUsage(config.modelPrices, event.message.model ?? "", event.usage);
+    const stub = directoryStub(this.env, owner);
     if (stored && config.autoTitles && event.finishReason === "stop" && summary?.message_count === 2) {
       this.ctx.waitUntil(this.retitle(config, event.message.content));
     }
-    return this.queueDirectory(() => directory.turnEnded(sessionId, summary, usage));
+    return this.directory.push(() => stub.turnEnded(sessionId, summary, usage));
   }
 
   /** After the first exchange: the model's title replaces the first-words one, if it gives one. */
@@ -368,11 +305,6 @@ export class ChatSession extends DurableObject<Env> {
     await this.syncDirectory();
   }
 
-  /**
-   * A turn that was running when the object restarted (deploy, eviction) cannot go on. Its partial
-   * reply is kept as `interrupted`, and its log ends with an error and a turn end, so a client
-   * that resumes learns what happened; the next turn works as usual.
-   */
   private subscribe(turn: ActiveTurn, dialect: Dialect, replayAfter?: number, options: Partial<EncoderOptions> = {}): Subscriber {
     return turn.subscribe(dialect, { ...this.encoderOptions(turn.model), ...options }, replayAfter, { sse: isSse(dialect) });
   }
@@ -393,25 +325,9 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   private recoverInterruptedTurns(): void {
-    const unfinished = this.log.unfinished();
-    if (unfinished.length === 0) return;
-    this.seq = Math.max(this.seq, this.log.maxSeq() + 1) + SEQ_GAP_AFTER_RESTART;
-    for (const turn of unfinished) {
-      const partial = this.store.markInterrupted();
-      const message: StoredMessage = partial ?? {
-        id: turn.messageId,
-        role: "assistant",
-        content: "",
-        created_at: new Date().toISOString(),
-        status: "interrupted",
-        usage: null,
-        model: turn.model,
-      };
-      this.log.append({ type: "error", code: "interrupted", message: "the server restarted during this reply; what was written so far is kept", seq: this.seq++, turnId: turn.turnId });
-      this.log.append({ type: "turn-end", message, usage: null, finishReason: "error", seq: this.seq++, turnId: turn.turnId });
-      this.log.end(turn.turnId);
-    }
-    this.store.setMeta({ next_seq: this.seq });
+    const seq = recoverInterruptedTurns(this.store, this.log, this.seq);
+    if (seq === this.seq) return;
+    this.seq = seq;
     void this.ctx.storage.setAlarm(Date.now() + EVENT_LOG_TTL_MS);
   }
 
@@ -443,37 +359,14 @@ export class ChatSession extends DurableObject<Env> {
   private syncDirectory(): Promise<void> {
     const meta = this.hasSchema ? this.store.meta() : null;
     const summary = this.summary();
-    if (!meta || !summary) return this.directorySync;
-    const directory = directoryStub(this.env, meta.owner);
-    return this.queueDirectory(() => directory.upsert(summary));
+    if (!meta || !summary) return this.directory.settled();
+    const stub = directoryStub(this.env, meta.owner);
+    return this.directory.push(() => stub.upsert(summary));
   }
 
-  private queueDirectory(update: () => Promise<unknown>): Promise<void> {
-    this.directorySync = this.directorySync
-      .then(update)
-      .then(() => undefined)
-      .catch((err) => logError("directory update failed", err));
-    this.ctx.waitUntil(this.directorySync);
-    return this.directorySync;
-  }
 }
 
 function tableExists(sql: SqlStorage, name: string): boolean {
   return sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).toArray().length > 0;
 }
 
-interface Watcher {
-  dialect: Dialect;
-  attach(turn: ActiveTurn): void;
-  expire(): void;
-}
-
-function busy(sessionId: string): Refusal {
-  return { ok: false, status: 409, code: "turn_in_progress", message: `a turn is already running in session ${sessionId}` };
-}
-
-/** Until a model writes one, a conversation is titled by the first words of its first question. */
-export function titleFrom(content: string): string {
-  const words = content.trim().split(/\s+/).slice(0, TITLE_WORDS).join(" ");
-  return words.length > TITLE_CHARS ? `${words.slice(0, TITLE_CHARS - 1)}…` : words;
-}

@@ -7,6 +7,8 @@ import type { ChatProvider } from "../llm/provider";
 const PROMPT =
   "Write a title of at most six words for the conversation below. Answer with the title only: no quotes, no final period.";
 const MAX_TITLE = 60;
+const TITLE_WORDS = 8;
+const TITLE_CHARS = 80;
 
 /** The model's title, cleaned; null when it gave nothing usable. */
 export async function writeTitle(provider: ChatProvider, model: string, question: string, answer: string, signal: AbortSignal): Promise<string | null> {
@@ -38,4 +40,10 @@ export function cleanTitle(raw: string): string | null {
     .trim();
   if (!title) return null;
   return title.length > MAX_TITLE ? `${title.slice(0, MAX_TITLE - 1)}…` : title;
+}
+
+/** Until a model writes one, a conversation is titled by the first words of its first question. */
+export function titleFrom(content: string): string {
+  const words = content.trim().split(/\s+/).slice(0, TITLE_WORDS).join(" ");
+  return words.length > TITLE_CHARS ? `${words.slice(0, TITLE_CHARS - 1)}…` : words;
 }

@@ -1,0 +1,38 @@
+/**
+ * A turn that was running when the object restarted (deploy, eviction) cannot go on. Its partial
+ * reply is kept as `interrupted`, and its log ends with an error and a turn end, so a client that
+ * resumes learns what happened; the next turn works as usual.
+ */
+import type { StoredMessage } from "../events/types";
+import type { EventLog } from "./event-log";
+import type { SessionStore } from "./store";
+
+/**
+ * After a restart the last events a client saw may not have reached the log: sequence numbers
+ * jump past anything it could have seen, so a resume never mistakes new events for old ones.
+ */
+const SEQ_GAP_AFTER_RESTART = 1000;
+
+/** Closes every unfinished turn; returns the next sequence number (unchanged if there was none). */
+export function recoverInterruptedTurns(store: SessionStore, log: EventLog, nextSeq: number): number {
+  const unfinished = log.unfinished();
+  if (unfinished.length === 0) return nextSeq;
+  let seq = Math.max(nextSeq, log.maxSeq() + 1) + SEQ_GAP_AFTER_RESTART;
+  for (const turn of unfinished) {
+    const partial = store.markInterrupted();
+    const message: StoredMessage = partial ?? {
+      id: turn.messageId,
+      role: "assistant",
+      content: "",
+      created_at: new Date().toISOString(),
+      status: "interrupted",
+      usage: null,
+      model: turn.model,
+    };
+    log.append({ type: "error", code: "interrupted", message: "the server restarted during this reply; what was written so far is kept", seq: seq++, turnId: turn.turnId });
+    log.append({ type: "turn-end", message, usage: null, finishReason: "error", seq: seq++, turnId: turn.turnId });
+    log.end(turn.turnId);
+  }
+  store.setMeta({ next_seq: seq });
+  return seq;
+}

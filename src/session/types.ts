@@ -1,0 +1,53 @@
+/** What the session object accepts and answers over RPC: the shapes the HTTP layer relies on. */
+import type { ConversationSummary } from "../directory/directory";
+import type { Dialect } from "../events/encode";
+import type { StoredMessage, TurnEvent } from "../events/types";
+import type { ModelConfig } from "../llm/model-config";
+import type { ChatMessage, ToolDefinition } from "../llm/provider";
+
+export interface TurnInput {
+  owner: string;
+  sessionId: string;
+  /**
+   * `persist`: a new user message joins the stored history. `regenerate`: the last reply is dropped
+   * and the last user message answered again. `direct`: the caller's messages are the context;
+   * nothing is stored unless `record` (then the last user message and the reply are).
+   */
+  mode:
+    | { kind: "persist"; content: string }
+    | { kind: "regenerate" }
+    | { kind: "direct"; messages: ChatMessage[]; record?: boolean };
+  modelConfig?: ModelConfig;
+  /** Replaces `SYSTEM_PROMPT` for this turn. */
+  systemPrompt?: string;
+  /** The caller's own tools (OpenAI `tools`): offered instead of ours; their calls are returned, not run. */
+  clientTools?: ToolDefinition[];
+  dialect: Dialect;
+  includeUsage?: boolean;
+  /**
+   * Hold the answer until the turn produces something, so a failure before the first token can
+   * still be an HTTP status (what OpenAI's clients expect) rather than an error frame.
+   */
+  waitForFirstOutput?: boolean;
+}
+
+export interface Refusal {
+  ok: false;
+  status: 400 | 404 | 409 | 429 | 502 | 504;
+  code: string;
+  message: string;
+}
+
+export type TurnStart = { ok: true; stream: ReadableStream<Uint8Array>; turnId: string; messageId: string } | Refusal;
+export type TurnResult = { ok: true; events: TurnEvent[] } | Refusal;
+
+export interface Conversation extends ConversationSummary {
+  messages: StoredMessage[];
+}
+
+export type ResumeResult = { ok: true; stream: ReadableStream<Uint8Array>; dialect: Dialect } | { ok: false; status: 204 };
+
+/** A refused turn: another one is running in the session. */
+export function busy(sessionId: string): Refusal {
+  return { ok: false, status: 409, code: "turn_in_progress", message: `a turn is already running in session ${sessionId}` };
+}
