@@ -93,6 +93,18 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        // The web page in a real headless Chromium (Debian's, driven by playwright-core) against
+        // `wrangler dev`. Node environment: the test drives the browser, the page runs in it.
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          // Two wrangler starts, the MCP server and the browser launch, all in one beforeAll.
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });

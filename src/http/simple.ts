@@ -4,6 +4,7 @@
  * `GET /stats` and `POST /reset-stats`. Turns are stored: a session id brings the history back.
  */
 import { Hono } from "hono";
+import { accepts } from "hono/accepts";
 import { z } from "zod";
 import { agentUsage } from "../events/encode/agent";
 import type { TurnEvent } from "../events/types";
@@ -48,14 +49,27 @@ const ENDPOINTS = {
 };
 
 export const simple = new Hono<AppEnv>()
-  .get("/", (c) =>
-    c.json({
-      name: "edge-chat",
-      description: "A chat backend on Cloudflare Workers: each conversation is a Durable Object that keeps its history and streams replies as Server-Sent Events.",
-      links: { health: "/health", openapi: "/openapi.json" },
-      endpoints: ENDPOINTS,
-    }),
-  )
+  .get("/", async (c) => {
+    // One URL, two audiences: a browser asking for HTML gets the chat page (public/index.html);
+    // curl, SDKs and anything sending */* or JSON get the welcome document.
+    if (accepts(c, { header: "Accept", supports: ["application/json", "text/html"], default: "application/json" }) === "text/html") {
+      // The request's headers go along, so the assets layer can answer a revalidation with 304.
+      const page = await c.env.ASSETS.fetch(new Request(new URL("/", c.req.url), { headers: c.req.raw.headers }));
+      const res = new Response(page.body, page);
+      res.headers.set("Vary", "Accept");
+      return res;
+    }
+    return c.json(
+      {
+        name: "edge-chat",
+        description: "A chat backend on Cloudflare Workers: each conversation is a Durable Object that keeps its history and streams replies as Server-Sent Events.",
+        links: { health: "/health", openapi: "/openapi.json" },
+        endpoints: ENDPOINTS,
+      },
+      200,
+      { Vary: "Accept" },
+    );
+  })
   .post("/chat", async (c) => {
     const body = await readJson(c, ChatBody);
     const sessionId = body.session_id ?? newSessionId();
@@ -82,7 +96,7 @@ export const simple = new Hono<AppEnv>()
 
 const sse = { description: "text/event-stream of reference 002 frames; the session id in X-Session-Id", contentType: "text/event-stream" };
 const stats = "{requests, input_tokens, output_tokens, total_tokens, total_cost, since}";
-describeRoute({ method: "get", path: "/", summary: "Welcome: what this is and where to start", tag: "simple", responses: { 200: "{name, description, links, endpoints}" } });
+describeRoute({ method: "get", path: "/", summary: "Welcome: what this is and where to start (a browser asking for text/html gets the chat page)", tag: "simple", responses: { 200: "{name, description, links, endpoints}" } });
 describeRoute({ method: "post", path: "/chat", summary: "Send a message, get the whole reply (references 001, 002)", tag: "simple", body: ChatBody, responses: { 200: "{response, session_id, usage}", 400: "bad input", 409: "a turn is running", 502: "upstream failed" } });
 describeRoute({ method: "post", path: "/chat/stream", summary: "Send a message, stream the reply (reference 002)", tag: "simple", body: ChatBody, responses: { 200: sse, 400: "bad input", 409: "a turn is running" } });
 describeRoute({ method: "get", path: "/stats", summary: "The caller's usage totals since the last reset", tag: "simple", responses: { 200: stats } });

@@ -289,7 +289,8 @@ export class ChatSession extends DurableObject<Env> {
     const summary = stored ? this.summary() : null;
     const usage = turnUsage(config.modelPrices, event.message.model ?? "", event.usage);
     const stub = directoryStub(this.env, owner);
-    if (stored && config.autoTitles && event.finishReason === "stop" && summary?.message_count === 2) {
+    // The demo model's canned answer would make every title the same: keep the first words then.
+    if (stored && config.autoTitles && config.provider !== "demo" && event.finishReason === "stop" && summary?.message_count === 2) {
       this.ctx.waitUntil(this.retitle(config, event.message.content));
     }
     return this.directory.push(() => stub.turnEnded(sessionId, summary, usage));

@@ -1,0 +1,143 @@
+/**
+ * The page's view of the edge-chat HTTP API (same origin), and the one place that turns any
+ * failure into a sentence a person can act on.
+ */
+
+const KEY_STORAGE = "edge-chat.api-key";
+
+/** A failed call: `status` is the HTTP status (0: no answer at all), `code` the server's code. */
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+  }
+}
+
+let authRequired = false;
+
+/** Set from `/health`: with auth on, GET streams carry a short-lived token. */
+export function setAuthRequired(on) {
+  authRequired = on;
+}
+
+export function apiKey() {
+  try {
+    return localStorage.getItem(KEY_STORAGE) ?? "";
+  } catch {
+    return ""; // storage can be disabled (private modes, policies): the page still works without auth
+  }
+}
+
+export function saveApiKey(key) {
+  try {
+    if (key) localStorage.setItem(KEY_STORAGE, key);
+    else localStorage.removeItem(KEY_STORAGE);
+  } catch {
+    // Not kept across reloads, nothing more.
+  }
+}
+
+async function call(method, path, { json, signal } = {}) {
+  const headers = {};
+  const key = apiKey();
+  if (key) headers.Authorization = `Bearer ${key}`;
+  if (json !== undefined) headers["Content-Type"] = "application/json";
+  let res;
+  try {
+    res = await fetch(path, { method, headers, body: json === undefined ? undefined : JSON.stringify(json), signal });
+  } catch (err) {
+    if (err?.name === "AbortError") throw err;
+    throw new ApiError(0, "network", "no answer from the server");
+  }
+  if (!res.ok) throw await errorOf(res);
+  return res;
+}
+
+/** The JSON error body (`{error:{message, code}}`), or the status text when there is none. */
+async function errorOf(res) {
+  const body = await res.json().catch(() => null);
+  const error = body?.error ?? {};
+  return new ApiError(res.status, String(error.code ?? `http_${res.status}`), String(error.message ?? res.statusText ?? ""));
+}
+
+const json = (res) => res.json();
+const path = (id) => encodeURIComponent(id);
+
+export const api = {
+  health: () => call("GET", "/health").then(json),
+  conversations: () => call("GET", "/api/v1/context/conversations?limit=200").then(json).then((b) => b.conversations),
+  conversation: (id) => call("GET", `/api/v1/context/conversations/${path(id)}`).then(json),
+  deleteConversation: (id) => call("DELETE", `/api/v1/context/conversations/${path(id)}`).then(json),
+  abort: (id) => call("POST", "/api/chat/abort", { json: { session_id: id } }).then(json),
+
+  /** Starts a turn; the response body is the native SSE stream. */
+  stream: (id, content, signal) => call("POST", "/api/chat/stream", { json: { session_id: id, content }, signal }),
+
+  /**
+   * Follows the session's running turn from its start (the server replays what was missed).
+   * Null when nothing runs (204). With auth on, a GET stream authenticates with `?token=`.
+   */
+  async resume(id, signal) {
+    const query = new URLSearchParams({ format: "native" });
+    if (authRequired) {
+      const { token } = await call("POST", "/api/auth/token", { signal }).then(json);
+      query.set("token", token);
+    }
+    const res = await call("GET", `/api/chat/${path(id)}/stream?${query}`, { signal });
+    if (res.status === 204) return null;
+    return res;
+  },
+};
+
+const FOR_CODE = {
+  network: "Cannot reach the server. Check that it is running, then try again.",
+  missing_api_key: "This server needs an API key. Enter it under “API key”.",
+  invalid_api_key: "The API key was not accepted. Check it under “API key”.",
+  invalid_token: "The stream could not be opened: its token was refused. Reload the page.",
+  rate_limited: "Too many requests right now. Wait a moment, then try again.",
+  turn_in_progress: "A reply is still being written in this conversation. Wait for it, or press Stop.",
+  too_many_turns: "Too many replies are being written at once. Wait for one to finish.",
+  conversation_not_found: "This conversation does not exist any more.",
+  body_too_large: "The message is too long to send.",
+  upstream_rate_limited: "The model provider is rate limiting requests. Wait a moment, then try again.",
+  upstream_auth: "The model provider refused the server's credentials.",
+  upstream_unavailable: "The model provider failed to answer. Try again in a moment.",
+  upstream_unreachable: "The model provider cannot be reached. Try again in a moment.",
+  upstream_timeout: "The model provider took too long to answer.",
+  turn_timeout: "The reply took too long and was stopped.",
+  interrupted: "The server restarted while writing this reply; what was written is kept.",
+};
+
+const FOR_STATUS = {
+  401: FOR_CODE.invalid_api_key,
+  404: "Not found.",
+  409: FOR_CODE.turn_in_progress,
+  413: FOR_CODE.body_too_large,
+  429: FOR_CODE.rate_limited,
+};
+
+/**
+ * A readable sentence for any failure (ours, by code, then by status), and the server's own
+ * words as a detail when they add something.
+ * @returns {{message: string, detail: string}}
+ */
+export function explain(err) {
+  const code = err?.code ?? "";
+  const status = err?.status ?? 0;
+  const server = typeof err?.message === "string" ? err.message.trim() : "";
+  const ours = FOR_CODE[code] ?? FOR_STATUS[status] ?? (status >= 500 ? "The server failed to answer." : "");
+  if (!ours) return { message: server ? capitalize(server) : "Something went wrong.", detail: "" };
+  return { message: ours, detail: code === "network" ? "" : server };
+}
+
+/** Whether the failure means the API key must be (re)entered. */
+export function needsKey(err) {
+  return err?.status === 401 || err?.code === "missing_api_key" || err?.code === "invalid_api_key";
+}
+
+function capitalize(text) {
+  const sentence = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
+}

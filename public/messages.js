@@ -1,0 +1,175 @@
+/**
+ * The message list's DOM: user bubbles, and assistant replies made of text parts and tool cards.
+ * The same AssistantView renders a live stream and a stored conversation, so a reply looks the
+ * same before and after a reload. Text from the server only ever reaches the page as text nodes
+ * or through renderMarkdown, which escapes it.
+ */
+import { renderMarkdown } from "./markdown.js";
+
+/** `el("p", {class: "x"}, "text", child)`: strings become text nodes, never HTML. */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value !== null && value !== undefined && value !== false) node.setAttribute(name, value === true ? "" : String(value));
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+export function userMessage(text) {
+  return el("article", { class: "msg user", "aria-label": "You" }, el("div", { class: "bubble" }, text));
+}
+
+/** Pretty JSON when the text is JSON, the text itself otherwise. */
+function pretty(value) {
+  if (typeof value !== "string") return JSON.stringify(value ?? null, null, 2);
+  try {
+    return JSON.stringify(JSON.parse(value), null, 2);
+  } catch {
+    return value;
+  }
+}
+
+const NOTES = {
+  aborted: "Stopped. The answer so far is kept.",
+  error: "This reply failed before it was finished.",
+  interrupted: "The server restarted while writing this reply; what was written is kept.",
+  streaming: "Still being written…",
+};
+
+export class AssistantView {
+  constructor() {
+    this.node = el("article", { class: "msg assistant", "aria-label": "Assistant", "data-state": "streaming" });
+    this.parts = el("div", { class: "parts" });
+    this.node.append(this.parts);
+    /** The text part being written: its Markdown source and its element. */
+    this.text = null;
+    this.cards = new Map();
+    this.frame = 0;
+    this.ended = false;
+  }
+
+  appendText(chunk) {
+    if (!chunk) return;
+    if (!this.text) {
+      this.text = { source: "", node: el("div", { class: "markdown" }) };
+      this.parts.append(this.text.node);
+    }
+    this.text.source += chunk;
+    // Re-rendering the whole part on every token is wasteful; once per frame is enough to look live.
+    this.frame ||= requestAnimationFrame(() => {
+      this.frame = 0;
+      this.render();
+    });
+  }
+
+  render() {
+    if (this.text) this.text.node.innerHTML = renderMarkdown(this.text.source);
+  }
+
+  /** Text after a tool card is a new part, so a reply reads in the order it was written. */
+  closeText() {
+    this.render();
+    this.text = null;
+  }
+
+  toolCall(callId, name, args) {
+    this.closeText();
+    const state = el("span", { class: "tool-state" }, "running…");
+    const card = el(
+      "section",
+      { class: "tool-card", "data-state": "running", "data-call-id": callId, "aria-label": `Tool call: ${name}` },
+      el("header", {}, el("span", { class: "tool-icon", "aria-hidden": "true" }, "⚙"), el("span", { class: "tool-name" }, name), state),
+      el("pre", { class: "tool-args", "aria-label": "Arguments" }, el("code", {}, pretty(args))),
+    );
+    this.parts.append(card);
+    this.cards.set(callId, { card, state, progress: null });
+  }
+
+  toolProgress(callId, line) {
+    const entry = this.cards.get(callId);
+    if (!entry || !line) return;
+    if (!entry.progress) {
+      entry.progress = el("ol", { class: "tool-progress", "aria-label": "Progress" });
+      entry.card.querySelector(".tool-args").after(entry.progress);
+    }
+    entry.progress.append(el("li", {}, line));
+  }
+
+  toolResult(callId, name, result, isError) {
+    let entry = this.cards.get(callId);
+    if (!entry) {
+      // A result whose call we never saw (a history trimmed by the server): still show it.
+      this.toolCall(callId, name ?? "tool", "");
+      entry = this.cards.get(callId);
+    }
+    entry.card.dataset.state = isError ? "error" : "done";
+    entry.state.textContent = isError ? "failed" : "done";
+    // Failures open by default: that is what the reader needs to see.
+    entry.card.append(
+      el("details", { class: "tool-result", open: Boolean(isError) }, el("summary", {}, isError ? "Error" : "Result"), el("pre", {}, el("code", {}, pretty(result)))),
+    );
+  }
+
+  /** The turn ended; `status` is the stored message's (`complete`, `aborted`, …). */
+  finish(status) {
+    this.render();
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    this.ended = true;
+    this.node.dataset.state = status;
+    for (const { card, state } of this.cards.values()) {
+      if (card.dataset.state === "running") {
+        card.dataset.state = "stopped";
+        state.textContent = "no result";
+      }
+    }
+    if (NOTES[status]) this.note(NOTES[status]);
+    if (!this.parts.childElementCount && status === "complete") this.parts.append(el("p", { class: "empty-reply" }, "(empty reply)"));
+  }
+
+  /** The turn failed: what was written stays, and the reason is said under it. */
+  fail({ message, detail }) {
+    this.finish("error");
+    this.node.querySelector(".note")?.remove();
+    this.node.append(el("div", { class: "error", role: "alert" }, el("strong", {}, message), detail ? el("span", { class: "detail" }, detail) : null));
+  }
+
+  note(text) {
+    this.node.append(el("p", { class: "note" }, text));
+  }
+}
+
+/**
+ * Views of stored messages: each user message, then one assistant view per turn holding its
+ * texts, tool calls and tool results (stored as separate messages, OpenAI's shape).
+ */
+export function renderHistory(messages) {
+  const nodes = [];
+  let view = null;
+  let status = "complete";
+  const end = () => view?.finish(status);
+  for (const m of messages) {
+    if (m.role === "system") continue;
+    if (m.role === "user") {
+      end();
+      view = null;
+      nodes.push(userMessage(m.content));
+      continue;
+    }
+    if (!view) {
+      view = new AssistantView();
+      status = "complete";
+      nodes.push(view.node);
+    }
+    if (m.role === "assistant") {
+      view.appendText(m.content);
+      for (const call of m.tool_calls ?? []) view.toolCall(call.id, call.function?.name ?? "tool", call.function?.arguments ?? "");
+      status = m.status ?? "complete";
+    } else if (m.role === "tool") {
+      view.toolResult(m.tool_call_id, m.name, m.content, false);
+    }
+  }
+  end();
+  return nodes;
+}
