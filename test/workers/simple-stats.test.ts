@@ -4,16 +4,8 @@
  * moment, so a check is exact only over a quiet window: it is retried until it sees one.
  */
 import { describe, expect, it } from "vitest";
+import type { UsageStats as Stats } from "../../src/directory/directory";
 import { call, uniqueId } from "./helpers";
-
-interface Stats {
-  requests: number;
-  input_tokens: number;
-  output_tokens: number;
-  total_tokens: number;
-  total_cost: number;
-  since: string;
-}
 
 const ATTEMPTS = 6;
 
