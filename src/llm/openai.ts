@@ -2,6 +2,7 @@
 import OpenAI from "openai";
 import type { ChatProvider, ChatRequest, ProviderChunk } from "./provider";
 import { UpstreamError, upstreamErrorFromStatus } from "./errors";
+import { sseMessages } from "./sse-decoder";
 
 const FINISH: Record<string, "stop" | "length" | "tool-calls"> = {
   stop: "stop",
@@ -26,25 +27,37 @@ export class OpenAIProvider implements ChatProvider {
   }
 
   async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderChunk> {
-    let stream;
+    let response: Response;
     try {
-      stream = await this.client.chat.completions.create(
-        {
-          model: request.model,
-          messages: request.messages as OpenAI.Chat.ChatCompletionMessageParam[],
-          temperature: request.temperature,
-          max_tokens: request.maxTokens,
-          ...(request.tools?.length ? { tools: request.tools } : {}),
-          stream: true,
-          stream_options: { include_usage: true },
-        },
-        { signal },
-      );
+      // The SDK makes the request and turns an error status into its error classes; the body is
+      // read by our own decoder (see sse-decoder.ts for why).
+      response = await this.client.chat.completions
+        .create(
+          {
+            model: request.model,
+            messages: request.messages as OpenAI.Chat.ChatCompletionMessageParam[],
+            temperature: request.temperature,
+            max_tokens: request.maxTokens,
+            ...(request.tools?.length ? { tools: request.tools } : {}),
+            stream: true,
+            stream_options: { include_usage: true },
+          },
+          { signal },
+        )
+        .asResponse();
     } catch (err) {
       throw toUpstreamError(err, signal);
     }
     try {
-      for await (const chunk of stream) {
+      let done = false;
+      for await (const message of sseMessages(response.body!)) {
+        // Like the SDK: what follows `[DONE]` is read (so the connection ends normally) and ignored.
+        if (done || message.data.startsWith("[DONE]")) {
+          done = true;
+          continue;
+        }
+        const chunk = JSON.parse(message.data) as OpenAI.Chat.ChatCompletionChunk & { error?: unknown };
+        if (chunk.error || message.event === "error") throw new Error("the model provider sent an error mid-stream");
         if (chunk.usage) {
           const u = chunk.usage;
           yield { type: "usage", usage: { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens, total_tokens: u.total_tokens } };
@@ -59,6 +72,8 @@ export class OpenAIProvider implements ChatProvider {
         if (choice.finish_reason) yield { type: "finish", reason: FINISH[choice.finish_reason] ?? "stop" };
       }
     } catch (err) {
+      // Like the SDK's iterator: an aborted stream ends quietly; the turn looks at its signal.
+      if (signal.aborted || (err instanceof Error && err.name === "AbortError")) return;
       throw toUpstreamError(err, signal);
     }
   }

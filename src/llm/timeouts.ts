@@ -24,16 +24,26 @@ export class TimedProvider implements ChatProvider {
     const { firstTokenMs, idleMs } = this.timeouts;
     const timer = new AbortController();
     let reason = "";
-    const arm = (ms: number, why: string) =>
-      setTimeout(() => {
-        reason = why;
-        timer.abort(new DOMException(why, "TimeoutError"));
-      }, ms);
-    let pending = arm(firstTokenMs, `the model provider sent nothing for ${firstTokenMs} ms`);
+    // One timer, not one per chunk: a chunk only notes the time, and the timer, when it fires
+    // early, waits out the rest (setting and clearing a timer per token was a CPU cost of its own).
+    let lastChunk = 0;
+    const expire = (why: string) => {
+      reason = why;
+      timer.abort(new DOMException(why, "TimeoutError"));
+    };
+    const idle = () => {
+      const quiet = Date.now() - lastChunk;
+      if (quiet >= idleMs) expire(`the model provider went quiet for ${idleMs} ms mid-reply`);
+      else pending = setTimeout(idle, idleMs - quiet);
+    };
+    let pending = setTimeout(() => expire(`the model provider sent nothing for ${firstTokenMs} ms`), firstTokenMs);
     try {
       for await (const chunk of this.inner.stream(request, AbortSignal.any([signal, timer.signal]))) {
-        clearTimeout(pending);
-        pending = arm(idleMs, `the model provider went quiet for ${idleMs} ms mid-reply`);
+        if (lastChunk === 0) {
+          clearTimeout(pending);
+          pending = setTimeout(idle, idleMs);
+        }
+        lastChunk = Date.now();
         yield chunk;
       }
       // The SDK ends an aborted stream quietly rather than throwing.

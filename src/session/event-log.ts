@@ -1,13 +1,15 @@
 /**
  * The turn event log, so a client that lost its connection can resume with `Last-Event-ID`.
  * Events are buffered and written in batches (a write per event would hold every outgoing frame
- * at the output gate); the transcript's flushes and the turn's end write them out.
+ * at the output gate): with the transcript's flushes, at the turn's end, and on their own (events
+ * that are not text, such as tool progress) after a second or 500 events at the latest.
  */
 import type { Dialect } from "../events/encode";
 import type { TurnEvent } from "../events/types";
 import { fitText } from "../storage/fit";
 
-const FLUSH_EVERY_EVENTS = 32;
+const FLUSH_AT_MOST_MS = 1_000;
+const FLUSH_AT_MOST_EVENTS = 500;
 
 export interface LoggedTurn {
   turnId: string;
@@ -28,10 +30,12 @@ function fitEvent(event: TurnEvent): string {
 
 export class EventLog {
   private buffer: TurnEvent[] = [];
+  private lastFlush = Date.now();
 
   constructor(private readonly sql: SqlStorage) {}
 
   begin(turn: Omit<LoggedTurn, "endedAt">): void {
+    this.lastFlush = Date.now();
     this.sql.exec(
       "INSERT INTO turns (turn_id, dialect, model, message_id, started_at) VALUES (?, ?, ?, ?, ?)",
       turn.turnId,
@@ -44,10 +48,11 @@ export class EventLog {
 
   append(event: TurnEvent): void {
     this.buffer.push(event);
-    if (this.buffer.length >= FLUSH_EVERY_EVENTS) this.flush();
+    if (this.buffer.length >= FLUSH_AT_MOST_EVENTS || Date.now() - this.lastFlush >= FLUSH_AT_MOST_MS) this.flush();
   }
 
   flush(): void {
+    this.lastFlush = Date.now();
     for (const e of this.buffer) this.sql.exec("INSERT INTO events (seq, turn_id, body) VALUES (?, ?, ?)", e.seq, e.turnId, fitEvent(e));
     this.buffer = [];
   }

@@ -45,6 +45,8 @@ export class Subscriber implements TurnListener {
   private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
   private readonly encode: Encoder;
   private chain: Promise<void> = Promise.resolve();
+  /** Frames of the write that has not started yet, which later frames join. */
+  private queued: Uint8Array[] | null = null;
   private gone = false;
   private closed = false;
   private heartbeat?: ReturnType<typeof setInterval>;
@@ -79,9 +81,18 @@ export class Subscriber implements TurnListener {
 
   private write(bytes: Uint8Array): void {
     if (this.gone || this.closed) return;
+    // Frames that come while a write is in flight leave together in the next one: a burst costs
+    // a few writes, not one per token (each is a promise round trip through the stream).
+    if (this.queued) {
+      this.queued.push(bytes);
+      return;
+    }
+    const frames = [bytes];
+    this.queued = frames;
     void this.enqueue(async () => {
+      this.queued = null;
       await this.writer.ready;
-      await this.writer.write(bytes);
+      await this.writer.write(frames.length === 1 ? frames[0] : concat(frames));
     });
   }
 
@@ -92,4 +103,14 @@ export class Subscriber implements TurnListener {
     });
     return this.chain;
   }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
 }

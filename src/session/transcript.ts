@@ -2,14 +2,18 @@
  * Writes a turn's messages to the session's store: one row per message, the streaming reply
  * rewritten in its row without a storage write per token. Each write makes the next outgoing bytes
  * wait until it is durable (the output gate), which made a relay 5.7× slower (DESIGN.md); one
- * write per ~20 deltas or ~250 ms means a crash loses at most that much.
+ * write once 20 deltas and 250 ms have gone by, or after a second at the latest, means a crash
+ * loses at most that much. Both, not either: a fast model's burst of 2,000 tokens then costs a few
+ * writes instead of a hundred, and a slow stream (or a busy machine) no more than one a second
+ * (`npm run bench`; every write also costs the runtime a commit).
  */
 import type { StoredMessage } from "../events/types";
 import type { SessionStore } from "./store";
 import type { TurnRecorder } from "./turn";
 
-const FLUSH_EVERY_DELTAS = 20;
-const FLUSH_EVERY_MS = 250;
+const FLUSH_AFTER_DELTAS = 20;
+const FLUSH_AFTER_MS = 250;
+const FLUSH_AT_MOST_MS = 1_000;
 
 export class Transcript implements TurnRecorder {
   private streaming: { id: string; content: string; pending: number; lastFlush: number } | null = null;
@@ -25,7 +29,8 @@ export class Transcript implements TurnRecorder {
     const s = this.streaming;
     s.content += text;
     s.pending++;
-    if (s.pending >= FLUSH_EVERY_DELTAS || Date.now() - s.lastFlush >= FLUSH_EVERY_MS) {
+    const quiet = Date.now() - s.lastFlush;
+    if ((s.pending >= FLUSH_AFTER_DELTAS && quiet >= FLUSH_AFTER_MS) || quiet >= FLUSH_AT_MOST_MS) {
       this.store.updateMessage(s.id, { content: s.content, status: "streaming" });
       this.onFlush();
       s.pending = 0;

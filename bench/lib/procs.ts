@@ -1,0 +1,215 @@
+/**
+ * The processes a bench run starts: `wrangler dev` for a given config, the reference MCP server,
+ * and `wrangler deploy --dry-run`. Each runs in its own process group on 127.0.0.1 and is ended
+ * (group and all) by `stop()`; `Procs.stopAll()` ends whatever is still running.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { connect, createServer } from "node:net";
+import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const BIN = join(REPO_ROOT, "node_modules", ".bin");
+/** Output kept per process, for the error message when something fails. */
+const MAX_LOG_CHARS = 100_000;
+const KILL_GRACE_MS = 3_000;
+
+export interface Proc {
+  name: string;
+  url: string;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A loopback port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close((err) => (err || !port ? reject(err ?? new Error("no port")) : resolve(port)));
+    });
+  });
+}
+
+/** Node 22 (the `node` devDependency) first on PATH: wrangler and server-everything need it. */
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PATH: `${BIN}${delimiter}${process.env.PATH ?? ""}`,
+    CI: "true",
+    WRANGLER_SEND_METRICS: "false",
+    NO_COLOR: "1",
+    FORCE_COLOR: "0",
+    ...extra,
+  };
+}
+
+interface Spawned {
+  child: ChildProcess;
+  logs(): string;
+  exited: Promise<void>;
+  alive(): boolean;
+  stop(): Promise<void>;
+}
+
+function spawnGroup(command: string, args: string[], env: NodeJS.ProcessEnv): Spawned {
+  const child = spawn(command, args, { cwd: REPO_ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString("utf8")).slice(-MAX_LOG_CHARS);
+  };
+  child.stdout!.on("data", collect);
+  child.stderr!.on("data", collect);
+  child.on("error", (err) => collect(Buffer.from(`spawn error: ${err.message}\n`)));
+  const alive = () => child.exitCode === null && child.signalCode === null && child.pid !== undefined;
+  const exited = new Promise<void>((resolve) => {
+    if (child.pid === undefined) resolve();
+    child.once("exit", () => resolve());
+    child.once("error", () => resolve());
+  });
+  const kill = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, signal);
+    } catch {
+      // The group is gone already.
+    }
+  };
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (alive()) {
+        kill("SIGTERM");
+        await Promise.race([exited, sleep(KILL_GRACE_MS)]);
+      }
+      // workerd may outlive its wrangler parent: whatever is left of the group goes.
+      kill("SIGKILL");
+      await Promise.race([exited, sleep(KILL_GRACE_MS)]);
+    })());
+  return { child, logs: () => output.replace(/\x1b\[[0-9;]*[A-Za-z]/g, ""), exited, alive, stop };
+}
+
+/**
+ * Every process a run starts, registered the moment it is spawned, so one call ends them all —
+ * also those still starting when something else failed, or when the run is interrupted.
+ */
+export class Procs {
+  private readonly all: Array<{ name: string; proc: Spawned }> = [];
+
+  spawn(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): Spawned {
+    const proc = spawnGroup(command, args, env);
+    this.all.push({ name, proc });
+    return proc;
+  }
+
+  /** Each process's output (its tail), for a look after a run: `<dir>/<name>.log`. */
+  async saveLogs(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    await Promise.all(this.all.map(({ name, proc }) => writeFile(join(dir, `${name}.log`), proc.logs())));
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.allSettled(this.all.map(({ proc }) => proc.stop()));
+  }
+}
+
+export interface WranglerOptions {
+  name: string;
+  /** Path of the wrangler.toml, relative to the repository root. */
+  config: string;
+  persistDir: string;
+  vars: Record<string, string>;
+  startTimeoutMs: number;
+}
+
+/** `wrangler dev` on a free loopback port; resolves once `probePath` answers 200. */
+export async function startWrangler(procs: Procs, opts: WranglerOptions, probePath = "/health"): Promise<Proc> {
+  mkdirSync(opts.persistDir, { recursive: true });
+  // An empty env file, so a developer's `.dev.vars` (a real key, say) never reaches a bench server.
+  const envFile = join(opts.persistDir, "bench-empty.env");
+  writeFileSync(envFile, "");
+  const [port, inspectorPort] = [await freePort(), await freePort()];
+  const args = [
+    "dev",
+    "--config", opts.config,
+    "--ip", "127.0.0.1",
+    "--port", String(port),
+    "--inspector-port", String(inspectorPort),
+    "--persist-to", opts.persistDir,
+    "--env-file", envFile,
+    ...Object.entries(opts.vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+    "--show-interactive-dev-session=false",
+    // Both servers log the same way; per-request info lines would cost CPU under load.
+    "--log-level", "warn",
+  ];
+  const proc = procs.spawn(opts.name, join(BIN, "wrangler"), args, childEnv());
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + opts.startTimeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    if (!proc.alive() || Date.now() > deadline) {
+      await proc.stop();
+      throw new Error(`${opts.name}: wrangler dev did not start (${proc.alive() ? "timed out" : "exited"})\n${proc.logs().slice(-4000)}`);
+    }
+    try {
+      const res = await fetch(url + probePath, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      if (res.status === 200) break;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(150);
+  }
+  return { name: opts.name, url, logs: proc.logs, stop: proc.stop };
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: "127.0.0.1" });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/** The reference MCP server over streamable HTTP (`…/mcp`), kept on loopback by the test preload. */
+export async function startEverything(procs: Procs, startTimeoutMs: number): Promise<Proc> {
+  const entry = join(REPO_ROOT, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
+  const preload = join(REPO_ROOT, "test", "support", "bind-loopback.mjs");
+  const port = await freePort();
+  const proc = procs.spawn("mcp-everything", join(BIN, "node"), ["--import", preload, entry, "streamableHttp"], childEnv({ PORT: String(port) }));
+  const deadline = Date.now() + startTimeoutMs;
+  while (!(await accepts(port))) {
+    if (!proc.alive() || Date.now() > deadline) {
+      await proc.stop();
+      throw new Error(`server-everything did not start\n${proc.logs().slice(-4000)}`);
+    }
+    await sleep(100);
+  }
+  return { name: "mcp-everything", url: `http://127.0.0.1:${port}/mcp`, logs: proc.logs, stop: proc.stop };
+}
+
+export interface BundleSize {
+  uploadKiB: number;
+  gzipKiB: number;
+}
+
+/** `wrangler deploy --dry-run --outdir`: the sizes wrangler prints ("Total Upload: … / gzip: …"). */
+export async function bundleSize(procs: Procs, outdir: string, timeoutMs: number): Promise<BundleSize> {
+  const proc = procs.spawn("bundle-dry-run", join(BIN, "wrangler"), ["deploy", "--dry-run", "--outdir", outdir], childEnv());
+  const timer = setTimeout(() => void proc.stop(), timeoutMs);
+  await proc.exited;
+  clearTimeout(timer);
+  await proc.stop();
+  const m = /Total Upload:\s*([\d.]+)\s*KiB\s*\/\s*gzip:\s*([\d.]+)\s*KiB/.exec(proc.logs());
+  if (proc.child.exitCode !== 0 || !m) throw new Error(`wrangler deploy --dry-run failed\n${proc.logs().slice(-4000)}`);
+  return { uploadKiB: Number(m[1]), gzipKiB: Number(m[2]) };
+}

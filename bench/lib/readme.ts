@@ -1,0 +1,133 @@
+/**
+ * The README's performance section, written from a run's results: how it was measured, where
+ * edge-chat stands against each target with the margin, and for a missed target what would fix it.
+ */
+import { fmt, judgedThroughput, ms, signed, type Results } from "./report.ts";
+
+/** What to do about a missed target: the causes this bench and its profiles pointed at. */
+const FIXES: Record<string, (r: Results) => string> = {
+  ttft: (r) => {
+    const t = r.ttft!.paired;
+    const common = t.unstored_minus_floor.median;
+    const storing = t.native_minus_unstored.median;
+    const openaiExtra = t.openai_minus_floor.median - t.native_minus_floor.median;
+    return (
+      `Of the ${ms(t.native_minus_floor.median)}, ${ms(common)} is the path every turn takes (the Worker's middleware and validation, the RPC into the session object, ` +
+      `the turn's setup and the SDK building the upstream request) and ${ms(storing)} is storing the turn before the model is called: the user message, the empty reply row, ` +
+      `the turn's log row and the session's meta are written first, and the runtime's output gate holds outgoing messages — the upstream request among them — until those ` +
+      `writes are durable. What would fix it: send the upstream request before writing (it then leaves ahead of the writes, and the model's first-token time overlaps them), ` +
+      `and leave the reply row and the log row to the first flush.` +
+      (openaiExtra > 0.5
+        ? ` The OpenAI dialect stores nothing but waits for the turn's first output before it answers (so a failure before the first token can still be an HTTP status, as OpenAI's clients expect), ` +
+          `which adds the Durable Object → Worker round trip after the first token (${signed(openaiExtra, " ms")} here over the native dialect).`
+        : "")
+    );
+  },
+  throughput: (r) => {
+    const t = judgedThroughput(r)!;
+    return (
+      `Most of the gap is CPU per streamed token in the session object: ${fmt(t.perTokenMs.edge, 3)} ms a token over calling the upstream directly, against the floor's ${fmt(t.perTokenMs.floor, 3)} ms. ` +
+      `A profile of a 2,000-token reply puts it in the layers every delta passes — the SSE decoder, the provider with its retry and timeout wrappers and the turn generator ` +
+      `(each an async-iterator hop), publishing to the event log and to each subscriber, the dialect encoder, the subscriber's stream writes — and in the event log, which still ` +
+      `inserts one row per event when it flushes. At ${t.tokens} tokens the turn's fixed costs weigh in too: storing the turn (see time to first token) and the Directory update ` +
+      `that is awaited before the final frame goes out. What would fix it: log a flush's events as one row (a JSON array) instead of a row each; fold the retry and timeout ` +
+      `wrappers into the provider's own loop instead of stacking async generators; send the Directory update after the final frame rather than before it.`
+    );
+  },
+  history: () =>
+    `A turn reads the history newest first only as far as the token budget reaches, so the time grows with the context sent (up to CONTEXT_TOKEN_BUDGET), not with the messages stored. ` +
+    `If the large sessions are slower, look at what still touches every row: the message count in the conversation summary (\`COUNT(*)\` at each turn's start and end) — keep it in meta instead.`,
+  concurrency: () =>
+    `Errors under N simultaneous streams on one \`wrangler dev\` come from the local runtime running every object on one thread of a 2-core machine: ` +
+    `time to first token grows with N because every turn's start waits its turn on that thread. Production spreads objects across machines; ` +
+    `locally, raising the client's time limit or pacing the starts avoids the errors, and less CPU per turn start (see the time-to-first-token note) shortens the queue.`,
+};
+
+function targetKey(name: string): keyof typeof FIXES | undefined {
+  if (name.startsWith("Time to first token")) return "ttft";
+  if (name.startsWith("Total time")) return "throughput";
+  if (name.startsWith("Turn at")) return "history";
+  if (name.includes("concurrent")) return "concurrency";
+  return undefined;
+}
+
+export function performanceSection(r: Results): string {
+  const p: string[] = [];
+  const e = r.environment;
+  p.push("## Performance");
+  p.push(
+    "`npm run bench` measures what edge-chat costs on top of the Workers runtime. Beside it, on the same `wrangler dev` and in the same run, runs a **floor**: " +
+      "the thinnest relay the runtime allows (`bench/floor/`, a Worker → Durable Object → upstream pass-through that re-frames chunks as SSE and stores nothing). " +
+      "Requests alternate between the contenders and every figure is a median (p99 in brackets) of pair-by-pair differences or ratios, so drift of the machine falls on all alike. " +
+      "The upstream is the scripted OpenAI-compatible server of the tests; MCP is the reference server.",
+  );
+  p.push(`Latest run: ${e.date.slice(0, 10)}, commit ${e.commit}, wrangler ${e.wrangler}, ${e.cpus} × ${e.cpuModel}, scale \`${r.sizes.scale}\` (${fmt((r.durationMs ?? 0) / 60_000, 1)} minutes).`);
+  if (r.targets?.length) {
+    const row = (cells: string[]) => `| ${cells.join(" | ")} |`;
+    p.push([row(["target", "goal", "measured", "margin", ""]), row(["---", "---", "---", "---", "---"]), ...r.targets.map((t) => row([t.name, t.goal, t.measured, t.margin, t.met ? "✅ met" : "❌ missed"]))].join("\n"));
+  }
+
+  const lines: string[] = [];
+  if (r.ttft) {
+    const t = r.ttft;
+    lines.push(
+      `- **Time to first token** (a ${t.tokens}-token reply, ${t.delayMs} ms per token): direct ${ms(t.ttft.direct.median)}, floor ${ms(t.ttft.floor.median)}, ` +
+        `edge-chat native ${ms(t.ttft.native.median)} (floor ${signed(t.paired.native_minus_floor.median, " ms", 2)}, p99 ${signed(t.paired.native_minus_floor.p99, " ms")}), ` +
+        `the same turn with nothing stored floor ${signed(t.paired.unstored_minus_floor.median, " ms")}, ` +
+        `OpenAI dialect ${ms(t.ttft.openai.median)} (floor ${signed(t.paired.openai_minus_floor.median, " ms", 2)}). The runtime itself (floor − direct) adds ${ms(t.paired.floor_minus_direct.median)}.`,
+    );
+  }
+  for (const t of r.throughput ?? []) {
+    lines.push(
+      `- **${t.tokens}-token reply, no delay**: direct ${ms(t.total.direct.median)}, floor ${ms(t.total.floor.median)}, edge-chat ${ms(t.total.edge.median)}: ` +
+        `${fmt(t.paired.edge_over_floor.median, 2)} × the floor (p99 ${fmt(t.paired.edge_over_floor.p99, 2)} ×); per streamed token the floor adds ${fmt(t.perTokenMs.floor, 3)} ms over direct, edge-chat ${fmt(t.perTokenMs.edge, 3)} ms.`,
+    );
+  }
+  if (r.history) {
+    const h = r.history;
+    lines.push(
+      `- **History**: edge-chat's own time for a turn (the turn less the same upstream request sent directly) is ` +
+        h.sizes.map((s) => `${ms(s.overhead.median)} at ${s.stored.toLocaleString("en")} stored messages (${s.context.messages} sent)`).join(", ") +
+        ` — ${fmt(h.ratio.overhead, 2)} × from the smallest to the largest. The sessions were built with ${h.build.turns.toLocaleString("en")} real turns (${h.build.turnsPerSecond}/s).`,
+    );
+  }
+  if (r.concurrency) {
+    const c = r.concurrency;
+    lines.push(
+      `- **Concurrency** (${c.tokens} tokens at ${c.delayMs} ms each, all started at once, each its own session): ` +
+        c.levels
+          .map((l) => `${l.n} streams: ${l.edge.errors} errors, first token p50 ${ms(l.edge.ttft.median)} / p99 ${ms(l.edge.ttft.p99)} (floor ${ms(l.floor.ttft.median)} / ${ms(l.floor.ttft.p99)}, ${l.floor.errors} errors)`)
+          .join("; ") +
+        `. One \`wrangler dev\` runs every object on one thread of a ${e.cpus}-core machine, so first tokens queue behind every turn's start, ` +
+        `and with no API keys every session has one owner, whose one Directory object hears about every turn; in production objects spread over machines and each owner has their own Directory.`,
+    );
+  }
+  if (r.tools) {
+    const t = r.tools;
+    lines.push(
+      `- **Tool round trip**: one MCP call (\`${t.tool}\`) adds ${ms(t.added.median)} (p99 ${ms(t.added.p99)}) to a turn; from Node the SDK takes ${ms(t.sdkWarmCall.median)} on an open connection and ${ms(t.sdkColdCall.median)} to connect and call ` +
+        `(a turn opens its MCP connections afresh), and the tool step's second model request ${ms(t.upstreamStep.median)}: edge-chat's own part is ${ms(t.edgeOwn.median)}.`,
+    );
+  }
+  if (r.bundle) lines.push(`- **Bundle**: ${fmt(r.bundle.gzipKiB, 0)} KiB gzip (${fmt(r.bundle.uploadKiB, 0)} KiB raw), ${fmt((r.bundle.gzipKiB / r.bundle.limitKiB) * 100, 1)} % of the 10 MB a Worker may be.`);
+  p.push(lines.join("\n"));
+
+  const missed = (r.targets ?? []).filter((t) => !t.met);
+  if (missed.length) {
+    p.push("### Where a target is missed");
+    const seen = new Set<string>();
+    const items: string[] = [];
+    for (const t of missed) {
+      const key = targetKey(t.name);
+      if (!key || seen.has(key)) continue;
+      seen.add(key);
+      items.push(`- **${t.name}** (${t.measured}; goal ${t.goal}, ${t.margin}): ${FIXES[key](r)}`);
+    }
+    p.push(items.join("\n"));
+  }
+  p.push(
+    "Run it: `npm run bench` (about six minutes on 2 cores; `-- --help` for sizes, `--only ttft,throughput`, `BENCH_SCALE=smoke` for a quick look). " +
+      "It writes `bench/results.json` and `bench/report/` (`results.md`, `chart.svg`, this section). `npm test` runs the smoke size, so the bench cannot rot.",
+  );
+  return p.join("\n\n") + "\n";
+}

@@ -1,0 +1,231 @@
+/**
+ * The run's outputs: `results.json` (everything measured), and in `report/` a Markdown table, an
+ * SVG chart and the README's performance section, each judged against the targets.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { ConcurrencyResult } from "../sections/concurrency.ts";
+import type { HistoryResult } from "../sections/history.ts";
+import type { ThroughputResult } from "../sections/throughput.ts";
+import type { ToolsResult } from "../sections/tools.ts";
+import type { TtftResult } from "../sections/ttft.ts";
+import type { Section, Sizes } from "./config.ts";
+import { performanceSection } from "./readme.ts";
+import { chart } from "./svg.ts";
+
+export interface Results {
+  environment: { date: string; node: string; wrangler: string; cpus: number; cpuModel: string; platform: string; commit: string };
+  sizes: Sizes;
+  sections: Section[];
+  ttft?: TtftResult;
+  throughput?: ThroughputResult[];
+  history?: HistoryResult;
+  concurrency?: ConcurrencyResult;
+  tools?: ToolsResult;
+  bundle?: { uploadKiB: number; gzipKiB: number; limitKiB: number };
+  targets?: Target[];
+  durationMs?: number;
+}
+
+export interface Target {
+  name: string;
+  /** What is asked, in words. */
+  goal: string;
+  measured: string;
+  /** Room left (positive) or the miss (negative), in the target's unit. */
+  margin: string;
+  met: boolean;
+}
+
+export const ms = (x: number) => `${fmt(x)} ms`;
+export function fmt(x: number, digits = 1): string {
+  if (!Number.isFinite(x)) return "–";
+  return Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(digits);
+}
+export const signed = (x: number, unit: string, digits = 1) => `${x >= 0 ? "+" : "−"}${fmt(Math.abs(x), digits)}${unit}`;
+
+/** The reply size the throughput target is judged at: 220 tokens, or the nearest measured. */
+export function judgedThroughput(r: Results): ThroughputResult | undefined {
+  return [...(r.throughput ?? [])].sort((a, b) => Math.abs(a.tokens - 220) - Math.abs(b.tokens - 220))[0];
+}
+
+/** The targets of issue 8, judged on this run's medians. */
+export function judge(r: Results): Target[] {
+  const out: Target[] = [];
+  if (r.ttft) {
+    for (const [name, key] of [["native", "native_minus_floor"], ["OpenAI dialect", "openai_minus_floor"]] as const) {
+      const d = r.ttft.paired[key].median;
+      out.push({ name: `Time to first token, ${name}`, goal: "≤ floor + 5 ms", measured: `floor ${signed(d, " ms", 2)}`, margin: signed(5 - d, " ms", 2), met: d <= 5 });
+    }
+  }
+  const t = judgedThroughput(r);
+  if (t) {
+    const ratio = t.paired.edge_over_floor.median;
+    out.push({ name: `Total time, ${t.tokens}-token reply`, goal: "≤ 1.25 × floor", measured: `${fmt(ratio, 2)} × floor`, margin: signed(1.25 - ratio, "×", 2), met: ratio <= 1.25 });
+  }
+  if (r.history && r.history.sizes.length > 1) {
+    const h = r.history;
+    const [first, last] = [h.sizes[0], h.sizes[h.sizes.length - 1]];
+    out.push({
+      name: `Turn at ${last.messages.toLocaleString("en")} stored messages`,
+      goal: `≤ 1.2 × turn at ${first.messages.toLocaleString("en")} (edge-chat's own time)`,
+      measured: `${fmt(h.ratio.overhead, 2)} × (whole turn ${fmt(h.ratio.turn, 2)} ×)`,
+      margin: signed(1.2 - h.ratio.overhead, "×", 2),
+      met: h.ratio.overhead <= 1.2,
+    });
+  }
+  if (r.concurrency?.levels.length) {
+    const top = r.concurrency.levels[r.concurrency.levels.length - 1];
+    const errors = r.concurrency.levels.reduce((n, l) => n + l.edge.errors, 0);
+    out.push({
+      name: `${top.n} concurrent streams`,
+      goal: "0 errors",
+      measured: `${top.edge.errors} errors of ${top.n} (all levels: ${errors})`,
+      margin: errors === 0 ? "0 errors" : `${errors} errors`,
+      met: errors === 0 && top.edge.streams === top.n,
+    });
+  }
+  if (r.bundle) {
+    const left = r.bundle.limitKiB - r.bundle.gzipKiB;
+    out.push({ name: "Bundle (gzip)", goal: "≤ 10 MB (Workers paid plan)", measured: `${fmt(r.bundle.gzipKiB, 0)} KiB`, margin: `${fmt(left / 1024, 2)} MB left`, met: left >= 0 });
+  }
+  return out;
+}
+
+function table(head: string[], rows: Array<Array<string | number>>): string {
+  const line = (cells: Array<string | number>) => `| ${cells.join(" | ")} |`;
+  return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+/** The Markdown tables of every measured section. */
+export function markdown(r: Results): string {
+  const parts: string[] = [];
+  const e = r.environment;
+  parts.push(`# edge-chat bench (${r.sizes.scale})`);
+  parts.push(
+    `${e.date} · commit ${e.commit} · wrangler ${e.wrangler} (\`wrangler dev\`) · Node ${e.node} · ${e.cpus} × ${e.cpuModel}. ` +
+      "Medians (p99 in brackets) of pair-by-pair differences or ratios: contenders alternate request by request, so drift of the machine falls on all alike. " +
+      "The floor is bench/floor/: a Worker → Durable Object → upstream relay with no storage.",
+  );
+  if (r.targets?.length) {
+    parts.push("## Targets");
+    parts.push(table(["target", "goal", "measured", "margin", ""], r.targets.map((t) => [t.name, t.goal, t.measured, t.margin, t.met ? "met" : "**missed**"])));
+  }
+  if (r.ttft) {
+    const t = r.ttft;
+    parts.push(`## 1. Time to first token`);
+    parts.push(`${t.rounds} rounds; a reply of ${t.tokens} tokens, ${t.delayMs} ms apart.`);
+    const row = (label: string, k: keyof TtftResult["ttft"], vsFloor?: keyof TtftResult["paired"]) => [
+      label,
+      `${ms(t.ttft[k].median)} (${ms(t.ttft[k].p99)})`,
+      vsFloor ? `${signed(t.paired[vsFloor].median, " ms")} (${signed(t.paired[vsFloor].p99, " ms")})` : "",
+      t.errors[k],
+    ];
+    parts.push(
+      table(["", "time to first token", "minus floor, pair by pair", "errors"], [
+        row("direct (client → upstream)", "direct"),
+        ["floor", `${ms(t.ttft.floor.median)} (${ms(t.ttft.floor.p99)})`, "0", t.errors.floor],
+        row("edge-chat native `POST /api/chat/stream`", "native", "native_minus_floor"),
+        row("… the same, nothing stored (`/api/chat/stream/direct`)", "nativeUnstored", "unstored_minus_floor"),
+        row("edge-chat OpenAI `POST /v1/chat/completions`", "openai", "openai_minus_floor"),
+      ]),
+    );
+  }
+  if (r.throughput?.length) {
+    parts.push("## 2. Relay throughput");
+    parts.push("Total time of a reply with no delay between tokens.");
+    parts.push(
+      table(
+        ["tokens", "rounds", "direct", "floor", "edge-chat", "edge-chat ÷ floor", "added per token: floor / edge-chat", "errors"],
+        r.throughput.map((t) => [
+          t.tokens,
+          t.rounds,
+          ms(t.total.direct.median),
+          `${ms(t.total.floor.median)} (${ms(t.total.floor.p99)})`,
+          `${ms(t.total.edge.median)} (${ms(t.total.edge.p99)})`,
+          `${fmt(t.paired.edge_over_floor.median, 2)} × (${fmt(t.paired.edge_over_floor.p99, 2)} ×)`,
+          `${fmt(t.perTokenMs.floor, 3)} / ${fmt(t.perTokenMs.edge, 3)} ms`,
+          t.errors.direct + t.errors.floor + t.errors.edge,
+        ]),
+      ),
+    );
+  }
+  if (r.history) {
+    const h = r.history;
+    parts.push("## 3. History scaling");
+    parts.push(
+      `One turn (${h.replyTokens}-token reply) in sessions of stored messages of ~${h.messageChars} characters; the upstream's own time is the same request replayed directly. ` +
+        `CONTEXT_TOKEN_BUDGET ${h.contextTokenBudget}. Built with ${h.build.turns.toLocaleString("en")} turns in ${fmt(h.build.ms / 1000)} s (${h.build.turnsPerSecond} turns/s, ${h.build.errors} errors).`,
+    );
+    parts.push(
+      table(
+        ["stored messages", "context sent", "turn", "upstream alone", "edge-chat's own time", "errors"],
+        h.sizes.map((s) => [
+          s.stored.toLocaleString("en"),
+          `${s.context.messages} messages, ${s.context.chars.toLocaleString("en")} chars`,
+          `${ms(s.turn.median)} (${ms(s.turn.p99)})`,
+          ms(s.direct.median),
+          `${ms(s.overhead.median)} (${ms(s.overhead.p99)})`,
+          s.errors,
+        ]),
+      ),
+    );
+    parts.push(`Largest over smallest: edge-chat's own time ${fmt(h.ratio.overhead, 2)} ×, whole turn ${fmt(h.ratio.turn, 2)} ×.`);
+  }
+  if (r.concurrency) {
+    const c = r.concurrency;
+    parts.push("## 4. Concurrency");
+    parts.push(`N streams started at once, each in its own session; ${c.tokens} tokens ${c.delayMs} ms apart (${fmt(c.paceMs / 1000, 1)} s at the upstream's pace).`);
+    const burst = (b: ConcurrencyResult["levels"][number]["edge"]) => [
+      `${b.errors}${b.errors ? ` (${Object.entries(b.errorKinds).map(([k, n]) => `${n}× ${k}`).join("; ")})` : ""}`,
+      `${ms(b.ttft.median)} / ${ms(b.ttft.p90)} / ${ms(b.ttft.p99)} / ${ms(b.ttft.max)}`,
+      ms(b.total.median),
+    ];
+    parts.push(
+      table(
+        ["N", "", "errors", "time to first token p50 / p90 / p99 / max", "whole stream p50"],
+        c.levels.flatMap((l) => [
+          [l.n, "edge-chat", ...burst(l.edge)],
+          ["", "floor", ...burst(l.floor)],
+        ]),
+      ),
+    );
+  }
+  if (r.tools) {
+    const t = r.tools;
+    parts.push("## 5. Tool round trip");
+    parts.push(`One call of the reference MCP server's \`echo\` (model-facing name \`${t.tool}\`), ${t.rounds} rounds.`);
+    const cell = (s: { median: number; p99: number }) => `${ms(s.median)} (${ms(s.p99)})`;
+    parts.push(
+      table(["", "time"], [
+        ["edge-chat turn, no tool", cell(t.plainTurn)],
+        ["edge-chat turn, one tool call", cell(t.toolTurn)],
+        ["**added by the tool call** (pair by pair)", cell(t.added)],
+        ["MCP SDK from Node, open connection", cell(t.sdkWarmCall)],
+        ["MCP SDK from Node, connect + call", cell(t.sdkColdCall)],
+        ["the tool step's second upstream request, direct", cell(t.upstreamStep)],
+        ["edge-chat's own part (added − connect + call − upstream)", cell(t.edgeOwn)],
+      ]),
+    );
+  }
+  if (r.bundle) {
+    parts.push("## 6. Bundle");
+    parts.push(`\`wrangler deploy --dry-run\`: ${fmt(r.bundle.uploadKiB, 0)} KiB, gzip ${fmt(r.bundle.gzipKiB, 0)} KiB of the 10 MB (compressed) a Worker may be on a paid plan.`);
+  }
+  return parts.join("\n\n") + "\n";
+}
+
+/** Writes results.json and report/ into `outDir`; returns the paths written. */
+export async function writeReport(outDir: string, results: Results): Promise<string[]> {
+  results.targets = judge(results);
+  const report = join(outDir, "report");
+  await mkdir(report, { recursive: true });
+  const files: Array<[string, string]> = [
+    [join(outDir, "results.json"), JSON.stringify(results, null, 2) + "\n"],
+    [join(report, "results.md"), markdown(results)],
+    [join(report, "chart.svg"), chart(results)],
+    [join(report, "README-performance.md"), performanceSection(results)],
+  ];
+  for (const [path, text] of files) await writeFile(path, text);
+  return files.map(([path]) => path);
+}
