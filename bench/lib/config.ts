@@ -48,7 +48,7 @@ const FULL: Sizes = {
   delayMs: 5,
   ttft: { iterations: 150, warmup: 10 },
   throughput: { tokens: [220, 2000], iterations: 40, warmup: 4 },
-  history: { sizes: [10, 1000, 10000], iterations: 30, messageChars: 200, replyTokens: 20, buildLimitMs: 240_000, contextTokenBudget: 8000 },
+  history: { sizes: [10, 1000, 10000], iterations: 60, messageChars: 200, replyTokens: 20, buildLimitMs: 240_000, contextTokenBudget: 8000 },
   concurrency: { n: [50, 200, 500], tokens: 100, delayMs: 20, timeoutMs: 120_000 },
   tools: { iterations: 40, warmup: 4 },
   sectionLimitMs: 150_000,

@@ -90,9 +90,12 @@ function panels(r: Results): Panel[] {
   }
   if (r.bundle) {
     out.push({
-      title: "6. Bundle, gzip (limit 10,240 KiB)",
+      title: "6. Bundle, gzip",
       unit: "KiB",
-      bars: [{ label: "edge-chat", value: r.bundle.gzipKiB, color: COLORS.other }],
+      bars: [
+        { label: "edge-chat", value: r.bundle.gzipKiB, color: COLORS.other },
+        { label: "the limit (paid plan)", value: r.bundle.limitKiB, color: COLORS.direct },
+      ],
     });
   }
   return out;
