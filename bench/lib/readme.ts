@@ -10,16 +10,17 @@ const FIXES: Record<string, (r: Results) => string> = {
     const t = r.ttft!.paired;
     const common = t.unstored_minus_floor.median;
     const storing = t.native_minus_unstored.median;
-    const openaiExtra = t.openai_minus_floor.median - t.native_minus_floor.median;
+    const openaiExtra = t.openai_minus_floor.median - t.unstored_minus_floor.median;
     return (
-      `Of the ${ms(t.native_minus_floor.median)}, ${ms(common)} is the path every turn takes (the Worker's middleware and validation, the RPC into the session object, ` +
-      `the turn's setup and the SDK building the upstream request) and ${ms(storing)} is storing the turn before the model is called: the user message, the empty reply row, ` +
+      `Of the ${ms(t.native_minus_floor.median)}, about ${ms(common)} is the path every turn takes (the Worker's middleware and validation, the RPC into the session object, ` +
+      `the turn's setup and the SDK building the upstream request) and about ${ms(storing)} is storing the turn before the model is called (medians of their own pairings, ` +
+      `so the two need not add up exactly): the user message, the empty reply row, ` +
       `the turn's log row and the session's meta are written first, and the runtime's output gate holds outgoing messages — the upstream request among them — until those ` +
       `writes are durable. What would fix it: send the upstream request before writing (it then leaves ahead of the writes, and the model's first-token time overlaps them), ` +
       `and leave the reply row and the log row to the first flush.` +
       (openaiExtra > 0.5
         ? ` The OpenAI dialect stores nothing but waits for the turn's first output before it answers (so a failure before the first token can still be an HTTP status, as OpenAI's clients expect), ` +
-          `which adds the Durable Object → Worker round trip after the first token (${signed(openaiExtra, " ms")} here over the native dialect).`
+          `which puts the Durable Object → Worker round trip after the first token: ${signed(openaiExtra, " ms")} here over the native dialect's turn with nothing stored.`
         : "")
     );
   },
