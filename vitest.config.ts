@@ -32,7 +32,12 @@ export default defineConfig({
                 PROVIDERS: JSON.stringify({
                   providers: [
                     { name: "down", base_url: "http://127.0.0.1:9/v1", models: ["primary-down"] },
-                    { name: "backup", base_url: inject<string>("upstreamUrl"), api_key_env: "BACKUP_KEY", models: ["backup-model"] },
+                    {
+                      name: "backup",
+                      base_url: inject<string>("upstreamUrl"),
+                      api_key_env: "BACKUP_KEY",
+                      models: ["backup-model"],
+                    },
                   ],
                   fallback: { "primary-down": ["backup-model"] },
                 }),
@@ -67,7 +72,8 @@ export default defineConfig({
               bindings: {
                 OPENAI_BASE_URL: inject<string>("upstreamUrl"),
                 OPENAI_API_KEY: "sk-test-server-key-0123456789",
-                API_KEYS: "alice:sk-alice-0123456789,bob:sk-bob-0123456789,carol:sk-carol-0123456789,dave:sk-dave-0123456789,erin:sk-erin-0123456789",
+                API_KEYS:
+                  "alice:sk-alice-0123456789,bob:sk-bob-0123456789,carol:sk-carol-0123456789,dave:sk-dave-0123456789,erin:sk-erin-0123456789",
                 MAX_CONCURRENT_TURNS: "2",
                 ALLOWED_ORIGINS: "https://app.example.com",
               },

@@ -9,12 +9,12 @@ import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
-import { startScriptedUpstream, type ScriptedUpstream } from "../test/support/scripted-upstream.ts";
+import { type ScriptedUpstream, startScriptedUpstream } from "../test/support/scripted-upstream.ts";
 import type { Bench } from "./lib/bench.ts";
 import { closeClient } from "./lib/client.ts";
-import { HELP, readOptions, type RunOptions } from "./lib/config.ts";
-import { bundleSize, Procs, REPO_ROOT, startEverything, startWrangler, type Proc } from "./lib/procs.ts";
-import { writeReport, type Results } from "./lib/report.ts";
+import { HELP, type RunOptions, readOptions } from "./lib/config.ts";
+import { bundleSize, type Proc, Procs, REPO_ROOT, startEverything, startWrangler } from "./lib/procs.ts";
+import { type Results, writeReport } from "./lib/report.ts";
 import { measureConcurrency } from "./sections/concurrency.ts";
 import { measureHistory } from "./sections/history.ts";
 import { measureThroughput } from "./sections/throughput.ts";
@@ -27,7 +27,8 @@ function log(message: string): void {
 }
 
 function environment(): Results["environment"] {
-  const version = (pkg: string) => JSON.parse(readFileSync(join(REPO_ROOT, "node_modules", pkg, "package.json"), "utf8")).version as string;
+  const version = (pkg: string) =>
+    JSON.parse(readFileSync(join(REPO_ROOT, "node_modules", pkg, "package.json"), "utf8")).version as string;
   let commit = "unknown";
   try {
     commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
@@ -45,7 +46,12 @@ function environment(): Results["environment"] {
   };
 }
 
-async function run(opts: RunOptions, procs: Procs, tmp: string, setUpstream: (u: ScriptedUpstream) => void): Promise<Results> {
+async function run(
+  opts: RunOptions,
+  procs: Procs,
+  tmp: string,
+  setUpstream: (u: ScriptedUpstream) => void,
+): Promise<Results> {
   const { sizes, sections } = opts;
   const want = (s: string) => sections.includes(s as (typeof sections)[number]);
   log(`scale ${sizes.scale}; sections ${sections.join(", ")}; out ${opts.outDir}`);
@@ -60,21 +66,32 @@ async function run(opts: RunOptions, procs: Procs, tmp: string, setUpstream: (u:
     CONTEXT_TOKEN_BUDGET: String(sizes.history.contextTokenBudget),
   };
   const wrangler = (name: string, config: string, vars: Record<string, string>, probe?: string): Promise<Proc> =>
-    startWrangler(procs, { name, config, persistDir: join(tmp, name), vars, startTimeoutMs: sizes.startTimeoutMs }, probe);
-  log("starting the floor and edge-chat" + (mcp ? " (also one with MCP_SERVERS)" : ""));
+    startWrangler(
+      procs,
+      { name, config, persistDir: join(tmp, name), vars, startTimeoutMs: sizes.startTimeoutMs },
+      probe,
+    );
+  log(`starting the floor and edge-chat${mcp ? " (also one with MCP_SERVERS)" : ""}`);
   const [floor, edge, edgeMcp] = await Promise.all([
     wrangler("floor", "bench/floor/wrangler.toml", { UPSTREAM_URL: upstream.url }, "/"),
     wrangler("edge-chat", "wrangler.toml", edgeVars),
-    mcp ? wrangler("edge-chat-mcp", "wrangler.toml", { ...edgeVars, MCP_SERVERS: JSON.stringify({ mcpServers: { everything: { url: mcp.url, type: "streamable-http" } } }) }) : undefined,
+    mcp
+      ? wrangler("edge-chat-mcp", "wrangler.toml", {
+          ...edgeVars,
+          MCP_SERVERS: JSON.stringify({ mcpServers: { everything: { url: mcp.url, type: "streamable-http" } } }),
+        })
+      : undefined,
   ]);
   // After the servers are up, so its CPU does not slow their start; before any timing.
   const bundle = want("bundle") ? await bundleSize(procs, join(tmp, "dry-run"), sizes.startTimeoutMs) : undefined;
-  log(`up: upstream ${upstream.url}, floor ${floor.url}, edge-chat ${edge.url}${edgeMcp ? `, edge-chat+MCP ${edgeMcp.url}` : ""}`);
+  log(
+    `up: upstream ${upstream.url}, floor ${floor.url}, edge-chat ${edge.url}${edgeMcp ? `, edge-chat+MCP ${edgeMcp.url}` : ""}`,
+  );
 
   const b: Bench = { sizes, upstream, floor, edge, edgeMcp, mcp, runId: `b${Date.now().toString(36)}`, log };
   const results: Results = { environment: environment(), sizes, sections };
   if (bundle) results.bundle = { ...bundle, limitKiB: 10 * 1024 };
-  const section = async <T,>(name: string, measure: () => Promise<T>): Promise<T | undefined> => {
+  const section = async <T>(name: string, measure: () => Promise<T>): Promise<T | undefined> => {
     if (!want(name)) return undefined;
     const t0 = Date.now();
     log(`${name}…`);
@@ -112,7 +129,10 @@ async function main(): Promise<number> {
     log(`${why}: stopping everything`);
     void stopAll().finally(() => process.exit(code));
   };
-  const watchdog = setTimeout(() => abort(`the run limit (${opts.sizes.runLimitMs / 1000} s) passed`, 2), opts.sizes.runLimitMs);
+  const watchdog = setTimeout(
+    () => abort(`the run limit (${opts.sizes.runLimitMs / 1000} s) passed`, 2),
+    opts.sizes.runLimitMs,
+  );
   process.once("SIGINT", () => abort("interrupted", 130));
   process.once("SIGTERM", () => abort("terminated", 143));
   try {

@@ -2,11 +2,12 @@
  * The versioned schema files of the two objects, bundled as text (wrangler's `Text` rule for
  * `*.sql`). Append a file and a line here to migrate; never edit a shipped file.
  */
-import session0001 from "./session/0001_init.sql";
-import session0002 from "./session/0002_turn_log.sql";
+
 import directory0001 from "./directory/0001_init.sql";
 import directory0002 from "./directory/0002_stats.sql";
 import directory0003 from "./directory/0003_running_turns.sql";
+import session0001 from "./session/0001_init.sql";
+import session0002 from "./session/0002_turn_log.sql";
 
 export interface Migration {
   version: number;

@@ -59,7 +59,11 @@ async function call(method, path, { json, signal } = {}) {
 async function errorOf(res) {
   const body = await res.json().catch(() => null);
   const error = body?.error ?? {};
-  return new ApiError(res.status, String(error.code ?? `http_${res.status}`), String(error.message ?? res.statusText ?? ""));
+  return new ApiError(
+    res.status,
+    String(error.code ?? `http_${res.status}`),
+    String(error.message ?? res.statusText ?? ""),
+  );
 }
 
 const json = (res) => res.json();
@@ -67,7 +71,10 @@ const path = (id) => encodeURIComponent(id);
 
 export const api = {
   health: () => call("GET", "/health").then(json),
-  conversations: () => call("GET", "/api/v1/context/conversations?limit=200").then(json).then((b) => b.conversations),
+  conversations: () =>
+    call("GET", "/api/v1/context/conversations?limit=200")
+      .then(json)
+      .then((b) => b.conversations),
   conversation: (id) => call("GET", `/api/v1/context/conversations/${path(id)}`).then(json),
   deleteConversation: (id) => call("DELETE", `/api/v1/context/conversations/${path(id)}`).then(json),
   abort: (id) => call("POST", "/api/chat/abort", { json: { session_id: id } }).then(json),

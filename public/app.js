@@ -68,11 +68,26 @@ function renderList() {
       {},
       el(
         "button",
-        { type: "button", class: "open", "data-id": c.session_id, "aria-current": c.session_id === state.current ? "page" : null },
+        {
+          type: "button",
+          class: "open",
+          "data-id": c.session_id,
+          "aria-current": c.session_id === state.current ? "page" : null,
+        },
         el("span", { class: "conv-title" }, title),
         el("time", { datetime: c.updated_at }, when(c.updated_at)),
       ),
-      el("button", { type: "button", class: "delete", "data-id": c.session_id, "aria-label": `Delete “${title}”`, title: "Delete" }, "✕"),
+      el(
+        "button",
+        {
+          type: "button",
+          class: "delete",
+          "data-id": c.session_id,
+          "aria-label": `Delete “${title}”`,
+          title: "Delete",
+        },
+        "✕",
+      ),
     );
   });
   ui.list.replaceChildren(...(items.length ? items : [el("li", { class: "none" }, "No conversations yet.")]));
@@ -136,7 +151,9 @@ function showConversation(id, messages, { follow }) {
   runTurn(id, view, (signal) => api.resume(id, signal)).then((outcome) => {
     // 204: the turn ended between the two requests; show what it stored.
     if (outcome === "idle" && state.current === id) {
-      api.conversation(id).then((c) => state.current === id && showConversation(id, c.messages, { follow: false }), showBanner);
+      api
+        .conversation(id)
+        .then((c) => state.current === id && showConversation(id, c.messages, { follow: false }), showBanner);
     }
   });
 }
@@ -209,7 +226,11 @@ async function runTurn(id, view, open) {
       scrollToEnd();
     }
     // A stream that ends without its last frame lost its connection; the turn itself goes on.
-    if (!view.ended) view.fail({ message: "The connection was lost before the reply ended.", detail: "Reload the page to follow it to the end." });
+    if (!view.ended)
+      view.fail({
+        message: "The connection was lost before the reply ended.",
+        detail: "Reload the page to follow it to the end.",
+      });
     return "done";
   } catch (err) {
     if (turn.controller.signal.aborted) return "detached";
@@ -310,7 +331,11 @@ function showEmpty() {
       "div",
       { class: "empty-state" },
       el("h2", {}, "Ask anything"),
-      el("p", {}, "Replies stream in as they are written. Enter sends, Shift+Enter starts a new line, Escape stops a reply."),
+      el(
+        "p",
+        {},
+        "Replies stream in as they are written. Enter sends, Shift+Enter starts a new line, Escape stops a reply.",
+      ),
     ),
   );
 }

@@ -29,7 +29,10 @@ const BLANK = /^\s*$/;
 /** Renders Markdown source to an HTML string that is safe to assign to `innerHTML`. */
 export function renderMarkdown(source) {
   // NUL marks placeholders in `inline`; CRLF from any source becomes LF.
-  const lines = String(source ?? "").replace(/\0/g, "").replace(/\r\n?/g, "\n").split("\n");
+  const lines = String(source ?? "")
+    .replace(/\0/g, "")
+    .replace(/\r\n?/g, "\n")
+    .split("\n");
   return renderBlocks(lines);
 }
 
@@ -79,7 +82,6 @@ function renderBlocks(lines) {
         if (item) {
           items.push({ indent: item[1].length, ordered, start: parseInt(item[2], 10), text: item[3] });
         } else if (BLANK.test(lines[i]) && ITEM.test(lines[i + 1] ?? "")) {
-          continue; // a loose list: the blank line between items does not end it
         } else if (!BLANK.test(lines[i]) && /^\s+\S/.test(lines[i]) && !startsBlock(lines[i])) {
           items[items.length - 1].text += ` ${lines[i].trim()}`; // an item's continuation line
         } else {
@@ -96,7 +98,8 @@ function renderBlocks(lines) {
       continue;
     }
     const paragraph = [lines[i++]];
-    while (i < lines.length && !BLANK.test(lines[i]) && !startsBlock(lines[i]) && !startsTable(lines, i)) paragraph.push(lines[i++]);
+    while (i < lines.length && !BLANK.test(lines[i]) && !startsBlock(lines[i]) && !startsTable(lines, i))
+      paragraph.push(lines[i++]);
     out.push(`<p>${paragraph.map((l) => inline(l.trim())).join("<br>")}</p>`);
   }
   return out.join("\n");
@@ -137,9 +140,25 @@ function renderList(items) {
 }
 
 function renderTable(rows) {
-  const cells = (row) => row.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((c) => inline(c.trim()));
-  const head = cells(rows[0]).map((c) => `<th>${c}</th>`).join("");
-  const body = rows.slice(1).map((r) => `<tr>${cells(r).map((c) => `<td>${c}</td>`).join("")}</tr>`).join("");
+  const cells = (row) =>
+    row
+      .trim()
+      .replace(/^\|/, "")
+      .replace(/\|$/, "")
+      .split("|")
+      .map((c) => inline(c.trim()));
+  const head = cells(rows[0])
+    .map((c) => `<th>${c}</th>`)
+    .join("");
+  const body = rows
+    .slice(1)
+    .map(
+      (r) =>
+        `<tr>${cells(r)
+          .map((c) => `<td>${c}</td>`)
+          .join("")}</tr>`,
+    )
+    .join("");
   return `<div class="table-wrap"><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
@@ -154,9 +173,14 @@ function inline(text) {
   let s = escapeHtml(text);
   s = s.replace(/(`+)(.+?)\1(?!`)/g, (_, _ticks, code) => hold(`<code>${code}</code>`));
   // Images become links too: a reply should not make the browser fetch from hosts it names.
-  s = s.replace(/!?\[([^\]]+)\]\(\s*([^\s)]+)\s*\)/g, (_, label, url) => (SAFE_URL.test(url) ? link(url, emphasis(label)) : emphasis(label)));
+  s = s.replace(/!?\[([^\]]+)\]\(\s*([^\s)]+)\s*\)/g, (_, label, url) =>
+    SAFE_URL.test(url) ? link(url, emphasis(label)) : emphasis(label),
+  );
   // Bare URLs; escaped quotes and angle brackets end them, trailing punctuation is not part of them.
-  s = s.replace(/(^|[\s(])(https?:\/\/(?:(?!&quot;|&#39;|&lt;|&gt;)[^\s\0])+?)(?=[.,;:!?)]*(?:\s|$|&quot;|&#39;|&lt;|&gt;|\0))/g, (_, pre, url) => pre + link(url, url));
+  s = s.replace(
+    /(^|[\s(])(https?:\/\/(?:(?!&quot;|&#39;|&lt;|&gt;)[^\s\0])+?)(?=[.,;:!?)]*(?:\s|$|&quot;|&#39;|&lt;|&gt;|\0))/g,
+    (_, pre, url) => pre + link(url, url),
+  );
   s = emphasis(s);
   // Held pieces can hold others (a code span inside a link label): restore until none is left.
   while (s.includes("\0")) s = s.replace(/\0(\d+)\0/g, (_, n) => held[Number(n)]);

@@ -10,7 +10,8 @@ import { renderMarkdown } from "./markdown.js";
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
-    if (value !== null && value !== undefined && value !== false) node.setAttribute(name, value === true ? "" : String(value));
+    if (value !== null && value !== undefined && value !== false)
+      node.setAttribute(name, value === true ? "" : String(value));
   }
   node.append(...children.filter((c) => c !== null && c !== undefined));
   return node;
@@ -79,7 +80,13 @@ export class AssistantView {
     const card = el(
       "section",
       { class: "tool-card", "data-state": "running", "data-call-id": callId, "aria-label": `Tool call: ${name}` },
-      el("header", {}, el("span", { class: "tool-icon", "aria-hidden": "true" }, "⚙"), el("span", { class: "tool-name" }, name), state),
+      el(
+        "header",
+        {},
+        el("span", { class: "tool-icon", "aria-hidden": "true" }, "⚙"),
+        el("span", { class: "tool-name" }, name),
+        state,
+      ),
       el("pre", { class: "tool-args", "aria-label": "Arguments" }, el("code", {}, pretty(args))),
     );
     this.parts.append(card);
@@ -107,7 +114,12 @@ export class AssistantView {
     entry.state.textContent = isError ? "failed" : "done";
     // Failures open by default: that is what the reader needs to see.
     entry.card.append(
-      el("details", { class: "tool-result", open: Boolean(isError) }, el("summary", {}, isError ? "Error" : "Result"), el("pre", {}, el("code", {}, pretty(result)))),
+      el(
+        "details",
+        { class: "tool-result", open: Boolean(isError) },
+        el("summary", {}, isError ? "Error" : "Result"),
+        el("pre", {}, el("code", {}, pretty(result))),
+      ),
     );
   }
 
@@ -125,14 +137,22 @@ export class AssistantView {
       }
     }
     if (NOTES[status]) this.note(NOTES[status]);
-    if (!this.parts.childElementCount && status === "complete") this.parts.append(el("p", { class: "empty-reply" }, "(empty reply)"));
+    if (!this.parts.childElementCount && status === "complete")
+      this.parts.append(el("p", { class: "empty-reply" }, "(empty reply)"));
   }
 
   /** The turn failed: what was written stays, and the reason is said under it. */
   fail({ message, detail }) {
     this.finish("error");
     this.node.querySelector(".note")?.remove();
-    this.node.append(el("div", { class: "error", role: "alert" }, el("strong", {}, message), detail ? el("span", { class: "detail" }, detail) : null));
+    this.node.append(
+      el(
+        "div",
+        { class: "error", role: "alert" },
+        el("strong", {}, message),
+        detail ? el("span", { class: "detail" }, detail) : null,
+      ),
+    );
   }
 
   note(text) {
@@ -164,7 +184,8 @@ export function renderHistory(messages) {
     }
     if (m.role === "assistant") {
       view.appendText(m.content);
-      for (const call of m.tool_calls ?? []) view.toolCall(call.id, call.function?.name ?? "tool", call.function?.arguments ?? "");
+      for (const call of m.tool_calls ?? [])
+        view.toolCall(call.id, call.function?.name ?? "tool", call.function?.arguments ?? "");
       status = m.status ?? "complete";
     } else if (m.role === "tool") {
       view.toolResult(m.tool_call_id, m.name, m.content, false);

@@ -52,7 +52,10 @@ const optionalString = z
 const ProviderSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
   base_url: z.url({ protocol: /^https?$/ }),
-  api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+  api_key_env: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+    .optional(),
   models: z.array(z.string().min(1)).min(1),
 });
 
@@ -68,7 +71,10 @@ const ConfigSchema = z.object({
   DEFAULT_MODEL: optionalString.transform((v) => v ?? "gpt-4o-mini"),
   MODELS: list,
   MODEL_ALIASES: jsonRecord,
-  SYSTEM_PROMPT: z.string().optional().transform((v) => v ?? ""),
+  SYSTEM_PROMPT: z
+    .string()
+    .optional()
+    .transform((v) => v ?? ""),
   UPSTREAM_ALLOWLIST: list.transform((hosts) => hosts.map((h) => h.toLowerCase())),
   CONTEXT_TOKEN_BUDGET: intFrom(8000, 16),
   MAX_TOOL_STEPS: intFrom(8, 0),
@@ -83,7 +89,10 @@ const ConfigSchema = z.object({
     .string()
     .optional()
     .transform((v) => !/^(0|false|off|no)$/i.test((v ?? "").trim())),
-  MCP_SERVERS: z.string().optional().transform((v) => v ?? ""),
+  MCP_SERVERS: z
+    .string()
+    .optional()
+    .transform((v) => v ?? ""),
   PROVIDERS: z
     .string()
     .optional()
@@ -94,7 +103,8 @@ const ConfigSchema = z.object({
       } catch {
         ctx.addIssue({
           code: "custom",
-          message: 'must be JSON {"providers":[{"name","base_url","api_key_env"?,"models":[…]}],"fallback"?:{"<model>":["<model>",…]}}',
+          message:
+            'must be JSON {"providers":[{"name","base_url","api_key_env"?,"models":[…]}],"fallback"?:{"<model>":["<model>",…]}}',
         });
         return z.NEVER;
       }
@@ -110,9 +120,14 @@ const ConfigSchema = z.object({
     .transform((v, ctx) => {
       if (v === undefined || v.trim() === "") return {} as Record<string, ModelPrice>;
       try {
-        return z.record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0) })).parse(JSON.parse(v));
+        return z
+          .record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0) }))
+          .parse(JSON.parse(v));
       } catch {
-        ctx.addIssue({ code: "custom", message: 'must be JSON {"<model>":{"input":<USD per 1M tokens>,"output":<USD per 1M tokens>}}' });
+        ctx.addIssue({
+          code: "custom",
+          message: 'must be JSON {"<model>":{"input":<USD per 1M tokens>,"output":<USD per 1M tokens>}}',
+        });
         return z.NEVER;
       }
     }),
@@ -192,7 +207,12 @@ export function loadConfig(env: object): Config {
   const c = parsed.data;
   const providers = c.PROVIDERS.providers.map((p) => {
     const key = p.api_key_env ? (env as Record<string, unknown>)[p.api_key_env] : undefined;
-    return { name: p.name, baseUrl: p.base_url.replace(/\/$/, ""), apiKey: typeof key === "string" && key ? key : undefined, models: p.models };
+    return {
+      name: p.name,
+      baseUrl: p.base_url.replace(/\/$/, ""),
+      apiKey: typeof key === "string" && key ? key : undefined,
+      models: p.models,
+    };
   });
   return {
     apiKeys: c.API_KEYS.map(parseApiKey),
@@ -231,7 +251,8 @@ export function loadConfig(env: object): Config {
  */
 function parseApiKey(entry: string): ApiKey {
   const colon = entry.indexOf(":");
-  if (colon > 0 && /^[A-Za-z0-9_-]{1,64}$/.test(entry.slice(0, colon))) return { name: entry.slice(0, colon), key: entry.slice(colon + 1) };
+  if (colon > 0 && /^[A-Za-z0-9_-]{1,64}$/.test(entry.slice(0, colon)))
+    return { name: entry.slice(0, colon), key: entry.slice(colon + 1) };
   return { name: `key-${fnv1a(entry)}`, key: entry };
 }
 

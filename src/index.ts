@@ -53,5 +53,5 @@ app.notFound(notFound);
 
 export default app satisfies ExportedHandler<Env>;
 
-export { ChatSession } from "./session/chat-session";
 export { Directory } from "./directory/directory";
+export { ChatSession } from "./session/chat-session";

@@ -30,7 +30,8 @@ export class Relay extends DurableObject<FloorEnv> {
             buffer = buffer.slice(end + 2);
             if (!line.startsWith("data: ") || line === "data: [DONE]") continue;
             const text = JSON.parse(line.slice(6)).choices?.[0]?.delta?.content;
-            if (text) out.enqueue(utf8.encode(`data: ${JSON.stringify({ type: "chunk", data: { content: text } })}\n\n`));
+            if (text)
+              out.enqueue(utf8.encode(`data: ${JSON.stringify({ type: "chunk", data: { content: text } })}\n\n`));
           }
         },
       }),

@@ -2,8 +2,8 @@
  * What every section gets: the sizes, the running servers, and one way to call each contender —
  * the upstream directly, the floor relay, and edge-chat in its native and OpenAI dialects.
  */
-import { script, type ScriptedUpstream } from "../../test/support/scripted-upstream.ts";
-import { jsonRequest, streamPost, type StreamResult } from "./client.ts";
+import { type ScriptedUpstream, script } from "../../test/support/scripted-upstream.ts";
+import { jsonRequest, type StreamResult, streamPost } from "./client.ts";
 import type { Sizes } from "./config.ts";
 import type { Proc } from "./procs.ts";
 
@@ -51,12 +51,23 @@ export function directBody(b: Bench, body: unknown): Promise<StreamResult> {
   return streamPost(`${b.upstream.url}/chat/completions`, body, "openai", b.sizes.requestTimeoutMs);
 }
 
-export function floor(b: Bench, sessionId: string, content: string, timeoutMs = b.sizes.requestTimeoutMs): Promise<StreamResult> {
+export function floor(
+  b: Bench,
+  sessionId: string,
+  content: string,
+  timeoutMs = b.sizes.requestTimeoutMs,
+): Promise<StreamResult> {
   return streamPost(`${b.floor.url}/`, { session_id: sessionId, content }, "native", timeoutMs);
 }
 
 /** edge-chat's native dialect: a stored turn in `sessionId`. */
-export function native(server: Proc, b: Bench, sessionId: string, content: string, timeoutMs = b.sizes.requestTimeoutMs): Promise<StreamResult> {
+export function native(
+  server: Proc,
+  b: Bench,
+  sessionId: string,
+  content: string,
+  timeoutMs = b.sizes.requestTimeoutMs,
+): Promise<StreamResult> {
   return streamPost(`${server.url}/api/chat/stream`, { session_id: sessionId, content }, "native", timeoutMs);
 }
 
@@ -75,8 +86,14 @@ export function openai(b: Bench, content: string): Promise<StreamResult> {
  * upstream as the direct call does, instead of a history that grows with every iteration.
  */
 export async function clearSession(server: Proc, b: Bench, sessionId: string): Promise<void> {
-  const res = await jsonRequest("DELETE", `${server.url}/api/v1/context/conversations/${sessionId}/context`, undefined, b.sizes.requestTimeoutMs);
-  if (res.status !== 200 && res.status !== 404) throw new Error(`clearing ${sessionId}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+  const res = await jsonRequest(
+    "DELETE",
+    `${server.url}/api/v1/context/conversations/${sessionId}/context`,
+    undefined,
+    b.sizes.requestTimeoutMs,
+  );
+  if (res.status !== 200 && res.status !== 404)
+    throw new Error(`clearing ${sessionId}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
 }
 
 /** Empties the scripted upstream's request log (it keeps every body; a long run must not grow it). */
@@ -85,7 +102,11 @@ export async function resetUpstreamLog(b: Bench): Promise<void> {
 }
 
 /** Runs `task` over `items` with at most `limit` at once. */
-export async function pool<T>(items: T[], limit: number, task: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function pool<T>(
+  items: T[],
+  limit: number,
+  task: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) {

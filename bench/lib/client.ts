@@ -43,7 +43,13 @@ function classify(dialect: Dialect, data: string): { kind: "token"; text: string
 }
 
 /** POSTs JSON and reads the SSE answer frame by frame. */
-export function streamPost(url: string, body: unknown, dialect: Dialect, timeoutMs: number, headers: Record<string, string> = {}): Promise<StreamResult> {
+export function streamPost(
+  url: string,
+  body: unknown,
+  dialect: Dialect,
+  timeoutMs: number,
+  headers: Record<string, string> = {},
+): Promise<StreamResult> {
   const payload = JSON.stringify(body);
   const start = performance.now();
   return new Promise<StreamResult>((resolve) => {

@@ -48,7 +48,14 @@ const FULL: Sizes = {
   delayMs: 5,
   ttft: { iterations: 150, warmup: 10 },
   throughput: { tokens: [220, 2000], iterations: 40, warmup: 4 },
-  history: { sizes: [10, 1000, 10000], iterations: 60, messageChars: 200, replyTokens: 20, buildLimitMs: 240_000, contextTokenBudget: 8000 },
+  history: {
+    sizes: [10, 1000, 10000],
+    iterations: 60,
+    messageChars: 200,
+    replyTokens: 20,
+    buildLimitMs: 240_000,
+    contextTokenBudget: 8000,
+  },
   concurrency: { n: [50, 200, 500], tokens: 100, delayMs: 20, timeoutMs: 120_000 },
   tools: { iterations: 40, warmup: 4 },
   sectionLimitMs: 150_000,
@@ -63,7 +70,14 @@ const SMOKE: Sizes = {
   delayMs: 2,
   ttft: { iterations: 3, warmup: 1 },
   throughput: { tokens: [20, 60], iterations: 2, warmup: 1 },
-  history: { sizes: [2, 6, 12], iterations: 2, messageChars: 40, replyTokens: 5, buildLimitMs: 10_000, contextTokenBudget: 8000 },
+  history: {
+    sizes: [2, 6, 12],
+    iterations: 2,
+    messageChars: 40,
+    replyTokens: 5,
+    buildLimitMs: 10_000,
+    contextTokenBudget: 8000,
+  },
   concurrency: { n: [3, 6], tokens: 5, delayMs: 5, timeoutMs: 15_000 },
   tools: { iterations: 2, warmup: 1 },
   sectionLimitMs: 15_000,
@@ -93,7 +107,8 @@ export const HELP = `npm run bench [-- options]    (each option also as an envir
 
 function numbers(text: string, name: string): number[] {
   const list = text.split(",").map((s) => Number(s.trim()));
-  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`${name}: expected positive integers, got ${JSON.stringify(text)}`);
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error(`${name}: expected positive integers, got ${JSON.stringify(text)}`);
   return list;
 }
 
@@ -136,8 +151,8 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut: 
 
   const only = pick(values.only, "BENCH_ONLY");
   const sections = only ? only.split(",").map((s) => s.trim()) : [...SECTIONS];
-  for (const s of sections) if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`unknown section ${JSON.stringify(s)}`);
+  for (const s of sections)
+    if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`unknown section ${JSON.stringify(s)}`);
 
   return { sizes, sections: sections as Section[], outDir: pick(values.out, "BENCH_OUT") ?? defaultOut };
 }
-

@@ -3,12 +3,14 @@
  * and `wrangler deploy --dry-run`. Each runs in its own process group on 127.0.0.1 and is ended
  * (group and all) by `stop()`; `Procs.stopAll()` ends whatever is still running.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { stripVTControlCharacters } from "node:util";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(REPO_ROOT, "node_modules", ".bin");
@@ -93,7 +95,7 @@ function spawnGroup(command: string, args: string[], env: NodeJS.ProcessEnv): Sp
       kill("SIGKILL");
       await Promise.race([exited, sleep(KILL_GRACE_MS)]);
     })());
-  return { child, logs: () => output.replace(/\x1b\[[0-9;]*[A-Za-z]/g, ""), exited, alive, stop };
+  return { child, logs: () => stripVTControlCharacters(output), exited, alive, stop };
 }
 
 /**
@@ -138,24 +140,33 @@ export async function startWrangler(procs: Procs, opts: WranglerOptions, probePa
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const args = [
     "dev",
-    "--config", opts.config,
-    "--ip", "127.0.0.1",
-    "--port", String(port),
-    "--inspector-port", String(inspectorPort),
-    "--persist-to", opts.persistDir,
-    "--env-file", envFile,
+    "--config",
+    opts.config,
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    opts.persistDir,
+    "--env-file",
+    envFile,
     ...Object.entries(opts.vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     "--show-interactive-dev-session=false",
     // Both servers log the same way; per-request info lines would cost CPU under load.
-    "--log-level", "warn",
+    "--log-level",
+    "warn",
   ];
   const proc = procs.spawn(opts.name, join(BIN, "wrangler"), args, childEnv());
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + opts.startTimeoutMs;
-  for (let attempt = 0; ; attempt++) {
+  for (let _attempt = 0; ; _attempt++) {
     if (!proc.alive() || Date.now() > deadline) {
       await proc.stop();
-      throw new Error(`${opts.name}: wrangler dev did not start (${proc.alive() ? "timed out" : "exited"})\n${proc.logs().slice(-4000)}`);
+      throw new Error(
+        `${opts.name}: wrangler dev did not start (${proc.alive() ? "timed out" : "exited"})\n${proc.logs().slice(-4000)}`,
+      );
     }
     try {
       const res = await fetch(url + probePath, { signal: AbortSignal.timeout(2_000) });
@@ -185,7 +196,12 @@ export async function startEverything(procs: Procs, startTimeoutMs: number): Pro
   const entry = join(REPO_ROOT, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
   const preload = join(REPO_ROOT, "test", "support", "bind-loopback.mjs");
   const port = await freePort();
-  const proc = procs.spawn("mcp-everything", join(BIN, "node"), ["--import", preload, entry, "streamableHttp"], childEnv({ PORT: String(port) }));
+  const proc = procs.spawn(
+    "mcp-everything",
+    join(BIN, "node"),
+    ["--import", preload, entry, "streamableHttp"],
+    childEnv({ PORT: String(port) }),
+  );
   const deadline = Date.now() + startTimeoutMs;
   while (!(await accepts(port))) {
     if (!proc.alive() || Date.now() > deadline) {
@@ -204,7 +220,12 @@ export interface BundleSize {
 
 /** `wrangler deploy --dry-run --outdir`: the sizes wrangler prints ("Total Upload: … / gzip: …"). */
 export async function bundleSize(procs: Procs, outdir: string, timeoutMs: number): Promise<BundleSize> {
-  const proc = procs.spawn("bundle-dry-run", join(BIN, "wrangler"), ["deploy", "--dry-run", "--outdir", outdir], childEnv());
+  const proc = procs.spawn(
+    "bundle-dry-run",
+    join(BIN, "wrangler"),
+    ["deploy", "--dry-run", "--outdir", outdir],
+    childEnv(),
+  );
   const timer = setTimeout(() => void proc.stop(), timeoutMs);
   await proc.exited;
   clearTimeout(timer);

@@ -2,7 +2,7 @@
  * The README's performance section, written from a run's results: how it was measured, where
  * edge-chat stands against each target with the margin, and for a missed target what would fix it.
  */
-import { fmt, judgedThroughput, ms, signed, type Results } from "./report.ts";
+import { fmt, judgedThroughput, ms, type Results, signed } from "./report.ts";
 
 /** What to do about a missed target: the causes this bench and its profiles pointed at. */
 const FIXES: Record<string, (r: Results) => string> = {
@@ -62,10 +62,18 @@ export function performanceSection(r: Results): string {
       "Requests alternate between the contenders and every figure is a median (p99 in brackets) of pair-by-pair differences or ratios, so drift of the machine falls on all alike. " +
       "The upstream is the scripted OpenAI-compatible server of the tests; MCP is the reference server.",
   );
-  p.push(`Latest run: ${e.date.slice(0, 10)}, commit ${e.commit}, wrangler ${e.wrangler}, ${e.cpus} × ${e.cpuModel}, scale \`${r.sizes.scale}\` (${fmt((r.durationMs ?? 0) / 60_000, 1)} minutes).`);
+  p.push(
+    `Latest run: ${e.date.slice(0, 10)}, commit ${e.commit}, wrangler ${e.wrangler}, ${e.cpus} × ${e.cpuModel}, scale \`${r.sizes.scale}\` (${fmt((r.durationMs ?? 0) / 60_000, 1)} minutes).`,
+  );
   if (r.targets?.length) {
     const row = (cells: string[]) => `| ${cells.join(" | ")} |`;
-    p.push([row(["target", "goal", "measured", "margin", ""]), row(["---", "---", "---", "---", "---"]), ...r.targets.map((t) => row([t.name, t.goal, t.measured, t.margin, t.met ? "✅ met" : "❌ missed"]))].join("\n"));
+    p.push(
+      [
+        row(["target", "goal", "measured", "margin", ""]),
+        row(["---", "---", "---", "---", "---"]),
+        ...r.targets.map((t) => row([t.name, t.goal, t.measured, t.margin, t.met ? "✅ met" : "❌ missed"])),
+      ].join("\n"),
+    );
   }
 
   const lines: string[] = [];
@@ -88,7 +96,12 @@ export function performanceSection(r: Results): string {
     const h = r.history;
     lines.push(
       `- **History**: edge-chat's own time for a turn (the turn less the same upstream request sent directly) is ` +
-        h.sizes.map((s) => `${ms(s.overhead.median)} at ${s.stored.toLocaleString("en")} stored messages (${s.context.messages} sent)`).join(", ") +
+        h.sizes
+          .map(
+            (s) =>
+              `${ms(s.overhead.median)} at ${s.stored.toLocaleString("en")} stored messages (${s.context.messages} sent)`,
+          )
+          .join(", ") +
         ` — ${fmt(h.ratio.overhead, 2)} × from the smallest to the largest. The sessions were built with ${h.build.turns.toLocaleString("en")} real turns (${h.build.turnsPerSecond}/s).`,
     );
   }
@@ -97,7 +110,10 @@ export function performanceSection(r: Results): string {
     lines.push(
       `- **Concurrency** (${c.tokens} tokens at ${c.delayMs} ms each, all started at once, each its own session): ` +
         c.levels
-          .map((l) => `${l.n} streams: ${l.edge.errors} errors, first token p50 ${ms(l.edge.ttft.median)} / p99 ${ms(l.edge.ttft.p99)} (floor ${ms(l.floor.ttft.median)} / ${ms(l.floor.ttft.p99)}, ${l.floor.errors} errors)`)
+          .map(
+            (l) =>
+              `${l.n} streams: ${l.edge.errors} errors, first token p50 ${ms(l.edge.ttft.median)} / p99 ${ms(l.edge.ttft.p99)} (floor ${ms(l.floor.ttft.median)} / ${ms(l.floor.ttft.p99)}, ${l.floor.errors} errors)`,
+          )
           .join("; ") +
         `. One \`wrangler dev\` runs every object on one thread of a ${e.cpus}-core machine, so first tokens queue behind every turn's start, ` +
         `and with no API keys every session has one owner, whose one Directory object hears about every turn; in production objects spread over machines and each owner has their own Directory.`,
@@ -110,7 +126,10 @@ export function performanceSection(r: Results): string {
         `(a turn opens its MCP connections afresh), and the tool step's second model request ${ms(t.upstreamStep.median)}: edge-chat's own part is ${ms(t.edgeOwn.median)}.`,
     );
   }
-  if (r.bundle) lines.push(`- **Bundle**: ${fmt(r.bundle.gzipKiB, 0)} KiB gzip (${fmt(r.bundle.uploadKiB, 0)} KiB raw), ${fmt((r.bundle.gzipKiB / r.bundle.limitKiB) * 100, 1)} % of the 10 MB a Worker may be.`);
+  if (r.bundle)
+    lines.push(
+      `- **Bundle**: ${fmt(r.bundle.gzipKiB, 0)} KiB gzip (${fmt(r.bundle.uploadKiB, 0)} KiB raw), ${fmt((r.bundle.gzipKiB / r.bundle.limitKiB) * 100, 1)} % of the 10 MB a Worker may be.`,
+    );
   p.push(lines.join("\n"));
 
   const missed = (r.targets ?? []).filter((t) => !t.met);
@@ -130,5 +149,5 @@ export function performanceSection(r: Results): string {
     "Run it: `npm run bench` (about six minutes on 2 cores; `-- --help` for sizes, `--only ttft,throughput`, `BENCH_SCALE=smoke` for a quick look). " +
       "It writes `bench/results.json` and `bench/report/` (`results.md`, `chart.svg`, this section). `npm test` runs the smoke size, so the bench cannot rot.",
   );
-  return p.join("\n\n") + "\n";
+  return `${p.join("\n\n")}\n`;
 }

@@ -14,7 +14,15 @@ import { performanceSection } from "./readme.ts";
 import { chart } from "./svg.ts";
 
 export interface Results {
-  environment: { date: string; node: string; wrangler: string; cpus: number; cpuModel: string; platform: string; commit: string };
+  environment: {
+    date: string;
+    node: string;
+    wrangler: string;
+    cpus: number;
+    cpuModel: string;
+    platform: string;
+    commit: string;
+  };
   sizes: Sizes;
   sections: Section[];
   ttft?: TtftResult;
@@ -42,7 +50,8 @@ export function fmt(x: number, digits = 1): string {
   if (!Number.isFinite(x)) return "–";
   return Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(digits);
 }
-export const signed = (x: number, unit: string, digits = 1) => `${x >= 0 ? "+" : "−"}${fmt(Math.abs(x), digits)}${unit}`;
+export const signed = (x: number, unit: string, digits = 1) =>
+  `${x >= 0 ? "+" : "−"}${fmt(Math.abs(x), digits)}${unit}`;
 
 /** The reply size the throughput target is judged at: 220 tokens, or the nearest measured. */
 export function judgedThroughput(r: Results): ThroughputResult | undefined {
@@ -53,15 +62,30 @@ export function judgedThroughput(r: Results): ThroughputResult | undefined {
 export function judge(r: Results): Target[] {
   const out: Target[] = [];
   if (r.ttft) {
-    for (const [name, key] of [["native", "native_minus_floor"], ["OpenAI dialect", "openai_minus_floor"]] as const) {
+    for (const [name, key] of [
+      ["native", "native_minus_floor"],
+      ["OpenAI dialect", "openai_minus_floor"],
+    ] as const) {
       const d = r.ttft.paired[key].median;
-      out.push({ name: `Time to first token, ${name}`, goal: "≤ floor + 5 ms", measured: `floor ${signed(d, " ms", 2)}`, margin: signed(5 - d, " ms", 2), met: d <= 5 });
+      out.push({
+        name: `Time to first token, ${name}`,
+        goal: "≤ floor + 5 ms",
+        measured: `floor ${signed(d, " ms", 2)}`,
+        margin: signed(5 - d, " ms", 2),
+        met: d <= 5,
+      });
     }
   }
   const t = judgedThroughput(r);
   if (t) {
     const ratio = t.paired.edge_over_floor.median;
-    out.push({ name: `Total time, ${t.tokens}-token reply`, goal: "≤ 1.25 × floor", measured: `${fmt(ratio, 2)} × floor`, margin: signed(1.25 - ratio, "×", 2), met: ratio <= 1.25 });
+    out.push({
+      name: `Total time, ${t.tokens}-token reply`,
+      goal: "≤ 1.25 × floor",
+      measured: `${fmt(ratio, 2)} × floor`,
+      margin: signed(1.25 - ratio, "×", 2),
+      met: ratio <= 1.25,
+    });
   }
   if (r.history && r.history.sizes.length > 1) {
     const h = r.history;
@@ -87,7 +111,13 @@ export function judge(r: Results): Target[] {
   }
   if (r.bundle) {
     const left = r.bundle.limitKiB - r.bundle.gzipKiB;
-    out.push({ name: "Bundle (gzip)", goal: "≤ 10 MB (Workers paid plan)", measured: `${fmt(r.bundle.gzipKiB, 0)} KiB`, margin: `${fmt(left / 1024, 2)} MB left`, met: left >= 0 });
+    out.push({
+      name: "Bundle (gzip)",
+      goal: "≤ 10 MB (Workers paid plan)",
+      measured: `${fmt(r.bundle.gzipKiB, 0)} KiB`,
+      margin: `${fmt(left / 1024, 2)} MB left`,
+      met: left >= 0,
+    });
   }
   return out;
 }
@@ -109,7 +139,12 @@ export function markdown(r: Results): string {
   );
   if (r.targets?.length) {
     parts.push("## Targets");
-    parts.push(table(["target", "goal", "measured", "margin", ""], r.targets.map((t) => [t.name, t.goal, t.measured, t.margin, t.met ? "met" : "**missed**"])));
+    parts.push(
+      table(
+        ["target", "goal", "measured", "margin", ""],
+        r.targets.map((t) => [t.name, t.goal, t.measured, t.margin, t.met ? "met" : "**missed**"]),
+      ),
+    );
   }
   if (r.ttft) {
     const t = r.ttft;
@@ -122,13 +157,16 @@ export function markdown(r: Results): string {
       t.errors[k],
     ];
     parts.push(
-      table(["", "time to first token", "minus floor, pair by pair", "errors"], [
-        row("direct (client → upstream)", "direct"),
-        ["floor", `${ms(t.ttft.floor.median)} (${ms(t.ttft.floor.p99)})`, "0", t.errors.floor],
-        row("edge-chat native `POST /api/chat/stream`", "native", "native_minus_floor"),
-        row("… the same, nothing stored (`/api/chat/stream/direct`)", "nativeUnstored", "unstored_minus_floor"),
-        row("edge-chat OpenAI `POST /v1/chat/completions`", "openai", "openai_minus_floor"),
-      ]),
+      table(
+        ["", "time to first token", "minus floor, pair by pair", "errors"],
+        [
+          row("direct (client → upstream)", "direct"),
+          ["floor", `${ms(t.ttft.floor.median)} (${ms(t.ttft.floor.p99)})`, "0", t.errors.floor],
+          row("edge-chat native `POST /api/chat/stream`", "native", "native_minus_floor"),
+          row("… the same, nothing stored (`/api/chat/stream/direct`)", "nativeUnstored", "unstored_minus_floor"),
+          row("edge-chat OpenAI `POST /v1/chat/completions`", "openai", "openai_minus_floor"),
+        ],
+      ),
     );
   }
   if (r.throughput?.length) {
@@ -136,7 +174,16 @@ export function markdown(r: Results): string {
     parts.push("Total time of a reply with no delay between tokens.");
     parts.push(
       table(
-        ["tokens", "rounds", "direct", "floor", "edge-chat", "edge-chat ÷ floor", "added per token: floor / edge-chat", "errors"],
+        [
+          "tokens",
+          "rounds",
+          "direct",
+          "floor",
+          "edge-chat",
+          "edge-chat ÷ floor",
+          "added per token: floor / edge-chat",
+          "errors",
+        ],
         r.throughput.map((t) => [
           t.tokens,
           t.rounds,
@@ -170,14 +217,24 @@ export function markdown(r: Results): string {
         ]),
       ),
     );
-    parts.push(`Largest over smallest: edge-chat's own time ${fmt(h.ratio.overhead, 2)} ×, whole turn ${fmt(h.ratio.turn, 2)} ×.`);
+    parts.push(
+      `Largest over smallest: edge-chat's own time ${fmt(h.ratio.overhead, 2)} ×, whole turn ${fmt(h.ratio.turn, 2)} ×.`,
+    );
   }
   if (r.concurrency) {
     const c = r.concurrency;
     parts.push("## 4. Concurrency");
-    parts.push(`N streams started at once, each in its own session; ${c.tokens} tokens ${c.delayMs} ms apart (${fmt(c.paceMs / 1000, 1)} s at the upstream's pace).`);
+    parts.push(
+      `N streams started at once, each in its own session; ${c.tokens} tokens ${c.delayMs} ms apart (${fmt(c.paceMs / 1000, 1)} s at the upstream's pace).`,
+    );
     const burst = (b: ConcurrencyResult["levels"][number]["edge"]) => [
-      `${b.errors}${b.errors ? ` (${Object.entries(b.errorKinds).map(([k, n]) => `${n}× ${k}`).join("; ")})` : ""}`,
+      `${b.errors}${
+        b.errors
+          ? ` (${Object.entries(b.errorKinds)
+              .map(([k, n]) => `${n}× ${k}`)
+              .join("; ")})`
+          : ""
+      }`,
       `${ms(b.ttft.median)} / ${ms(b.ttft.p90)} / ${ms(b.ttft.p99)} / ${ms(b.ttft.max)}`,
       ms(b.total.median),
     ];
@@ -194,25 +251,32 @@ export function markdown(r: Results): string {
   if (r.tools) {
     const t = r.tools;
     parts.push("## 5. Tool round trip");
-    parts.push(`One call of the reference MCP server's \`echo\` (model-facing name \`${t.tool}\`), ${t.rounds} rounds.`);
+    parts.push(
+      `One call of the reference MCP server's \`echo\` (model-facing name \`${t.tool}\`), ${t.rounds} rounds.`,
+    );
     const cell = (s: { median: number; p99: number }) => `${ms(s.median)} (${ms(s.p99)})`;
     parts.push(
-      table(["", "time"], [
-        ["edge-chat turn, no tool", cell(t.plainTurn)],
-        ["edge-chat turn, one tool call", cell(t.toolTurn)],
-        ["**added by the tool call** (pair by pair)", cell(t.added)],
-        ["MCP SDK from Node, open connection", cell(t.sdkWarmCall)],
-        ["MCP SDK from Node, connect + call", cell(t.sdkColdCall)],
-        ["the tool step's second upstream request, direct", cell(t.upstreamStep)],
-        ["edge-chat's own part (added − connect + call − upstream)", cell(t.edgeOwn)],
-      ]),
+      table(
+        ["", "time"],
+        [
+          ["edge-chat turn, no tool", cell(t.plainTurn)],
+          ["edge-chat turn, one tool call", cell(t.toolTurn)],
+          ["**added by the tool call** (pair by pair)", cell(t.added)],
+          ["MCP SDK from Node, open connection", cell(t.sdkWarmCall)],
+          ["MCP SDK from Node, connect + call", cell(t.sdkColdCall)],
+          ["the tool step's second upstream request, direct", cell(t.upstreamStep)],
+          ["edge-chat's own part (added − connect + call − upstream)", cell(t.edgeOwn)],
+        ],
+      ),
     );
   }
   if (r.bundle) {
     parts.push("## 6. Bundle");
-    parts.push(`\`wrangler deploy --dry-run\`: ${fmt(r.bundle.uploadKiB, 0)} KiB, gzip ${fmt(r.bundle.gzipKiB, 0)} KiB of the 10 MB (compressed) a Worker may be on a paid plan.`);
+    parts.push(
+      `\`wrangler deploy --dry-run\`: ${fmt(r.bundle.uploadKiB, 0)} KiB, gzip ${fmt(r.bundle.gzipKiB, 0)} KiB of the 10 MB (compressed) a Worker may be on a paid plan.`,
+    );
   }
-  return parts.join("\n\n") + "\n";
+  return `${parts.join("\n\n")}\n`;
 }
 
 /** Writes results.json and report/ into `outDir`; returns the paths written. */
@@ -221,7 +285,7 @@ export async function writeReport(outDir: string, results: Results): Promise<str
   const report = join(outDir, "report");
   await mkdir(report, { recursive: true });
   const files: Array<[string, string]> = [
-    [join(outDir, "results.json"), JSON.stringify(results, null, 2) + "\n"],
+    [join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`],
     [join(report, "results.md"), markdown(results)],
     [join(report, "chart.svg"), chart(results)],
     [join(report, "README-performance.md"), performanceSection(results)],

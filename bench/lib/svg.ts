@@ -43,7 +43,12 @@ function panels(r: Results): Panel[] {
         { label: "direct", value: t.direct.median, tail: t.direct.p99, color: COLORS.direct },
         { label: "floor relay", value: t.floor.median, tail: t.floor.p99, color: COLORS.floor },
         { label: "edge-chat native", value: t.native.median, tail: t.native.p99, color: COLORS.edge },
-        { label: "edge-chat native, nothing stored", value: t.nativeUnstored.median, tail: t.nativeUnstored.p99, color: COLORS.edge },
+        {
+          label: "edge-chat native, nothing stored",
+          value: t.nativeUnstored.median,
+          tail: t.nativeUnstored.p99,
+          color: COLORS.edge,
+        },
         { label: "edge-chat OpenAI dialect", value: t.openai.median, tail: t.openai.p99, color: COLORS.edge2 },
       ],
     });
@@ -63,7 +68,12 @@ function panels(r: Results): Panel[] {
     out.push({
       title: "3. One turn: edge-chat's own time by stored messages",
       unit: "ms",
-      bars: r.history.sizes.map((s) => ({ label: `${s.stored.toLocaleString("en")} messages`, value: s.overhead.median, tail: s.overhead.p99, color: COLORS.edge })),
+      bars: r.history.sizes.map((s) => ({
+        label: `${s.stored.toLocaleString("en")} messages`,
+        value: s.overhead.median,
+        tail: s.overhead.p99,
+        color: COLORS.edge,
+      })),
     });
   }
   if (r.concurrency) {
@@ -71,8 +81,18 @@ function panels(r: Results): Panel[] {
       title: "4. Concurrent streams: time to first token (p50, whisker p99)",
       unit: "ms",
       bars: r.concurrency.levels.flatMap((l) => [
-        { label: `${l.n} streams, floor${l.floor.errors ? ` (${l.floor.errors} errors)` : ""}`, value: l.floor.ttft.median, tail: l.floor.ttft.p99, color: COLORS.floor },
-        { label: `${l.n} streams, edge-chat${l.edge.errors ? ` (${l.edge.errors} errors)` : ""}`, value: l.edge.ttft.median, tail: l.edge.ttft.p99, color: COLORS.edge },
+        {
+          label: `${l.n} streams, floor${l.floor.errors ? ` (${l.floor.errors} errors)` : ""}`,
+          value: l.floor.ttft.median,
+          tail: l.floor.ttft.p99,
+          color: COLORS.floor,
+        },
+        {
+          label: `${l.n} streams, edge-chat${l.edge.errors ? ` (${l.edge.errors} errors)` : ""}`,
+          value: l.edge.ttft.median,
+          tail: l.edge.ttft.p99,
+          color: COLORS.edge,
+        },
       ]),
     });
   }
@@ -82,8 +102,18 @@ function panels(r: Results): Panel[] {
       title: "5. One MCP tool call (echo)",
       unit: "ms",
       bars: [
-        { label: "SDK from Node, open connection", value: t.sdkWarmCall.median, tail: t.sdkWarmCall.p99, color: COLORS.direct },
-        { label: "SDK from Node, connect + call", value: t.sdkColdCall.median, tail: t.sdkColdCall.p99, color: COLORS.floor },
+        {
+          label: "SDK from Node, open connection",
+          value: t.sdkWarmCall.median,
+          tail: t.sdkWarmCall.p99,
+          color: COLORS.direct,
+        },
+        {
+          label: "SDK from Node, connect + call",
+          value: t.sdkColdCall.median,
+          tail: t.sdkColdCall.p99,
+          color: COLORS.floor,
+        },
         { label: "added to an edge-chat turn", value: t.added.median, tail: t.added.p99, color: COLORS.edge },
       ],
     });
@@ -119,10 +149,14 @@ export function chart(r: Results): string {
       let end = LABEL_W + w;
       if (b.tail !== undefined && Number.isFinite(b.tail) && b.tail > b.value) {
         const x2 = LABEL_W + b.tail * scale;
-        body.push(`<line x1="${end.toFixed(1)}" y1="${mid}" x2="${x2.toFixed(1)}" y2="${mid}" class="tail"/><line x1="${x2.toFixed(1)}" y1="${mid - 5}" x2="${x2.toFixed(1)}" y2="${mid + 5}" class="tail"/>`);
+        body.push(
+          `<line x1="${end.toFixed(1)}" y1="${mid}" x2="${x2.toFixed(1)}" y2="${mid}" class="tail"/><line x1="${x2.toFixed(1)}" y1="${mid - 5}" x2="${x2.toFixed(1)}" y2="${mid + 5}" class="tail"/>`,
+        );
         end = x2;
       }
-      const text = Number.isFinite(b.value) ? `${num(b.value)} ${p.unit}${b.tail !== undefined && Number.isFinite(b.tail) ? ` (p99 ${num(b.tail)})` : ""}` : "no data";
+      const text = Number.isFinite(b.value)
+        ? `${num(b.value)} ${p.unit}${b.tail !== undefined && Number.isFinite(b.tail) ? ` (p99 ${num(b.tail)})` : ""}`
+        : "no data";
       body.push(`<text x="${(end + 6).toFixed(1)}" y="${mid + 4}" class="value">${esc(text)}</text>`);
       y += ROW_H;
     }

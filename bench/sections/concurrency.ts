@@ -7,9 +7,9 @@
  * The sessions are created beforehand (one short turn each): a conversation's first turn creates
  * its tables, which is a once-per-conversation cost, not a concurrency one.
  */
-import { Deadline, floor, native, pool, reply, type Bench } from "../lib/bench.ts";
+import { type Bench, Deadline, floor, native, pool, reply } from "../lib/bench.ts";
 import type { StreamResult } from "../lib/client.ts";
-import { summarize, type Summary } from "../lib/stats.ts";
+import { type Summary, summarize } from "../lib/stats.ts";
 
 export interface Burst {
   streams: number;
@@ -73,10 +73,14 @@ export async function measureConcurrency(b: Bench): Promise<ConcurrencyResult> {
   b.log(`concurrency: creating ${most} sessions`);
   const warm = reply(1);
   let warmErrors = 0;
-  await pool(Array.from({ length: most }, (_, i) => i), 8, async (i) => {
-    const [e, f] = await Promise.all([native(b.edge, b, session(i), warm), floor(b, session(i), warm)]);
-    if (!e.ok || !f.ok) warmErrors++;
-  });
+  await pool(
+    Array.from({ length: most }, (_, i) => i),
+    8,
+    async (i) => {
+      const [e, f] = await Promise.all([native(b.edge, b, session(i), warm), floor(b, session(i), warm)]);
+      if (!e.ok || !f.ok) warmErrors++;
+    },
+  );
   if (warmErrors) b.log(`concurrency: ${warmErrors} of ${most} sessions failed to warm up`);
 
   const content = reply(tokens, delayMs);
@@ -99,7 +103,9 @@ export async function measureConcurrency(b: Bench): Promise<ConcurrencyResult> {
       edge = await runEdge();
     }
     await settle();
-    b.log(`concurrency ${n}: edge-chat ${edge.errors} errors, ttft p50 ${edge.ttft.median} p99 ${edge.ttft.p99} ms; floor ${fl.errors} errors, ttft p50 ${fl.ttft.median} ms`);
+    b.log(
+      `concurrency ${n}: edge-chat ${edge.errors} errors, ttft p50 ${edge.ttft.median} p99 ${edge.ttft.p99} ms; floor ${fl.errors} errors, ttft p50 ${fl.ttft.median} ms`,
+    );
     out.push({ n, edge, floor: fl });
   }
   return { tokens, delayMs, paceMs: tokens * delayMs, levels: out };

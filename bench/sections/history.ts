@@ -10,9 +10,9 @@
  * two messages, which would change it); the larger ones get one session each, which the measured
  * turns grow by `2 × iterations` messages (0.6% of 10,000).
  */
-import { clearSession, Deadline, directBody, native, pool, reply, resetUpstreamLog, type Bench } from "../lib/bench.ts";
+import { type Bench, clearSession, Deadline, directBody, native, pool, reply, resetUpstreamLog } from "../lib/bench.ts";
 import { jsonRequest, type StreamResult } from "../lib/client.ts";
-import { differences, rotation, summarize, type Summary } from "../lib/stats.ts";
+import { differences, rotation, type Summary, summarize } from "../lib/stats.ts";
 
 export interface HistorySize {
   /** Stored messages asked for. */
@@ -106,7 +106,10 @@ export async function measureHistory(b: Bench): Promise<HistoryResult> {
         d = await directBody(b, sent.body);
         if (!context.has(size)) {
           const messages = sent.body.messages as Array<{ content?: string | null }>;
-          context.set(size, { messages: messages.length, chars: messages.reduce((n, m) => n + (m.content ?? "").length, 0) });
+          context.set(size, {
+            messages: messages.length,
+            chars: messages.reduce((n, m) => n + (m.content ?? "").length, 0),
+          });
         }
       }
       const ok = r.ok && r.tokens === replyTokens && d?.ok === true;

@@ -2,9 +2,9 @@
  * 2. Relay throughput: the whole of a reply with no delay between tokens, so the time is what the
  * relays spend per frame: the upstream directly, the floor, and edge-chat (native dialect).
  */
-import { clearSession, Deadline, direct, floor, native, reply, type Bench } from "../lib/bench.ts";
+import { type Bench, clearSession, Deadline, direct, floor, native, reply } from "../lib/bench.ts";
 import type { StreamResult } from "../lib/client.ts";
-import { differences, ratios, rotation, summarize, type Summary } from "../lib/stats.ts";
+import { differences, ratios, rotation, type Summary, summarize } from "../lib/stats.ts";
 
 const VARIANTS = ["direct", "floor", "edge"] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -55,7 +55,8 @@ export async function measureThroughput(b: Bench): Promise<ThroughputResult[]> {
       }
       if (i >= warmup) rounds++;
     }
-    const perToken = (a: number[]) => Math.round((summarize(differences(a, total.direct), 4).median / tokens) * 1e4) / 1e4;
+    const perToken = (a: number[]) =>
+      Math.round((summarize(differences(a, total.direct), 4).median / tokens) * 1e4) / 1e4;
     out.push({
       tokens,
       rounds,

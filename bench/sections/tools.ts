@@ -8,9 +8,9 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { script } from "../../test/support/scripted-upstream.ts";
-import { clearSession, Deadline, directBody, native, resetUpstreamLog, type Bench } from "../lib/bench.ts";
+import { type Bench, clearSession, Deadline, directBody, native, resetUpstreamLog } from "../lib/bench.ts";
 import { jsonRequest } from "../lib/client.ts";
-import { differences, rotation, summarize, type Summary } from "../lib/stats.ts";
+import { differences, rotation, type Summary, summarize } from "../lib/stats.ts";
 
 export interface ToolsResult {
   /** The model-facing name edge-chat gave the reference server's echo tool. */
@@ -50,13 +50,22 @@ export async function measureTools(b: Bench): Promise<ToolsResult> {
   const listed = await jsonRequest("GET", `${server.url}/api/tools`, undefined, b.sizes.requestTimeoutMs);
   const tools = (listed.body?.tools ?? []) as Array<{ name: string; server?: string }>;
   const echo = tools.find((t) => t.server === "everything" && /(^|__)echo$/.test(t.name));
-  if (!echo) throw new Error(`no echo tool from the reference server in GET /api/tools: ${JSON.stringify(tools.map((t) => t.name))}`);
+  if (!echo)
+    throw new Error(
+      `no echo tool from the reference server in GET /api/tools: ${JSON.stringify(tools.map((t) => t.name))}`,
+    );
 
   const message = "bench round trip";
   const answer = `Tool results: Echo: ${message}`;
   const session = `${b.runId}-tools`;
   const warmClient = await connect(mcp.url);
-  const samples: Record<"plain" | "tool" | "warm" | "cold" | "step", number[]> = { plain: [], tool: [], warm: [], cold: [], step: [] };
+  const samples: Record<"plain" | "tool" | "warm" | "cold" | "step", number[]> = {
+    plain: [],
+    tool: [],
+    warm: [],
+    cold: [],
+    step: [],
+  };
   const errors: Record<string, number> = { plain: 0, tool: 0, warm: 0, cold: 0 };
   const deadline = new Deadline(b.sizes.sectionLimitMs);
   let rounds = 0;
@@ -71,7 +80,10 @@ export async function measureTools(b: Bench): Promise<ToolsResult> {
         let ms = NaN;
         try {
           if (kind === "plain" || kind === "tool") {
-            const directive = kind === "plain" ? script({ text: answer }) : script({ steps: [{ toolCalls: [{ id: `call_${i}`, name: echo.name, arguments: { message } }] }] });
+            const directive =
+              kind === "plain"
+                ? script({ text: answer })
+                : script({ steps: [{ toolCalls: [{ id: `call_${i}`, name: echo.name, arguments: { message } }] }] });
             const r = await native(server, b, session, `${marker}-${kind} ${directive}`);
             if (!r.ok || r.text !== answer) throw new Error(r.error ?? `answer ${JSON.stringify(r.text)}`);
             ms = r.totalMs;
@@ -91,7 +103,10 @@ export async function measureTools(b: Bench): Promise<ToolsResult> {
       // The tool turn's second request to the model (the one carrying the tool result), directly.
       const second = b.upstream.requests().find((q) => {
         const messages = (q.body?.messages ?? []) as Array<{ role: string; content?: string }>;
-        return messages.some((m) => m.role === "tool") && messages.some((m) => m.role === "user" && String(m.content).includes(`${marker}-tool`));
+        return (
+          messages.some((m) => m.role === "tool") &&
+          messages.some((m) => m.role === "user" && String(m.content).includes(`${marker}-tool`))
+        );
       });
       const step = second ? await directBody(b, second.body) : undefined;
       round.step = step?.ok ? step.totalMs : NaN;

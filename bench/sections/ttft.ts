@@ -4,9 +4,9 @@
  * what storing costs) and its OpenAI dialect. Rounds alternate the order of the five, so drift of
  * the machine falls on all of them alike; differences are taken round by round.
  */
-import { clearSession, Deadline, direct, floor, native, openai, reply, type Bench } from "../lib/bench.ts";
-import { streamPost, type StreamResult } from "../lib/client.ts";
-import { differences, rotation, summarize, type Summary } from "../lib/stats.ts";
+import { type Bench, clearSession, Deadline, direct, floor, native, openai, reply } from "../lib/bench.ts";
+import { type StreamResult, streamPost } from "../lib/client.ts";
+import { differences, rotation, type Summary, summarize } from "../lib/stats.ts";
 
 const VARIANTS = ["direct", "floor", "native", "nativeUnstored", "openai"] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -41,7 +41,12 @@ export async function measureTtft(b: Bench): Promise<TtftResult> {
     floor: () => floor(b, session, content),
     native: () => native(b.edge, b, session, content),
     nativeUnstored: () =>
-      streamPost(`${b.edge.url}/api/chat/stream/direct`, { session_id: `${session}-unstored`, messages: [{ role: "user", content }] }, "native", b.sizes.requestTimeoutMs),
+      streamPost(
+        `${b.edge.url}/api/chat/stream/direct`,
+        { session_id: `${session}-unstored`, messages: [{ role: "user", content }] },
+        "native",
+        b.sizes.requestTimeoutMs,
+      ),
     openai: () => openai(b, content),
   };
   const ttft = Object.fromEntries(VARIANTS.map((v) => [v, [] as number[]])) as Record<Variant, number[]>;
@@ -65,7 +70,8 @@ export async function measureTtft(b: Bench): Promise<TtftResult> {
     }
     if (measured) rounds++;
   }
-  const sum = (m: Record<Variant, number[]>) => Object.fromEntries(VARIANTS.map((v) => [v, summarize(m[v])])) as Record<Variant, Summary>;
+  const sum = (m: Record<Variant, number[]>) =>
+    Object.fromEntries(VARIANTS.map((v) => [v, summarize(m[v])])) as Record<Variant, Summary>;
   return {
     tokens: b.sizes.tokens,
     delayMs: b.sizes.delayMs,

@@ -22,7 +22,7 @@ export function formatSse(frame: SseFrame): string {
   if (frame.id !== undefined) out += field("id", String(frame.id));
   if (frame.retry !== undefined) out += `retry: ${Math.max(0, Math.floor(frame.retry))}\n`;
   for (const line of frame.data.split(/\r\n|\r|\n/)) out += `data: ${line}\n`;
-  return out + "\n";
+  return `${out}\n`;
 }
 
 export function encodeSse(frame: SseFrame): Uint8Array {

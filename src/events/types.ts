@@ -55,4 +55,8 @@ export type TurnEvent = Base &
 export type TurnEventType = TurnEvent["type"];
 
 /** Distributive Omit, so each variant keeps its own fields. */
-export type TurnEventBody = TurnEvent extends infer E ? (E extends TurnEvent ? Omit<E, "seq" | "turnId"> : never) : never;
+export type TurnEventBody = TurnEvent extends infer E
+  ? E extends TurnEvent
+    ? Omit<E, "seq" | "turnId">
+    : never
+  : never;

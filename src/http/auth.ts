@@ -69,7 +69,11 @@ export function auth(): MiddlewareHandler<AppEnv> {
     if (token !== undefined) {
       // Tokens exist for EventSource, which can only GET.
       const owner = c.req.method === "GET" ? await verifyToken(config, token) : null;
-      if (!owner) throw unauthorized("invalid_token", "the token is not valid, has expired, or was used for something other than a GET");
+      if (!owner)
+        throw unauthorized(
+          "invalid_token",
+          "the token is not valid, has expired, or was used for something other than a GET",
+        );
       c.set("owner", owner);
       return next();
     }

@@ -5,13 +5,13 @@
  * temperature, stream}` gets the line stream (or JSON) and nothing is stored.
  * `GET /api/chat/:session_id/stream` lets `useChat` reconnect to a running turn.
  */
-import { Hono, type Context } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { linePayload } from "../events/encode/line";
 import { UI_MESSAGE_STREAM_HEADERS } from "../events/encode/ui-message";
 import type { AppEnv } from "./app-env";
 import { describeRoute } from "./openapi";
-import { newSessionId, runTurnToEnd, startTurnStream, type FinishedTurn, type RouteTurnInput } from "./turns";
+import { type FinishedTurn, newSessionId, type RouteTurnInput, runTurnToEnd, startTurnStream } from "./turns";
 import { parseWith, readJson, SessionIdSchema } from "./validate";
 
 /** Far above any sane message, far below SQLite's 2 MB row cap and the 1 MB body limit. */
@@ -22,7 +22,10 @@ const ModelName = z.string({ error: "must be a string" }).min(1).max(256);
 
 /** One part of a UI message. Only `text` parts are read; the others (files, tools, steps…) pass. */
 const UiPart = z
-  .looseObject({ type: z.string({ error: "must be a string" }).min(1), text: z.string({ error: "must be a string" }).max(MAX_CONTENT_CHARS).optional() })
+  .looseObject({
+    type: z.string({ error: "must be a string" }).min(1),
+    text: z.string({ error: "must be a string" }).max(MAX_CONTENT_CHARS).optional(),
+  })
   .refine((p) => p.type !== "text" || p.text !== undefined, { message: "a text part needs text", path: ["text"] });
 
 const UiMessage = z.looseObject({
@@ -74,7 +77,6 @@ export type LineChatBody = z.infer<typeof LineChatBody>;
 
 const AnyObject = z.looseObject({}, { error: "request body must be a JSON object" });
 
-
 /** UI messages carry `parts` and the transport always sends a `trigger`; reference 003's never do. */
 export function isUiChatBody(raw: Record<string, unknown>): boolean {
   if ("trigger" in raw) return true;
@@ -93,7 +95,10 @@ function userText(message: z.infer<typeof UiMessage>): string {
 export function uiTurnInput(body: UiChatBody): RouteTurnInput {
   return {
     sessionId: body.id,
-    mode: body.trigger === "regenerate-message" ? { kind: "regenerate" } : { kind: "persist", content: userText(body.messages.at(-1)!) },
+    mode:
+      body.trigger === "regenerate-message"
+        ? { kind: "regenerate" }
+        : { kind: "persist", content: userText(body.messages.at(-1)!) },
     modelConfig: body.model ? { model_name: body.model } : undefined,
     dialect: "ui-message",
   };
@@ -101,7 +106,10 @@ export function uiTurnInput(body: UiChatBody): RouteTurnInput {
 
 /** The turn a reference 003 request asks for: its messages are the context, in a fresh session. */
 export function lineTurnInput(body: LineChatBody, sessionId = newSessionId()): RouteTurnInput {
-  const modelConfig = body.model !== undefined || body.temperature !== undefined ? { model_name: body.model, temperature: body.temperature } : undefined;
+  const modelConfig =
+    body.model !== undefined || body.temperature !== undefined
+      ? { model_name: body.model, temperature: body.temperature }
+      : undefined;
   return { sessionId, mode: { kind: "direct", messages: body.messages }, modelConfig, dialect: "line" };
 }
 
@@ -126,7 +134,9 @@ export function lineAnswer(turn: FinishedTurn) {
     finishReason: turn.end.finishReason,
     toolCalls,
     toolResults,
-    usage: u ? { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens, totalTokens: u.total_tokens } : null,
+    usage: u
+      ? { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens, totalTokens: u.total_tokens }
+      : null,
     model: turn.end.message.model ?? null,
     // A reply cut short by a failure keeps what was written, and says why.
     ...(turn.error ? { error: turn.error.message } : {}),
@@ -139,21 +149,25 @@ async function lineTurn(c: Context<AppEnv>, body: LineChatBody): Promise<Respons
   return c.json(lineAnswer(await runTurnToEnd(c, input)));
 }
 
-export const chat = new Hono<AppEnv>()
-  .post("/api/chat", async (c) => {
-    const raw = await readJson(c, AnyObject);
-    if (isUiChatBody(raw)) return startTurnStream(c, uiTurnInput(parseWith(UiChatBody, raw)), UI_MESSAGE_STREAM_HEADERS);
-    return lineTurn(c, parseWith(LineChatBody, raw));
-  });
+export const chat = new Hono<AppEnv>().post("/api/chat", async (c) => {
+  const raw = await readJson(c, AnyObject);
+  if (isUiChatBody(raw)) return startTurnStream(c, uiTurnInput(parseWith(UiChatBody, raw)), UI_MESSAGE_STREAM_HEADERS);
+  return lineTurn(c, parseWith(LineChatBody, raw));
+});
 
 describeRoute({
   method: "post",
   path: "/api/chat",
-  summary: "AI SDK useChat (UI messages → UI message stream, stored in session `id`) or reference 003 (messages → `0:`/`9:`/`a:`/`3:`/`d:` lines, or JSON with stream:false; stateless)",
+  summary:
+    "AI SDK useChat (UI messages → UI message stream, stored in session `id`) or reference 003 (messages → `0:`/`9:`/`a:`/`3:`/`d:` lines, or JSON with stream:false; stateless)",
   tag: "chat",
   body: z.union([UiChatBody, LineChatBody]),
   responses: {
-    200: { description: "UI message stream (x-vercel-ai-ui-message-stream: v1), or reference 003 lines; JSON when stream is false", contentType: "text/event-stream" },
+    200: {
+      description:
+        "UI message stream (x-vercel-ai-ui-message-stream: v1), or reference 003 lines; JSON when stream is false",
+      contentType: "text/event-stream",
+    },
     400: "bad input",
     409: "a turn is running in that session",
     502: "upstream failed (stream:false)",

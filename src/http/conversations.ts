@@ -2,15 +2,15 @@
  * Reference 004's conversation API: the owner's list, create, one conversation, clear its
  * history (keeping it), delete it.
  */
-import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import type { ConversationSummary } from "../directory/directory";
 import { directoryStub, sessionStub } from "../session/address";
 import type { Refusal } from "../session/types";
 import type { AppEnv } from "./app-env";
-import { describeRoute } from "./openapi";
 import { ApiError } from "./errors";
+import { describeRoute } from "./openapi";
 import { newSessionId } from "./turns";
 import { parseWith, readJson, SessionIdSchema } from "./validate";
 
@@ -35,7 +35,10 @@ export function withDetail(): MiddlewareHandler<AppEnv> {
   return async function withDetail(c, next) {
     await next();
     if (c.res.status < 400 || !/^application\/json/i.test(c.res.headers.get("content-type") ?? "")) return;
-    const body = (await c.res.clone().json().catch(() => null)) as { error?: { message?: unknown } } | null;
+    const body = (await c.res
+      .clone()
+      .json()
+      .catch(() => null)) as { error?: { message?: unknown } } | null;
     if (typeof body?.error?.message !== "string") return;
     c.res = c.json({ ...body, detail: body.error.message }, c.res.status as ContentfulStatusCode);
   };
@@ -61,7 +64,11 @@ export const conversations = new Hono<AppEnv>()
   .post("/api/v1/context/conversations", async (c) => {
     const body = await optionalJson(c, CreateBody);
     const sessionId = body.session_id ?? newSessionId();
-    const summary = await sessionStub(c.env, c.get("owner"), sessionId).create(c.get("owner"), sessionId, body.title || undefined);
+    const summary = await sessionStub(c.env, c.get("owner"), sessionId).create(
+      c.get("owner"),
+      sessionId,
+      body.title || undefined,
+    );
     return c.json(summary, 201);
   })
   .get("/api/v1/context/conversations/:session_id", async (c) => {
@@ -73,7 +80,10 @@ export const conversations = new Hono<AppEnv>()
   .delete("/api/v1/context/conversations/:session_id/context", async (c) => {
     const sessionId = parseWith(SessionIdSchema, c.req.param("session_id"));
     // RPC typing loses the union's narrowing; the shape is ours.
-    const result = (await sessionStub(c.env, c.get("owner"), sessionId).clear()) as ConversationSummary | Refusal | null;
+    const result = (await sessionStub(c.env, c.get("owner"), sessionId).clear()) as
+      | ConversationSummary
+      | Refusal
+      | null;
     if (!result) throw notFound(sessionId);
     if ("ok" in result) throw new ApiError(result.status, result.code, result.message);
     return c.json(result);
@@ -84,8 +94,40 @@ export const conversations = new Hono<AppEnv>()
     return c.json({ session_id: sessionId, deleted: true });
   });
 
-describeRoute({ method: "get", path: "/api/v1/context/conversations", summary: "The caller's conversations, newest first", tag: "conversations", query: ListQuery, responses: { 200: "{conversations, limit, offset}", 400: "bad query" } });
-describeRoute({ method: "post", path: "/api/v1/context/conversations", summary: "Create a conversation (body optional)", tag: "conversations", body: CreateBody, responses: { 201: "{session_id, title, created_at, updated_at, message_count}", 400: "bad input" } });
-describeRoute({ method: "get", path: "/api/v1/context/conversations/:session_id", summary: "One conversation with its messages", tag: "conversations", responses: { 200: "the conversation", 404: "no such conversation" } });
-describeRoute({ method: "delete", path: "/api/v1/context/conversations/:session_id/context", summary: "Forget a conversation's messages, keep the conversation", tag: "conversations", responses: { 200: "the emptied conversation's summary", 404: "no such conversation", 409: "a turn is running" } });
-describeRoute({ method: "delete", path: "/api/v1/context/conversations/:session_id", summary: "Delete a conversation and everything stored for it", tag: "conversations", responses: { 200: "{session_id, deleted: true}", 404: "no such conversation" } });
+describeRoute({
+  method: "get",
+  path: "/api/v1/context/conversations",
+  summary: "The caller's conversations, newest first",
+  tag: "conversations",
+  query: ListQuery,
+  responses: { 200: "{conversations, limit, offset}", 400: "bad query" },
+});
+describeRoute({
+  method: "post",
+  path: "/api/v1/context/conversations",
+  summary: "Create a conversation (body optional)",
+  tag: "conversations",
+  body: CreateBody,
+  responses: { 201: "{session_id, title, created_at, updated_at, message_count}", 400: "bad input" },
+});
+describeRoute({
+  method: "get",
+  path: "/api/v1/context/conversations/:session_id",
+  summary: "One conversation with its messages",
+  tag: "conversations",
+  responses: { 200: "the conversation", 404: "no such conversation" },
+});
+describeRoute({
+  method: "delete",
+  path: "/api/v1/context/conversations/:session_id/context",
+  summary: "Forget a conversation's messages, keep the conversation",
+  tag: "conversations",
+  responses: { 200: "the emptied conversation's summary", 404: "no such conversation", 409: "a turn is running" },
+});
+describeRoute({
+  method: "delete",
+  path: "/api/v1/context/conversations/:session_id",
+  summary: "Delete a conversation and everything stored for it",
+  tag: "conversations",
+  responses: { 200: "{session_id, deleted: true}", 404: "no such conversation" },
+});

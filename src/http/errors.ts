@@ -4,8 +4,8 @@
  */
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { logError } from "../lib/log";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { logError } from "../lib/log";
 
 const TYPES: Record<number, string> = {
   400: "invalid_request_error",
@@ -49,7 +49,10 @@ export const onError: ErrorHandler = (err, c) => {
   if (err instanceof ApiError) return errorResponse(c, err);
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
-    return errorResponse(c, new ApiError(status, status === 413 ? "body_too_large" : "http_error", err.message || "request failed"));
+    return errorResponse(
+      c,
+      new ApiError(status, status === 413 ? "body_too_large" : "http_error", err.message || "request failed"),
+    );
   }
   // Ours, not the caller's: log the kind, answer without details (they could carry secrets).
   logError("unhandled error", err);

@@ -18,4 +18,10 @@ export const health = new Hono<AppEnv>().get("/health", (c) => {
   });
 });
 
-describeRoute({ method: "get", path: "/health", summary: "Liveness and configuration, never a secret", tag: "meta", responses: { 200: "{status, model, provider, ...}" } });
+describeRoute({
+  method: "get",
+  path: "/health",
+  summary: "Liveness and configuration, never a secret",
+  tag: "meta",
+  responses: { 200: "{status, model, provider, ...}" },
+});

@@ -17,9 +17,15 @@ export function rateLimit(): MiddlewareHandler<AppEnv> {
     if (limiter && authOn(c.get("config")) && c.get("owner")) {
       const { success } = await limiter.limit({ key: c.get("owner") });
       if (!success) {
-        throw new ApiError(429, "rate_limited", `too many requests for this API key; try again within ${RATE_PERIOD_SECONDS} s`, undefined, {
-          "Retry-After": String(RATE_PERIOD_SECONDS),
-        });
+        throw new ApiError(
+          429,
+          "rate_limited",
+          `too many requests for this API key; try again within ${RATE_PERIOD_SECONDS} s`,
+          undefined,
+          {
+            "Retry-After": String(RATE_PERIOD_SECONDS),
+          },
+        );
       }
     }
     await next();
@@ -38,9 +44,15 @@ export async function acquireTurnSlot(c: Context<AppEnv>, sessionId: string): Pr
   const leaseMs = config.turnTimeoutMs + 60_000;
   const ok = await directory.acquireTurn(sessionId, config.maxConcurrentTurns, leaseMs);
   if (!ok) {
-    throw new ApiError(429, "too_many_turns", `this API key already has ${config.maxConcurrentTurns} turns running; wait for one to end`, undefined, {
-      "Retry-After": "5",
-    });
+    throw new ApiError(
+      429,
+      "too_many_turns",
+      `this API key already has ${config.maxConcurrentTurns} turns running; wait for one to end`,
+      undefined,
+      {
+        "Retry-After": "5",
+      },
+    );
   }
   return async () => {
     await directory.releaseTurn(sessionId);

@@ -22,7 +22,12 @@ const StreamBody = z.object({
 const DirectBody = z.object({
   session_id: SessionIdSchema,
   messages: z
-    .array(z.object({ role: z.enum(["system", "user", "assistant"]), content: z.string({ error: "must be a string" }).max(MAX_CONTENT_CHARS) }))
+    .array(
+      z.object({
+        role: z.enum(["system", "user", "assistant"]),
+        content: z.string({ error: "must be a string" }).max(MAX_CONTENT_CHARS),
+      }),
+    )
     .min(1, "must hold at least one message")
     .max(1000),
   model_config: ModelConfigSchema.optional(),
@@ -56,6 +61,27 @@ export const native = new Hono<AppEnv>()
   });
 
 const sse = { description: "text/event-stream of reference 000 frames", contentType: "text/event-stream" };
-describeRoute({ method: "post", path: "/api/chat/stream", summary: "Send a message, stream the reply (reference 000)", tag: "native", body: StreamBody, responses: { 200: sse, 400: "bad input", 409: "a turn is running", 413: "body too large" } });
-describeRoute({ method: "post", path: "/api/chat/stream/direct", summary: "Stream a reply to the given messages; nothing stored", tag: "native", body: DirectBody, responses: { 200: sse, 400: "bad input", 409: "a turn is running" } });
-describeRoute({ method: "post", path: "/api/chat/abort", summary: "Stop the running turn of a session", tag: "native", body: AbortBody, responses: { 200: "{aborted: boolean}", 400: "bad input" } });
+describeRoute({
+  method: "post",
+  path: "/api/chat/stream",
+  summary: "Send a message, stream the reply (reference 000)",
+  tag: "native",
+  body: StreamBody,
+  responses: { 200: sse, 400: "bad input", 409: "a turn is running", 413: "body too large" },
+});
+describeRoute({
+  method: "post",
+  path: "/api/chat/stream/direct",
+  summary: "Stream a reply to the given messages; nothing stored",
+  tag: "native",
+  body: DirectBody,
+  responses: { 200: sse, 400: "bad input", 409: "a turn is running" },
+});
+describeRoute({
+  method: "post",
+  path: "/api/chat/abort",
+  summary: "Stop the running turn of a session",
+  tag: "native",
+  body: AbortBody,
+  responses: { 200: "{aborted: boolean}", 400: "bad input" },
+});

@@ -7,15 +7,15 @@ import type { Context } from "hono";
 import { Hono } from "hono";
 import { z } from "zod";
 import { openAICompletion } from "../events/encode/openai";
+import { failureStatus } from "../llm/errors";
 import { resolveModel } from "../llm/model-config";
-import { sessionStub } from "../session/address";
 import { listModels } from "../llm/models";
 import type { ChatMessage, ToolDefinition } from "../llm/provider";
+import { sessionStub } from "../session/address";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
 import { describeRoute } from "./openapi";
-import { failureStatus } from "../llm/errors";
-import { newSessionId, runTurnToEnd, startTurnStream, type RouteTurnInput } from "./turns";
+import { newSessionId, type RouteTurnInput, runTurnToEnd, startTurnStream } from "./turns";
 import { readJson, SessionIdSchema } from "./validate";
 
 const ContentPart = z.looseObject({ type: z.string({ error: "must be a string" }), text: z.string().optional() });
@@ -27,7 +27,11 @@ const Content = z
     if (!Array.isArray(content)) return;
     content.forEach((part, i) => {
       if (part.type !== "text") {
-        ctx.addIssue({ code: "custom", path: [i, "type"], message: `only "text" content parts are supported, not ${JSON.stringify(part.type)}` });
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "type"],
+          message: `only "text" content parts are supported, not ${JSON.stringify(part.type)}`,
+        });
       } else if (typeof part.text !== "string") {
         ctx.addIssue({ code: "custom", path: [i, "text"], message: "must be a string" });
       }
@@ -50,8 +54,10 @@ const Message = z
     tool_call_id: z.string().nullish(),
   })
   .superRefine((m, ctx) => {
-    if (m.role === "tool" && !m.tool_call_id) ctx.addIssue({ code: "custom", path: ["tool_call_id"], message: "is required on tool messages" });
-    if (m.content == null && m.role !== "assistant") ctx.addIssue({ code: "custom", path: ["content"], message: `is required on ${m.role} messages` });
+    if (m.role === "tool" && !m.tool_call_id)
+      ctx.addIssue({ code: "custom", path: ["tool_call_id"], message: "is required on tool messages" });
+    if (m.content == null && m.role !== "assistant")
+      ctx.addIssue({ code: "custom", path: ["content"], message: `is required on ${m.role} messages` });
     if (m.content == null && m.role === "assistant" && !m.tool_calls?.length) {
       ctx.addIssue({ code: "custom", path: ["content"], message: "an assistant message needs content or tool_calls" });
     }
@@ -78,7 +84,11 @@ const CompletionBody = z.object({
   max_completion_tokens: MaxTokens.describe("wins over max_tokens"),
   stream: z.boolean().nullish(),
   stream_options: z.object({ include_usage: z.boolean().nullish() }).nullish(),
-  tools: z.array(Tool).max(128).nullish().describe("the caller's tools: offered instead of the server's, their calls returned"),
+  tools: z
+    .array(Tool)
+    .max(128)
+    .nullish()
+    .describe("the caller's tools: offered instead of the server's, their calls returned"),
   tool_choice: z
     .union([z.string(), z.looseObject({ type: z.string() })])
     .nullish()
@@ -108,7 +118,11 @@ function toToolDefinition(t: NonNullable<Body["tools"]>[number]): ToolDefinition
   // OpenAI's defaults for what a caller may leave out: no description, no parameters.
   return {
     type: "function",
-    function: { name: t.function.name, description: t.function.description ?? "", parameters: t.function.parameters ?? { type: "object", properties: {} } },
+    function: {
+      name: t.function.name,
+      description: t.function.description ?? "",
+      parameters: t.function.parameters ?? { type: "object", properties: {} },
+    },
   };
 }
 
@@ -117,7 +131,8 @@ function recordedSession(c: Context<AppEnv>): string | undefined {
   const value = c.req.header("x-session-id");
   if (value === undefined) return undefined;
   const parsed = SessionIdSchema.safeParse(value);
-  if (!parsed.success) throw new ApiError(400, "invalid_request", `X-Session-Id: ${parsed.error.issues[0].message}`, "X-Session-Id");
+  if (!parsed.success)
+    throw new ApiError(400, "invalid_request", `X-Session-Id: ${parsed.error.issues[0].message}`, "X-Session-Id");
   return parsed.data;
 }
 
@@ -126,7 +141,12 @@ function recordedSession(c: Context<AppEnv>): string | undefined {
  * caller goes away it is stopped, as OpenAI stops generating; a recorded one runs to its end.
  */
 function abortOnDisconnect(c: Context<AppEnv>, sessionId: string): void {
-  const stop = () => c.executionCtx.waitUntil(sessionStub(c.env, c.get("owner"), sessionId).abort().catch(() => false));
+  const stop = () =>
+    c.executionCtx.waitUntil(
+      sessionStub(c.env, c.get("owner"), sessionId)
+        .abort()
+        .catch(() => false),
+    );
   c.req.raw.signal.addEventListener("abort", stop, { once: true });
 }
 

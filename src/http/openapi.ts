@@ -36,7 +36,10 @@ const ERROR_SCHEMA = z.object({
 });
 
 function jsonSchema(schema: z.ZodType): Record<string, unknown> {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Record<
+    string,
+    unknown
+  >;
   return rest;
 }
 
@@ -44,30 +47,48 @@ export function openApiDocument(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const path = r.path.replace(/:([A-Za-z_]+)/g, "{$1}");
-    const params = [...r.path.matchAll(/:([A-Za-z_]+)/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
+    const params = [...r.path.matchAll(/:([A-Za-z_]+)/g)].map((m) => ({
+      name: m[1],
+      in: "path",
+      required: true,
+      schema: { type: "string" },
+    }));
     const query = r.query
-      ? Object.entries(r.query.shape).map(([name, s]) => ({ name, in: "query", required: false, schema: jsonSchema(s as z.ZodType) }))
+      ? Object.entries(r.query.shape).map(([name, s]) => ({
+          name,
+          in: "query",
+          required: false,
+          schema: jsonSchema(s as z.ZodType),
+        }))
       : [];
     const responses: Record<string, unknown> = {};
     for (const [status, value] of Object.entries(r.responses)) {
-      const { description, contentType } = typeof value === "string" ? { description: value, contentType: "application/json" } : value;
+      const { description, contentType } =
+        typeof value === "string" ? { description: value, contentType: "application/json" } : value;
       const isError = Number(status) >= 400;
       responses[status] = {
         description,
         content: { [contentType]: isError ? { schema: jsonSchema(ERROR_SCHEMA) } : {} },
       };
     }
-    (paths[path] ??= {})[r.method] = {
+    paths[path] ??= {};
+    paths[path][r.method] = {
       summary: r.summary,
       tags: [r.tag],
       ...(params.length || query.length ? { parameters: [...params, ...query] } : {}),
-      ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(r.body) } } } } : {}),
+      ...(r.body
+        ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(r.body) } } } }
+        : {}),
       responses,
     };
   }
   return {
     openapi: "3.1.0",
-    info: { title: "edge-chat", version: "0.1.0", description: "A chat backend on Cloudflare Workers + Durable Objects." },
+    info: {
+      title: "edge-chat",
+      version: "0.1.0",
+      description: "A chat backend on Cloudflare Workers + Durable Objects.",
+    },
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     },
@@ -77,4 +98,10 @@ export function openApiDocument(): Record<string, unknown> {
 
 export const openapi = new Hono<AppEnv>().get("/openapi.json", (c) => c.json(openApiDocument()));
 
-describeRoute({ method: "get", path: "/openapi.json", summary: "This document", tag: "meta", responses: { 200: "OpenAPI 3.1" } });
+describeRoute({
+  method: "get",
+  path: "/openapi.json",
+  summary: "This document",
+  tag: "meta",
+  responses: { 200: "OpenAPI 3.1" },
+});

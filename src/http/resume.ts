@@ -4,9 +4,9 @@
  * follow until the turn ends. 204 when nothing runs and nothing is left to replay, which is what
  * the AI SDK's `reconnectToStream` and a finished EventSource expect.
  */
-import { Hono, type Context } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { dialects, type Dialect } from "../events/encode";
+import { type Dialect, dialects } from "../events/encode";
 import { UI_MESSAGE_STREAM_HEADERS } from "../events/encode/ui-message";
 import { SSE_HEADERS } from "../events/sse";
 import { sessionStub } from "../session/address";
@@ -31,16 +31,22 @@ const DIALECT_HEADERS: Partial<Record<Dialect, Record<string, string>>> = {
 function lastEventId(c: Context<AppEnv>): number | undefined {
   const raw = c.req.header("last-event-id");
   if (raw === undefined || raw === "") return undefined;
-  if (!/^\d{1,15}$/.test(raw)) throw new ApiError(400, "invalid_request", "Last-Event-ID: must be a non-negative integer", "Last-Event-ID");
+  if (!/^\d{1,15}$/.test(raw))
+    throw new ApiError(400, "invalid_request", "Last-Event-ID: must be a non-negative integer", "Last-Event-ID");
   return Number(raw);
 }
 
 export async function resumeResponse(c: Context<AppEnv>, sessionId: string, format?: Dialect): Promise<Response> {
   const query = parseWith(ResumeQuery, c.req.query());
   const after = lastEventId(c) ?? query.after;
-  const result = (await sessionStub(c.env, c.get("owner"), sessionId).resume({ dialect: query.format ?? format, after })) as ResumeResult;
+  const result = (await sessionStub(c.env, c.get("owner"), sessionId).resume({
+    dialect: query.format ?? format,
+    after,
+  })) as ResumeResult;
   if (!result.ok) return c.body(null, 204);
-  return new Response(result.stream, { headers: { ...SSE_HEADERS, ...DIALECT_HEADERS[result.dialect], "X-Session-Id": sessionId } });
+  return new Response(result.stream, {
+    headers: { ...SSE_HEADERS, ...DIALECT_HEADERS[result.dialect], "X-Session-Id": sessionId },
+  });
 }
 
 export const resume = new Hono<AppEnv>().get("/api/chat/:session_id/stream", (c) =>
@@ -53,5 +59,9 @@ describeRoute({
   summary: "Resume the session's latest turn: replay after Last-Event-ID (or ?after=), then follow live",
   tag: "resume",
   query: ResumeQuery,
-  responses: { 200: { description: "the turn's events, in its dialect or ?format=", contentType: "text/event-stream" }, 204: "nothing running, nothing to replay", 400: "bad id or query" },
+  responses: {
+    200: { description: "the turn's events, in its dialect or ?format=", contentType: "text/event-stream" },
+    204: "nothing running, nothing to replay",
+    400: "bad id or query",
+  },
 });

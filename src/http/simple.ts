@@ -11,7 +11,7 @@ import type { TurnEvent } from "../events/types";
 import { directoryStub } from "../session/address";
 import type { AppEnv } from "./app-env";
 import { describeRoute } from "./openapi";
-import { newSessionId, runTurnToEnd, startTurnStream, type RouteTurnInput } from "./turns";
+import { newSessionId, type RouteTurnInput, runTurnToEnd, startTurnStream } from "./turns";
 import { readJson, SessionIdSchema } from "./validate";
 
 /** Far above any sane message, far below SQLite's 2 MB row cap and the 1 MB body limit. */
@@ -29,7 +29,12 @@ const ChatBody = z.object({
 type ChatBody = z.infer<typeof ChatBody>;
 
 function turnInput(body: ChatBody, sessionId: string): RouteTurnInput {
-  return { sessionId, mode: { kind: "persist", content: body.message }, systemPrompt: body.system_prompt, dialect: "agent" };
+  return {
+    sessionId,
+    mode: { kind: "persist", content: body.message },
+    systemPrompt: body.system_prompt,
+    dialect: "agent",
+  };
 }
 
 /** All the text a turn wrote, across its tool steps: what a streaming client concatenated. */
@@ -52,7 +57,10 @@ export const simple = new Hono<AppEnv>()
   .get("/", async (c) => {
     // One URL, two audiences: a browser asking for HTML gets the chat page (public/index.html);
     // curl, SDKs and anything sending */* or JSON get the welcome document.
-    if (accepts(c, { header: "Accept", supports: ["application/json", "text/html"], default: "application/json" }) === "text/html") {
+    if (
+      accepts(c, { header: "Accept", supports: ["application/json", "text/html"], default: "application/json" }) ===
+      "text/html"
+    ) {
       // The request's headers go along, so the assets layer can answer a revalidation with 304.
       const page = await c.env.ASSETS.fetch(new Request(new URL("/", c.req.url), { headers: c.req.raw.headers }));
       const res = new Response(page.body, page);
@@ -62,7 +70,8 @@ export const simple = new Hono<AppEnv>()
     return c.json(
       {
         name: "edge-chat",
-        description: "A chat backend on Cloudflare Workers: each conversation is a Durable Object that keeps its history and streams replies as Server-Sent Events.",
+        description:
+          "A chat backend on Cloudflare Workers: each conversation is a Durable Object that keeps its history and streams replies as Server-Sent Events.",
         links: { health: "/health", openapi: "/openapi.json" },
         endpoints: ENDPOINTS,
       },
@@ -94,10 +103,50 @@ export const simple = new Hono<AppEnv>()
   .get("/stats", async (c) => c.json(await directoryStub(c.env, c.get("owner")).stats()))
   .post("/reset-stats", async (c) => c.json(await directoryStub(c.env, c.get("owner")).resetStats()));
 
-const sse = { description: "text/event-stream of reference 002 frames; the session id in X-Session-Id", contentType: "text/event-stream" };
+const sse = {
+  description: "text/event-stream of reference 002 frames; the session id in X-Session-Id",
+  contentType: "text/event-stream",
+};
 const stats = "{requests, input_tokens, output_tokens, total_tokens, total_cost, since}";
-describeRoute({ method: "get", path: "/", summary: "Welcome: what this is and where to start (a browser asking for text/html gets the chat page)", tag: "simple", responses: { 200: "{name, description, links, endpoints}" } });
-describeRoute({ method: "post", path: "/chat", summary: "Send a message, get the whole reply (references 001, 002)", tag: "simple", body: ChatBody, responses: { 200: "{response, session_id, usage}", 400: "bad input", 409: "a turn is running", 502: "upstream failed" } });
-describeRoute({ method: "post", path: "/chat/stream", summary: "Send a message, stream the reply (reference 002)", tag: "simple", body: ChatBody, responses: { 200: sse, 400: "bad input", 409: "a turn is running" } });
-describeRoute({ method: "get", path: "/stats", summary: "The caller's usage totals since the last reset", tag: "simple", responses: { 200: stats } });
-describeRoute({ method: "post", path: "/reset-stats", summary: "Zero the caller's usage totals", tag: "simple", responses: { 200: stats } });
+describeRoute({
+  method: "get",
+  path: "/",
+  summary: "Welcome: what this is and where to start (a browser asking for text/html gets the chat page)",
+  tag: "simple",
+  responses: { 200: "{name, description, links, endpoints}" },
+});
+describeRoute({
+  method: "post",
+  path: "/chat",
+  summary: "Send a message, get the whole reply (references 001, 002)",
+  tag: "simple",
+  body: ChatBody,
+  responses: {
+    200: "{response, session_id, usage}",
+    400: "bad input",
+    409: "a turn is running",
+    502: "upstream failed",
+  },
+});
+describeRoute({
+  method: "post",
+  path: "/chat/stream",
+  summary: "Send a message, stream the reply (reference 002)",
+  tag: "simple",
+  body: ChatBody,
+  responses: { 200: sse, 400: "bad input", 409: "a turn is running" },
+});
+describeRoute({
+  method: "get",
+  path: "/stats",
+  summary: "The caller's usage totals since the last reset",
+  tag: "simple",
+  responses: { 200: stats },
+});
+describeRoute({
+  method: "post",
+  path: "/reset-stats",
+  summary: "Zero the caller's usage totals",
+  tag: "simple",
+  responses: { 200: stats },
+});

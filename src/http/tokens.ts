@@ -25,7 +25,11 @@ async function hmacKey(config: Config): Promise<CryptoKey> {
   return crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
 }
 
-export async function mintToken(config: Config, owner: string, now = Date.now()): Promise<{ token: string; expiresAt: Date }> {
+export async function mintToken(
+  config: Config,
+  owner: string,
+  now = Date.now(),
+): Promise<{ token: string; expiresAt: Date }> {
   const expiresAt = new Date(now + config.tokenTtlSeconds * 1000);
   const payload = utf8.encode(JSON.stringify({ o: owner, e: Math.floor(expiresAt.getTime() / 1000) }));
   const sig = new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(config), payload));

@@ -24,5 +24,17 @@ export const tools = new Hono<AppEnv>()
     }
   });
 
-describeRoute({ method: "get", path: "/api/tools", summary: "Every tool the model may call", tag: "tools", responses: { 200: "{tools: [{name, description, input_schema, server}]}" } });
-describeRoute({ method: "get", path: "/api/servers", summary: "The configured MCP servers and their state", tag: "tools", responses: { 200: "{servers: [...]}" } });
+describeRoute({
+  method: "get",
+  path: "/api/tools",
+  summary: "Every tool the model may call",
+  tag: "tools",
+  responses: { 200: "{tools: [{name, description, input_schema, server}]}" },
+});
+describeRoute({
+  method: "get",
+  path: "/api/servers",
+  summary: "The configured MCP servers and their state",
+  tag: "tools",
+  responses: { 200: "{servers: [...]}" },
+});

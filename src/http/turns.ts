@@ -23,7 +23,11 @@ export function checkUpstream(c: Context<AppEnv>, modelConfig: TurnInput["modelC
 }
 
 /** Starts a turn and answers with its live stream. `headers` adds to (or replaces) the SSE headers. */
-export async function startTurnStream(c: Context<AppEnv>, input: RouteTurnInput, headers: Record<string, string> = {}): Promise<Response> {
+export async function startTurnStream(
+  c: Context<AppEnv>,
+  input: RouteTurnInput,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   checkUpstream(c, input.modelConfig);
   const owner = c.get("owner");
   const release = await acquireTurnSlot(c, input.sessionId);

@@ -12,7 +12,7 @@ import type { AppEnv } from "./app-env";
 import { withDetail } from "./conversations";
 import { describeRoute } from "./openapi";
 import { replyText } from "./simple";
-import { runTurnToEnd, startTurnStream, type RouteTurnInput } from "./turns";
+import { type RouteTurnInput, runTurnToEnd, startTurnStream } from "./turns";
 import { parseWith, readJson, SessionIdSchema } from "./validate";
 
 /** Far above any sane message, far below SQLite's 2 MB row cap and the 1 MB body limit. */
@@ -24,7 +24,10 @@ const ChatBody = z.object({
 
 /** What an EventSource sends back on reconnect: the last `id:` it saw. */
 const ResumeHeaders = z.object({
-  "last-event-id": z.string().regex(/^\d{1,15}$/, "must be a non-negative integer").transform(Number),
+  "last-event-id": z
+    .string()
+    .regex(/^\d{1,15}$/, "must be a non-negative integer")
+    .transform(Number),
 });
 
 function turnInput(sessionId: string, message: string): RouteTurnInput {
@@ -60,7 +63,30 @@ export const v1Chat = new Hono<AppEnv>()
     return new Response(stream, { headers: { ...SSE_HEADERS, "X-Session-Id": sessionId } });
   });
 
-const sse = { description: "text/event-stream of reference 004 frames: start, chunk, end or error", contentType: "text/event-stream" };
-describeRoute({ method: "post", path: "/api/v1/chat/:session_id", summary: "Send a message to a conversation, get the whole reply (reference 004)", tag: "conversations", body: ChatBody, responses: { 200: "{session_id, response}", 400: "bad input", 409: "a turn is running", 502: "upstream failed" } });
-describeRoute({ method: "post", path: "/api/v1/chat/:session_id/stream", summary: "Send a message to a conversation, stream the reply (reference 004)", tag: "conversations", body: ChatBody, responses: { 200: sse, 400: "bad input", 409: "a turn is running" } });
-describeRoute({ method: "get", path: "/api/v1/chat/:session_id/stream", summary: "For an EventSource: the running turn, or the next one to start, until it ends", tag: "conversations", responses: { 200: sse, 400: "bad session id" } });
+const sse = {
+  description: "text/event-stream of reference 004 frames: start, chunk, end or error",
+  contentType: "text/event-stream",
+};
+describeRoute({
+  method: "post",
+  path: "/api/v1/chat/:session_id",
+  summary: "Send a message to a conversation, get the whole reply (reference 004)",
+  tag: "conversations",
+  body: ChatBody,
+  responses: { 200: "{session_id, response}", 400: "bad input", 409: "a turn is running", 502: "upstream failed" },
+});
+describeRoute({
+  method: "post",
+  path: "/api/v1/chat/:session_id/stream",
+  summary: "Send a message to a conversation, stream the reply (reference 004)",
+  tag: "conversations",
+  body: ChatBody,
+  responses: { 200: sse, 400: "bad input", 409: "a turn is running" },
+});
+describeRoute({
+  method: "get",
+  path: "/api/v1/chat/:session_id/stream",
+  summary: "For an EventSource: the running turn, or the next one to start, until it ends",
+  tag: "conversations",
+  responses: { 200: sse, 400: "bad session id" },
+});

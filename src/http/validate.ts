@@ -14,7 +14,11 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new ApiError(400, "invalid_json", text.trim() === "" ? "request body is empty; expected JSON" : "request body is not valid JSON");
+    throw new ApiError(
+      400,
+      "invalid_json",
+      text.trim() === "" ? "request body is empty; expected JSON" : "request body is not valid JSON",
+    );
   }
   return parseWith(schema, raw);
 }

@@ -2,9 +2,10 @@
  * The offline demo model: answers with no key and no network, so `npm run dev` works anywhere.
  * It says plainly what it is.
  */
-import type { ChatProvider, ChatRequest, ProviderChunk } from "./provider";
-import { estimateTokens } from "../session/context";
+
 import { sleep } from "../lib/sleep";
+import { estimateTokens } from "../session/context";
+import type { ChatProvider, ChatRequest, ProviderChunk } from "./provider";
 
 const DELAY_MS = 20;
 
@@ -24,8 +25,10 @@ export class DemoProvider implements ChatProvider {
       yield { type: "text", text: token };
     }
     const prompt = request.messages.reduce((n, m) => n + estimateTokens(m.content ?? ""), 0);
-    yield { type: "usage", usage: { prompt_tokens: prompt, completion_tokens: tokens.length, total_tokens: prompt + tokens.length } };
+    yield {
+      type: "usage",
+      usage: { prompt_tokens: prompt, completion_tokens: tokens.length, total_tokens: prompt + tokens.length },
+    };
     yield { type: "finish", reason: "stop" };
   }
 }
-

@@ -29,7 +29,12 @@ export function upstreamErrorFromStatus(status: number, retryAfter?: string | nu
   if (status === 401 || status === 403)
     return new UpstreamError("upstream_auth", `the model provider refused our credentials (HTTP ${status})`, 502);
   if (status === 429)
-    return new UpstreamError("upstream_rate_limited", "the model provider is rate limiting requests (HTTP 429)", 429, seconds);
+    return new UpstreamError(
+      "upstream_rate_limited",
+      "the model provider is rate limiting requests (HTTP 429)",
+      429,
+      seconds,
+    );
   if (status === 400 || status === 404 || status === 422)
     return new UpstreamError("upstream_bad_request", `the model provider rejected the request (HTTP ${status})`, 502);
   if (status === 408 || status === 504)

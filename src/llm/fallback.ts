@@ -27,7 +27,8 @@ export class FallbackProvider implements ChatProvider {
         return;
       } catch (err) {
         const last = i === this.chain.length - 1;
-        if (started || last || signal.aborted || !(err instanceof UpstreamError) || !FALL_THROUGH.has(err.code)) throw err;
+        if (started || last || signal.aborted || !(err instanceof UpstreamError) || !FALL_THROUGH.has(err.code))
+          throw err;
         logWarning(`model ${model} failed before its first token (${err.code}); trying ${this.chain[i + 1].model}`);
       }
     }

@@ -4,31 +4,32 @@
  */
 import { z } from "zod";
 import type { Config } from "../config";
-import type { ChatProvider } from "./provider";
 import { DemoProvider } from "./demo";
 import { FallbackProvider } from "./fallback";
 import { OpenAIProvider } from "./openai";
 import { hostAllowed, isPrivateHost } from "./outbound";
+import type { ChatProvider } from "./provider";
 import { RetryingProvider } from "./retry";
 import { TimedProvider } from "./timeouts";
 
 export const ModelConfigSchema = z.object({
-    model_name: z.string().min(1).max(256).optional(),
-    temperature: z.number().min(0).max(2).optional(),
-    max_tokens: z.number().int().min(1).max(1_000_000).optional(),
-    api_key: z.string().min(1).max(1024).optional(),
-    base_url: z.string().max(2048).optional(),
-  });
+  model_name: z.string().min(1).max(256).optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  max_tokens: z.number().int().min(1).max(1_000_000).optional(),
+  api_key: z.string().min(1).max(1024).optional(),
+  base_url: z.string().max(2048).optional(),
+});
 
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
 
-export type UpstreamChoice =
-  | { kind: "demo" }
-  | { kind: "openai"; baseUrl?: string; apiKey?: string };
+export type UpstreamChoice = { kind: "demo" } | { kind: "openai"; baseUrl?: string; apiKey?: string };
 
 /** Why a caller's upstream was refused; the message names the field, never the key. */
 export class UpstreamRefused extends Error {
-  constructor(readonly param: string, message: string) {
+  constructor(
+    readonly param: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -58,7 +59,10 @@ export function resolveUpstream(config: Config, mc: ModelConfig | undefined): Up
           : `model_config.base_url host "${url.hostname}" is not in UPSTREAM_ALLOWLIST`,
       );
     if (!mc.api_key)
-      throw new UpstreamRefused("model_config.api_key", "model_config.base_url requires model_config.api_key (the server's key is never sent to a caller-chosen host)");
+      throw new UpstreamRefused(
+        "model_config.api_key",
+        "model_config.base_url requires model_config.api_key (the server's key is never sent to a caller-chosen host)",
+      );
     return { kind: "openai", baseUrl: url.toString().replace(/\/$/, ""), apiKey: mc.api_key };
   }
   if (mc?.api_key) return { kind: "openai", baseUrl: config.upstream.baseUrl, apiKey: mc.api_key };

@@ -1,7 +1,7 @@
 /** Any OpenAI-compatible Chat Completions API, through the official `openai` SDK. */
 import OpenAI from "openai";
-import type { ChatProvider, ChatRequest, ProviderChunk } from "./provider";
 import { UpstreamError, upstreamErrorFromStatus } from "./errors";
+import type { ChatProvider, ChatRequest, ProviderChunk } from "./provider";
 import { sseMessages } from "./sse-decoder";
 
 const FINISH: Record<string, "stop" | "length" | "tool-calls"> = {
@@ -60,14 +60,27 @@ export class OpenAIProvider implements ChatProvider {
         if (chunk.error || message.event === "error") throw new Error("the model provider sent an error mid-stream");
         if (chunk.usage) {
           const u = chunk.usage;
-          yield { type: "usage", usage: { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens, total_tokens: u.total_tokens } };
+          yield {
+            type: "usage",
+            usage: {
+              prompt_tokens: u.prompt_tokens,
+              completion_tokens: u.completion_tokens,
+              total_tokens: u.total_tokens,
+            },
+          };
         }
         const choice = chunk.choices?.[0];
         if (!choice) continue;
         const delta = choice.delta;
         if (delta?.content) yield { type: "text", text: delta.content };
         for (const tc of delta?.tool_calls ?? []) {
-          yield { type: "tool-call-delta", index: tc.index, id: tc.id, name: tc.function?.name, argsDelta: tc.function?.arguments };
+          yield {
+            type: "tool-call-delta",
+            index: tc.index,
+            id: tc.id,
+            name: tc.function?.name,
+            argsDelta: tc.function?.arguments,
+          };
         }
         if (choice.finish_reason) yield { type: "finish", reason: FINISH[choice.finish_reason] ?? "stop" };
       }
@@ -85,8 +98,10 @@ function toUpstreamError(err: unknown, signal: AbortSignal): unknown {
   if (err instanceof OpenAI.APIError && typeof err.status === "number") {
     return upstreamErrorFromStatus(err.status, err.headers?.get?.("retry-after"));
   }
-  if (err instanceof OpenAI.APIConnectionTimeoutError) return new UpstreamError("upstream_timeout", "the model provider timed out", 504);
-  if (err instanceof OpenAI.APIConnectionError) return new UpstreamError("upstream_unreachable", "could not reach the model provider", 502);
+  if (err instanceof OpenAI.APIConnectionTimeoutError)
+    return new UpstreamError("upstream_timeout", "the model provider timed out", 504);
+  if (err instanceof OpenAI.APIConnectionError)
+    return new UpstreamError("upstream_unreachable", "could not reach the model provider", 502);
   // A cut connection or a frame that is not JSON surfaces as a plain error from the SDK's decoder.
   return new UpstreamError("upstream_protocol", "the model provider's stream broke off or was malformed", 502);
 }

@@ -21,11 +21,25 @@ export function isPrivateHost(hostname: string): boolean {
   const v4 = ipv4(host);
   if (v4) {
     const [a, b] = v4;
-    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+    return (
+      a === 0 ||
+      a === 10 ||
+      a === 127 ||
+      (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 100 && b >= 64 && b <= 127)
+    );
   }
   if (host.includes(":")) {
     // IPv6: loopback, unspecified, unique-local (fc00::/7), link-local (fe80::/10), IPv4-mapped.
-    return host === "::1" || host === "::" || /^f[cd][0-9a-f]{0,2}:/.test(host) || /^fe[89ab][0-9a-f]?:/.test(host) || host.startsWith("::ffff:");
+    return (
+      host === "::1" ||
+      host === "::" ||
+      /^f[cd][0-9a-f]{0,2}:/.test(host) ||
+      /^fe[89ab][0-9a-f]?:/.test(host) ||
+      host.startsWith("::ffff:")
+    );
   }
   return false;
 }
@@ -34,5 +48,7 @@ export function hostAllowed(hostname: string, allowlist: readonly string[]): boo
   const host = hostname.toLowerCase();
   if (allowlist.includes(host)) return true;
   if (isPrivateHost(host)) return false;
-  return allowlist.some((entry) => entry.startsWith("*.") && host.endsWith(entry.slice(1)) && host.length > entry.length - 1);
+  return allowlist.some(
+    (entry) => entry.startsWith("*.") && host.endsWith(entry.slice(1)) && host.length > entry.length - 1,
+  );
 }

@@ -3,9 +3,10 @@
  * with exponential backoff and jitter, honouring `Retry-After` when it is short enough to wait
  * for. Once a token went out nothing is retried: the user has seen it.
  */
+
+import { sleep } from "../lib/sleep";
 import { UpstreamError, type UpstreamErrorCode } from "./errors";
 import type { ChatProvider, ChatRequest, ProviderChunk } from "./provider";
-import { sleep } from "../lib/sleep";
 
 const RETRIABLE = new Set<UpstreamErrorCode>(["upstream_rate_limited", "upstream_unavailable", "upstream_unreachable"]);
 
@@ -18,7 +19,13 @@ export interface RetryOptions {
 }
 
 /** The wait before retry `attempt` (0-based), or null when it would be longer than `maxWaitMs`. */
-export function retryDelay(attempt: number, retryAfterSeconds: number | undefined, baseMs: number, maxWaitMs: number, random = Math.random): number | null {
+export function retryDelay(
+  attempt: number,
+  retryAfterSeconds: number | undefined,
+  baseMs: number,
+  maxWaitMs: number,
+  random = Math.random,
+): number | null {
   if (retryAfterSeconds !== undefined) {
     const ms = retryAfterSeconds * 1000;
     return ms <= maxWaitMs ? ms : null;
@@ -49,7 +56,14 @@ export class RetryingProvider implements ChatProvider {
         }
         return;
       } catch (err) {
-        if (started || signal.aborted || attempt >= retries || !(err instanceof UpstreamError) || !RETRIABLE.has(err.code)) throw err;
+        if (
+          started ||
+          signal.aborted ||
+          attempt >= retries ||
+          !(err instanceof UpstreamError) ||
+          !RETRIABLE.has(err.code)
+        )
+          throw err;
         const wait = retryDelay(attempt, err.retryAfterSeconds, baseMs, maxWaitMs);
         if (wait === null) throw err;
         await sleep(wait, signal);

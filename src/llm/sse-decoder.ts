@@ -26,7 +26,8 @@ export async function* sseMessages(body: ReadableStream<Uint8Array>): AsyncGener
       if (done && buffer !== "" && !buffer.endsWith("\n")) buffer += "\n";
       let start = 0;
       for (let end = buffer.indexOf("\n"); end >= 0; end = buffer.indexOf("\n", start)) {
-        const line = buffer.charCodeAt(end - 1) === 13 && end > start ? buffer.slice(start, end - 1) : buffer.slice(start, end);
+        const line =
+          buffer.charCodeAt(end - 1) === 13 && end > start ? buffer.slice(start, end - 1) : buffer.slice(start, end);
         start = end + 1;
         if (line === "") {
           if (data.length > 0) yield { event, data: data.join("\n") };

@@ -38,4 +38,3 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string, si
     );
   });
 }
-

@@ -2,8 +2,9 @@
  * A per-isolate cache of tool lists, so a session does not list tools on every server at every turn.
  * Module-level: it lives as long as the isolate, shared by every request and object in it.
  */
-import type { ToolInfo } from "../tools/types";
+
 import { fnv1a } from "../lib/hash";
+import type { ToolInfo } from "../tools/types";
 
 interface Entry {
   expires: number;

@@ -4,18 +4,18 @@
  * Messages never carry header values or URL credentials.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import type { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { LoggingMessageNotificationSchema, type LoggingMessageNotification } from "@modelcontextprotocol/sdk/types.js";
+import { type LoggingMessageNotification, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 // The default validator (AJV) compiles schemas with `new Function`, which the deployed runtime
 // forbids: any tool with an `outputSchema` would fail outside the test pool.
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import { sleep } from "../lib/sleep";
 import { withTimeout } from "./async";
-import { SSETransport } from "./sse-transport";
 import { errorText, isTransient } from "./errors";
 import { redactUrl, scrub } from "./redact";
 import type { McpServerConfig, McpTransportType } from "./servers";
+import { SSETransport } from "./sse-transport";
 
 export type McpLogParams = LoggingMessageNotification["params"];
 
@@ -44,7 +44,10 @@ export interface McpConnection {
 
 /** Connecting failed; `transient` says whether a later attempt might succeed. The message is scrubbed. */
 export class McpConnectError extends Error {
-  constructor(message: string, readonly transient: boolean) {
+  constructor(
+    message: string,
+    readonly transient: boolean,
+  ) {
     super(message);
     this.name = "McpConnectError";
   }
@@ -122,7 +125,10 @@ async function attempt(config: McpServerConfig, opts: Parameters<typeof connectV
 }
 
 class FallbackError extends Error {
-  constructor(readonly first: unknown, readonly second: unknown) {
+  constructor(
+    readonly first: unknown,
+    readonly second: unknown,
+  ) {
     super(`streamable HTTP: ${errorText(first)}; SSE: ${errorText(second)}`);
   }
 }
@@ -153,7 +159,10 @@ export async function connectMcp(config: McpServerConfig, options: ConnectOption
       if (!retry || tries >= opts.retries) {
         const why = scrub(errorText(err), config);
         const after = tries > 0 ? ` (after ${tries + 1} attempts)` : "";
-        throw new McpConnectError(`cannot connect to MCP server "${config.name}" at ${redactUrl(config.url)}${after}: ${why}`, retry);
+        throw new McpConnectError(
+          `cannot connect to MCP server "${config.name}" at ${redactUrl(config.url)}${after}: ${why}`,
+          retry,
+        );
       }
     }
     await sleep(opts.backoffMs * 2 ** tries, opts.signal);

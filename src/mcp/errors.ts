@@ -7,7 +7,10 @@ import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 
 /** A timeout we enforce ourselves (connect, list); calls use the SDK's own request timeout. */
 export class McpTimeoutError extends Error {
-  constructor(readonly what: string, readonly ms: number) {
+  constructor(
+    readonly what: string,
+    readonly ms: number,
+  ) {
     super(`${what} timed out after ${ms} ms`);
     this.name = "McpTimeoutError";
   }

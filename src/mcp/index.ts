@@ -4,11 +4,17 @@ import { McpPool, type McpPoolOptions } from "./pool";
 import { parseMcpServers } from "./servers";
 
 export { cached, cachedToolList, forgetCached, mcpServersKey } from "./cache";
-export { connectMcp, McpConnectError, type ConnectOptions, type McpConnection } from "./connection";
+export { type ConnectOptions, connectMcp, McpConnectError, type McpConnection } from "./connection";
 export { assignToolNames, isValidToolName, sanitizeToolName, type ToolRef } from "./names";
 export { McpPool, type McpPoolOptions, type ServerStatus } from "./pool";
 export { redactUrl } from "./redact";
-export { parseMcpServers, type McpServerConfig, type McpServersConfig, type McpTransportType, type RefusedServer } from "./servers";
+export {
+  type McpServerConfig,
+  type McpServersConfig,
+  type McpTransportType,
+  parseMcpServers,
+  type RefusedServer,
+} from "./servers";
 
 /** How long one isolate reuses a tool list by default: new tools show up within a minute. */
 export const DEFAULT_TOOL_LIST_TTL_MS = 60_000;

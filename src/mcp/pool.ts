@@ -5,8 +5,8 @@
  * others, and a call never throws except to pass on an abort.
  */
 import type { Progress } from "@modelcontextprotocol/sdk/types.js";
-import type { ToolCallContext, ToolInfo, ToolOutcome, ToolSource } from "../tools/types";
 import { sleep } from "../lib/sleep";
+import type { ToolCallContext, ToolInfo, ToolOutcome, ToolSource } from "../tools/types";
 import { Limiter, withTimeout } from "./async";
 import { cached, forgetCached } from "./cache";
 import { connectMcp, McpConnectError, type McpConnection, type McpLogParams } from "./connection";
@@ -102,7 +102,10 @@ export class McpPool implements ToolSource {
   private routes = new Map<string, Route>();
   private closed = false;
 
-  constructor(servers: McpServerConfig[], private readonly options: McpPoolOptions = {}) {
+  constructor(
+    servers: McpServerConfig[],
+    private readonly options: McpPoolOptions = {},
+  ) {
     for (const config of servers) this.slots.set(config.name, new Slot(config));
     this.limiter = new Limiter(options.maxConcurrentConnects ?? 4);
   }
@@ -175,7 +178,14 @@ export class McpPool implements ToolSource {
       };
     });
     const refused = (this.options.refused ?? []).map(
-      (r): ServerStatus => ({ name: r.name, url: r.url, transport: null, status: "refused", error: r.reason, tool_count: 0 }),
+      (r): ServerStatus => ({
+        name: r.name,
+        url: r.url,
+        transport: null,
+        status: "refused",
+        error: r.reason,
+        tool_count: 0,
+      }),
     );
     return [...live, ...refused];
   }
@@ -207,7 +217,9 @@ export class McpPool implements ToolSource {
         }),
       ),
     );
-    const refs = slots.flatMap((slot, i) => perServer[i].map((t) => ({ server: slot.config.name, tool: t.name, def: t })));
+    const refs = slots.flatMap((slot, i) =>
+      perServer[i].map((t) => ({ server: slot.config.name, tool: t.name, def: t })),
+    );
     const names = assignToolNames(refs, this.options.reservedNames);
     const catalog: Catalog = { tools: [], routes: {}, counts: {} };
     refs.forEach((ref, i) => {
@@ -229,7 +241,10 @@ export class McpPool implements ToolSource {
     const tools = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const result = await conn.client.listTools(cursor ? { cursor } : undefined, { timeout, signal: this.lifetime.signal });
+      const result = await conn.client.listTools(cursor ? { cursor } : undefined, {
+        timeout,
+        signal: this.lifetime.signal,
+      });
       tools.push(...result.tools);
       cursor = result.nextCursor;
       if (!cursor) break;
@@ -304,9 +319,10 @@ export class McpPool implements ToolSource {
 
   /** A message about `err` that is safe to show: scrubbed of this server's secrets, bounded. */
   private describe(slot: Slot, err: unknown): string {
-    const text = err instanceof Error && /ZodError/.test(err.name)
-      ? "the server's answer does not follow the MCP schema"
-      : errorText(err);
+    const text =
+      err instanceof Error && /ZodError/.test(err.name)
+        ? "the server's answer does not follow the MCP schema"
+        : errorText(err);
     return scrub(text, slot.config).slice(0, MAX_TEXT);
   }
 }

@@ -48,7 +48,8 @@ export class ActiveTurn {
     this.model = spec.request.model;
     this.firstOutput = new Promise((resolve) => (this.resolveFirstOutput = resolve));
     const cap = setTimeout(
-      () => this.controller.abort(new DOMException(`the turn took longer than its ${timeoutMs} ms limit`, "TimeoutError")),
+      () =>
+        this.controller.abort(new DOMException(`the turn took longer than its ${timeoutMs} ms limit`, "TimeoutError")),
       timeoutMs,
     );
     this.done = this.run({ ...spec, signal: this.controller.signal }).finally(() => clearTimeout(cap));
@@ -85,7 +86,13 @@ export class ActiveTurn {
       // A bug or a storage failure: say so to the clients rather than leave them hanging.
       logError("turn failed", err);
       this.controller.abort();
-      this.broadcast({ type: "error", code: "internal_error", message: "the turn failed unexpectedly", seq: this.hooks.nextSeq(), turnId: this.turnId });
+      this.broadcast({
+        type: "error",
+        code: "internal_error",
+        message: "the turn failed unexpectedly",
+        seq: this.hooks.nextSeq(),
+        turnId: this.turnId,
+      });
     } finally {
       this.ended = true;
       for (const listener of this.listeners) void listener.close();

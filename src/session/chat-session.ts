@@ -4,36 +4,43 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { sessionMigrations } from "../../migrations";
-import { configFor, type Config } from "../config";
+import { type Config, configFor } from "../config";
 import type { ConversationSummary } from "../directory/directory";
-import { isSse, type Dialect, type EncoderOptions } from "../events/encode";
+import { type Dialect, type EncoderOptions, isSse } from "../events/encode";
 import type { TurnEvent } from "../events/types";
-import { createModelProvider, resolveModel } from "../llm/model-config";
+import { logError } from "../lib/log";
 import { failureStatus } from "../llm/errors";
+import { createModelProvider, resolveModel } from "../llm/model-config";
 import { turnUsage } from "../llm/pricing";
 import type { ChatRequest } from "../llm/provider";
-import { logError } from "../lib/log";
 import { applyMigrations } from "../storage/migrate";
 import { createToolbox } from "../tools/create";
 import { ActiveTurn } from "./active-turn";
-import { Subscriber } from "./subscriber";
 import { directoryStub } from "./address";
 import { buildContext } from "./context";
 import { EventLog } from "./event-log";
-import { SessionStore } from "./store";
-import { recoverInterruptedTurns } from "./recovery";
-import { titleFrom, writeTitle } from "./title";
-import { busy, type Conversation, type Refusal, type ResumeResult, type TurnInput, type TurnResult, type TurnStart } from "./types";
 import { OrderedUpdates } from "./ordered-updates";
-import { Watchers } from "./watchers";
+import { recoverInterruptedTurns } from "./recovery";
+import { SessionStore } from "./store";
+import { Subscriber } from "./subscriber";
+import { titleFrom, writeTitle } from "./title";
 import { Transcript } from "./transcript";
 import type { TurnRecorder } from "./turn";
+import {
+  busy,
+  type Conversation,
+  type Refusal,
+  type ResumeResult,
+  type TurnInput,
+  type TurnResult,
+  type TurnStart,
+} from "./types";
+import { Watchers } from "./watchers";
 
 /** How long an abort waits for the turn to store its partial reply before answering. */
 const ABORT_SETTLE_MS = 2000;
 /** Event logs are kept this long after their turn ends, for clients that come back. */
 const EVENT_LOG_TTL_MS = 10 * 60_000;
-
 
 export class ChatSession extends DurableObject<Env> {
   private readonly store: SessionStore;
@@ -41,7 +48,10 @@ export class ChatSession extends DurableObject<Env> {
   private active: ActiveTurn | null = null;
   private seq = 1;
   /** Updates to the owner's directory, in order, never failing a turn. */
-  private readonly directory = new OrderedUpdates((p) => this.ctx.waitUntil(p), (err) => logError("directory update failed", err));
+  private readonly directory = new OrderedUpdates(
+    (p) => this.ctx.waitUntil(p),
+    (err) => logError("directory update failed", err),
+  );
   /** Whether this object has its tables: only once something was stored. */
   private hasSchema = false;
   /** Clients waiting for the next turn to start (see `watch`). */
@@ -143,7 +153,8 @@ export class ChatSession extends DurableObject<Env> {
   pruneEventLog(olderThanMs: number): void {
     if (!this.hasSchema) return;
     const remaining = this.log.prune(new Date(Date.now() - olderThanMs));
-    if (remaining > 0 && !(this.active && !this.active.ended)) void this.ctx.storage.setAlarm(Date.now() + EVENT_LOG_TTL_MS);
+    if (remaining > 0 && !(this.active && !this.active.ended))
+      void this.ctx.storage.setAlarm(Date.now() + EVENT_LOG_TTL_MS);
   }
 
   /** Stops the running turn; resolves once its partial reply is stored (or after a bound). */
@@ -166,7 +177,14 @@ export class ChatSession extends DurableObject<Env> {
     this.ensureSchema();
     if (!this.store.meta()) {
       const now = new Date().toISOString();
-      this.store.setMeta({ session_id: sessionId, owner, title: title ?? "", created_at: now, updated_at: now, next_seq: this.seq });
+      this.store.setMeta({
+        session_id: sessionId,
+        owner,
+        title: title ?? "",
+        created_at: now,
+        updated_at: now,
+        next_seq: this.seq,
+      });
       await this.syncDirectory();
     }
     return this.summary()!;
@@ -220,21 +238,37 @@ export class ChatSession extends DurableObject<Env> {
 
     if (mode.kind === "direct") {
       const callerHasSystem = mode.messages.some((m) => m.role === "system");
-      request.messages = systemPrompt && !callerHasSystem ? [{ role: "system", content: systemPrompt }, ...mode.messages] : mode.messages;
+      request.messages =
+        systemPrompt && !callerHasSystem
+          ? [{ role: "system", content: systemPrompt }, ...mode.messages]
+          : mode.messages;
       if (mode.record) {
         const lastUser = [...mode.messages].reverse().find((m) => m.role === "user");
         if (lastUser) this.recordUserMessage(input.owner, input.sessionId, lastUser.content ?? "", createdAt);
       }
     } else if (mode.kind === "regenerate") {
       if (!this.store.dropAfterLastUserMessage()) {
-        return { ok: false, status: 400, code: "nothing_to_regenerate", message: `session ${input.sessionId} has no user message to answer again` };
+        return {
+          ok: false,
+          status: 400,
+          code: "nothing_to_regenerate",
+          message: `session ${input.sessionId} has no user message to answer again`,
+        };
       }
     } else {
       this.recordUserMessage(input.owner, input.sessionId, mode.content, createdAt);
     }
 
     if (stored) {
-      this.store.insertMessage({ id: messageId, role: "assistant", content: "", created_at: createdAt, status: "streaming", usage: null, model: request.model });
+      this.store.insertMessage({
+        id: messageId,
+        role: "assistant",
+        content: "",
+        created_at: createdAt,
+        status: "streaming",
+        usage: null,
+        model: request.model,
+      });
       void this.syncDirectory();
       if (mode.kind !== "direct") {
         request.messages = buildContext(systemPrompt, this.store.historyNewestFirst(), config.contextTokenBudget, {
@@ -256,13 +290,19 @@ export class ChatSession extends DurableObject<Env> {
         tools: input.clientTools?.length ? undefined : createToolbox(config),
         clientTools: input.clientTools,
         recorder,
-        limits: { maxToolSteps: config.maxToolSteps, toolTimeoutMs: config.toolTimeoutMs, toolResultMaxChars: config.toolResultMaxChars },
+        limits: {
+          maxToolSteps: config.maxToolSteps,
+          toolTimeoutMs: config.toolTimeoutMs,
+          toolResultMaxChars: config.toolResultMaxChars,
+        },
       },
       {
         nextSeq: () => this.seq++,
         onEvent: (event) => {
           if (stored) this.log.append(event);
-          return event.type === "turn-end" ? this.turnEnded(event, input.owner, input.sessionId, stored, config) : undefined;
+          return event.type === "turn-end"
+            ? this.turnEnded(event, input.owner, input.sessionId, stored, config)
+            : undefined;
         },
       },
       input.dialect,
@@ -280,7 +320,13 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   /** Awaited before `turn-end` goes out, so lists and stats are current when a client sees it. */
-  private turnEnded(event: Extract<TurnEvent, { type: "turn-end" }>, owner: string, sessionId: string, stored: boolean, config: Config): Promise<void> {
+  private turnEnded(
+    event: Extract<TurnEvent, { type: "turn-end" }>,
+    owner: string,
+    sessionId: string,
+    stored: boolean,
+    config: Config,
+  ): Promise<void> {
     if (stored) {
       this.log.end(event.turnId);
       this.store.setMeta({ updated_at: new Date().toISOString(), next_seq: this.seq });
@@ -290,7 +336,13 @@ export class ChatSession extends DurableObject<Env> {
     const usage = turnUsage(config.modelPrices, event.message.model ?? "", event.usage);
     const stub = directoryStub(this.env, owner);
     // The demo model's canned answer would make every title the same: keep the first words then.
-    if (stored && config.autoTitles && config.provider !== "demo" && event.finishReason === "stop" && summary?.message_count === 2) {
+    if (
+      stored &&
+      config.autoTitles &&
+      config.provider !== "demo" &&
+      event.finishReason === "stop" &&
+      summary?.message_count === 2
+    ) {
       this.ctx.waitUntil(this.retitle(config, event.message.content));
     }
     return this.directory.push(() => stub.turnEnded(sessionId, summary, usage));
@@ -300,14 +352,27 @@ export class ChatSession extends DurableObject<Env> {
   private async retitle(config: Config, answer: string): Promise<void> {
     const question = this.store.messages().find((m) => m.role === "user")?.content ?? "";
     const modelConfig = { model_name: "title-model" in config.modelAliases ? "title-model" : undefined };
-    const title = await writeTitle(createModelProvider(config, modelConfig), resolveModel(config, modelConfig.model_name), question, answer, AbortSignal.timeout(20_000));
+    const title = await writeTitle(
+      createModelProvider(config, modelConfig),
+      resolveModel(config, modelConfig.model_name),
+      question,
+      answer,
+      AbortSignal.timeout(20_000),
+    );
     if (!title || !this.hasSchema || !this.store.meta()) return;
     this.store.setMeta({ title, updated_at: new Date().toISOString() });
     await this.syncDirectory();
   }
 
-  private subscribe(turn: ActiveTurn, dialect: Dialect, replayAfter?: number, options: Partial<EncoderOptions> = {}): Subscriber {
-    return turn.subscribe(dialect, { ...this.encoderOptions(turn.model), ...options }, replayAfter, { sse: isSse(dialect) });
+  private subscribe(
+    turn: ActiveTurn,
+    dialect: Dialect,
+    replayAfter?: number,
+    options: Partial<EncoderOptions> = {},
+  ): Subscriber {
+    return turn.subscribe(dialect, { ...this.encoderOptions(turn.model), ...options }, replayAfter, {
+      sse: isSse(dialect),
+    });
   }
 
   private encoderOptions(model: string): EncoderOptions {
@@ -339,7 +404,14 @@ export class ChatSession extends DurableObject<Env> {
     } else if (!meta.title) {
       this.store.setMeta({ title: titleFrom(content) });
     }
-    this.store.insertMessage({ id: crypto.randomUUID(), role: "user", content, created_at: now, status: "complete", usage: null });
+    this.store.insertMessage({
+      id: crypto.randomUUID(),
+      role: "user",
+      content,
+      created_at: now,
+      status: "complete",
+      usage: null,
+    });
     this.store.setMeta({ updated_at: now, next_seq: this.seq });
   }
 
@@ -364,10 +436,8 @@ export class ChatSession extends DurableObject<Env> {
     const stub = directoryStub(this.env, meta.owner);
     return this.directory.push(() => stub.upsert(summary));
   }
-
 }
 
 function tableExists(sql: SqlStorage, name: string): boolean {
   return sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).toArray().length > 0;
 }
-

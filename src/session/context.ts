@@ -20,7 +20,8 @@ export function estimateTokens(text: string): number {
 
 export function messageTokens(m: ChatMessage): number {
   let n = MESSAGE_OVERHEAD + estimateTokens(m.content ?? "");
-  for (const call of m.tool_calls ?? []) n += estimateTokens(call.function.name) + estimateTokens(call.function.arguments);
+  for (const call of m.tool_calls ?? [])
+    n += estimateTokens(call.function.name) + estimateTokens(call.function.arguments);
   return n;
 }
 
@@ -76,7 +77,8 @@ export function pairToolCalls(messages: ChatMessage[]): ChatMessage[] {
     open = new Set();
     if (m.role === "assistant" && m.tool_calls?.length) {
       const answered = new Set<string>();
-      for (let j = i + 1; j < messages.length && messages[j].role === "tool"; j++) answered.add(messages[j].tool_call_id ?? "");
+      for (let j = i + 1; j < messages.length && messages[j].role === "tool"; j++)
+        answered.add(messages[j].tool_call_id ?? "");
       const calls = m.tool_calls.filter((c) => answered.has(c.id));
       if (calls.length) {
         out.push({ ...m, tool_calls: calls });

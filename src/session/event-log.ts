@@ -23,8 +23,13 @@ export interface LoggedTurn {
 function fitEvent(event: TurnEvent): string {
   const json = JSON.stringify(event);
   if (fitText(json) === json) return json;
-  if (event.type === "tool-result") return JSON.stringify({ ...event, result: fitText(String(typeof event.result === "string" ? event.result : JSON.stringify(event.result))) });
-  if (event.type === "turn-end") return JSON.stringify({ ...event, message: { ...event.message, content: fitText(event.message.content) } });
+  if (event.type === "tool-result")
+    return JSON.stringify({
+      ...event,
+      result: fitText(String(typeof event.result === "string" ? event.result : JSON.stringify(event.result))),
+    });
+  if (event.type === "turn-end")
+    return JSON.stringify({ ...event, message: { ...event.message, content: fitText(event.message.content) } });
   return JSON.stringify({ ...event, ...("text" in event ? { text: fitText(event.text) } : {}) });
 }
 
@@ -53,7 +58,8 @@ export class EventLog {
 
   flush(): void {
     this.lastFlush = Date.now();
-    for (const e of this.buffer) this.sql.exec("INSERT INTO events (seq, turn_id, body) VALUES (?, ?, ?)", e.seq, e.turnId, fitEvent(e));
+    for (const e of this.buffer)
+      this.sql.exec("INSERT INTO events (seq, turn_id, body) VALUES (?, ?, ?)", e.seq, e.turnId, fitEvent(e));
     this.buffer = [];
   }
 
@@ -63,8 +69,18 @@ export class EventLog {
   }
 
   latest(): LoggedTurn | null {
-    const r = this.sql.exec<Record<string, SqlStorageValue>>("SELECT * FROM turns ORDER BY started_at DESC, rowid DESC LIMIT 1").toArray()[0];
-    return r ? { turnId: String(r.turn_id), dialect: r.dialect as Dialect, model: String(r.model), messageId: String(r.message_id), endedAt: r.ended_at === null ? null : String(r.ended_at) } : null;
+    const r = this.sql
+      .exec<Record<string, SqlStorageValue>>("SELECT * FROM turns ORDER BY started_at DESC, rowid DESC LIMIT 1")
+      .toArray()[0];
+    return r
+      ? {
+          turnId: String(r.turn_id),
+          dialect: r.dialect as Dialect,
+          model: String(r.model),
+          messageId: String(r.message_id),
+          endedAt: r.ended_at === null ? null : String(r.ended_at),
+        }
+      : null;
   }
 
   /** Turns that never ended: the object was restarted while they ran. */
@@ -72,7 +88,13 @@ export class EventLog {
     return this.sql
       .exec<Record<string, SqlStorageValue>>("SELECT * FROM turns WHERE ended_at IS NULL")
       .toArray()
-      .map((r) => ({ turnId: String(r.turn_id), dialect: r.dialect as Dialect, model: String(r.model), messageId: String(r.message_id), endedAt: null }));
+      .map((r) => ({
+        turnId: String(r.turn_id),
+        dialect: r.dialect as Dialect,
+        model: String(r.model),
+        messageId: String(r.message_id),
+        endedAt: null,
+      }));
   }
 
   eventsAfter(turnId: string, after: number): TurnEvent[] {
@@ -89,7 +111,10 @@ export class EventLog {
   /** Deletes the logs of turns that ended before `endedBefore`; returns how many turns remain logged. */
   prune(endedBefore: Date): number {
     const cutoff = endedBefore.toISOString();
-    this.sql.exec("DELETE FROM events WHERE turn_id IN (SELECT turn_id FROM turns WHERE ended_at IS NOT NULL AND ended_at < ?)", cutoff);
+    this.sql.exec(
+      "DELETE FROM events WHERE turn_id IN (SELECT turn_id FROM turns WHERE ended_at IS NOT NULL AND ended_at < ?)",
+      cutoff,
+    );
     this.sql.exec("DELETE FROM turns WHERE ended_at IS NOT NULL AND ended_at < ?", cutoff);
     return Number(this.sql.exec("SELECT COUNT(*) AS n FROM turns").one().n);
   }

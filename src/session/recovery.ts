@@ -29,7 +29,13 @@ export function recoverInterruptedTurns(store: SessionStore, log: EventLog, next
       usage: null,
       model: turn.model,
     };
-    log.append({ type: "error", code: "interrupted", message: "the server restarted during this reply; what was written so far is kept", seq: seq++, turnId: turn.turnId });
+    log.append({
+      type: "error",
+      code: "interrupted",
+      message: "the server restarted during this reply; what was written so far is kept",
+      seq: seq++,
+      turnId: turn.turnId,
+    });
     log.append({ type: "turn-end", message, usage: null, finishReason: "error", seq: seq++, turnId: turn.turnId });
     log.end(turn.turnId);
   }

@@ -48,10 +48,18 @@ export class SessionStore {
     };
   }
 
-  setMeta(values: Partial<Record<"session_id" | "owner" | "title" | "created_at" | "updated_at" | "next_seq", string | number>>): void {
+  setMeta(
+    values: Partial<
+      Record<"session_id" | "owner" | "title" | "created_at" | "updated_at" | "next_seq", string | number>
+    >,
+  ): void {
     for (const [key, value] of Object.entries(values)) {
       if (value === undefined) continue;
-      this.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, String(value));
+      this.sql.exec(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        key,
+        String(value),
+      );
     }
   }
 
@@ -75,7 +83,10 @@ export class SessionStore {
   }
 
   /** Rewrites a streaming reply's row: the same row, never a new one per chunk. */
-  updateMessage(id: string, fields: { content: string; status: MessageStatus; usage?: Usage | null; tool_calls?: ToolCall[] }): void {
+  updateMessage(
+    id: string,
+    fields: { content: string; status: MessageStatus; usage?: Usage | null; tool_calls?: ToolCall[] },
+  ): void {
     this.sql.exec(
       "UPDATE messages SET content = ?, status = ?, usage = COALESCE(?, usage), tool_calls = COALESCE(?, tool_calls), updated_at = ? WHERE id = ?",
       fitText(fields.content),
@@ -91,7 +102,10 @@ export class SessionStore {
   markInterrupted(): StoredMessage | null {
     const rows = this.sql.exec<Row>("SELECT * FROM messages WHERE status = 'streaming' ORDER BY idx").toArray();
     if (rows.length === 0) return null;
-    this.sql.exec("UPDATE messages SET status = 'interrupted', updated_at = ? WHERE status = 'streaming'", new Date().toISOString());
+    this.sql.exec(
+      "UPDATE messages SET status = 'interrupted', updated_at = ? WHERE status = 'streaming'",
+      new Date().toISOString(),
+    );
     return { ...toMessage(rows[rows.length - 1]), status: "interrupted" };
   }
 

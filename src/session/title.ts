@@ -11,7 +11,13 @@ const TITLE_WORDS = 8;
 const TITLE_CHARS = 80;
 
 /** The model's title, cleaned; null when it gave nothing usable. */
-export async function writeTitle(provider: ChatProvider, model: string, question: string, answer: string, signal: AbortSignal): Promise<string | null> {
+export async function writeTitle(
+  provider: ChatProvider,
+  model: string,
+  question: string,
+  answer: string,
+  signal: AbortSignal,
+): Promise<string | null> {
   let text = "";
   const request = {
     model,

@@ -13,10 +13,13 @@ export interface ToolRun {
 }
 
 /** Arguments as the model sent them: a JSON object, or an error the model can read. */
-export function parseArguments(call: ToolCall): { ok: true; args: Record<string, unknown> } | { ok: false; error: string } {
+export function parseArguments(
+  call: ToolCall,
+): { ok: true; args: Record<string, unknown> } | { ok: false; error: string } {
   try {
     const parsed: unknown = JSON.parse(call.function.arguments || "{}");
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return { ok: true, args: parsed as Record<string, unknown> };
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed))
+      return { ok: true, args: parsed as Record<string, unknown> };
     return { ok: false, error: "arguments must be a JSON object" };
   } catch {
     return { ok: false, error: "arguments are not valid JSON" };
@@ -46,13 +49,22 @@ export async function* runToolCalls(
       });
     } catch (err) {
       if (signal.aborted) return { isError: true, content: "cancelled: the turn was aborted before the tool finished" };
-      return { isError: true, content: `${call.function.name} failed: ${err instanceof Error ? err.message : "unknown error"}` };
+      return {
+        isError: true,
+        content: `${call.function.name} failed: ${err instanceof Error ? err.message : "unknown error"}`,
+      };
     }
   };
   const runs = Promise.all(
     calls.map(async (call): Promise<ToolRun> => {
       const outcome = await runOne(call);
-      queue.push({ type: "tool-result", callId: call.id, name: call.function.name, result: outcome.content, isError: outcome.isError });
+      queue.push({
+        type: "tool-result",
+        callId: call.id,
+        name: call.function.name,
+        result: outcome.content,
+        isError: outcome.isError,
+      });
       return { call, ...outcome };
     }),
   ).finally(() => queue.end());

@@ -25,7 +25,8 @@ export class Transcript implements TurnRecorder {
   ) {}
 
   text(messageId: string, text: string): void {
-    if (this.streaming?.id !== messageId) this.streaming = { id: messageId, content: "", pending: 0, lastFlush: Date.now() };
+    if (this.streaming?.id !== messageId)
+      this.streaming = { id: messageId, content: "", pending: 0, lastFlush: Date.now() };
     const s = this.streaming;
     s.content += text;
     s.pending++;

@@ -49,7 +49,10 @@ export interface TurnSpec {
 }
 
 export function toolDefinitions(list: ToolInfo[]): ToolDefinition[] {
-  return list.map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.input_schema } }));
+  return list.map((t) => ({
+    type: "function",
+    function: { name: t.name, description: t.description, parameters: t.input_schema },
+  }));
 }
 
 function addUsage(a: Usage | null, b: Usage): Usage {
@@ -146,7 +149,15 @@ export async function* runTurn(spec: TurnSpec): AsyncGenerator<TurnEventBody> {
         }
         messages.push({ role: "tool", tool_call_id: run.call.id, content: next.value });
       }
-      message = { id: crypto.randomUUID(), role: "assistant", content: "", created_at: new Date().toISOString(), status: "streaming", usage: null, model: spec.request.model };
+      message = {
+        id: crypto.randomUUID(),
+        role: "assistant",
+        content: "",
+        created_at: new Date().toISOString(),
+        status: "streaming",
+        usage: null,
+        model: spec.request.model,
+      };
       recorder?.begin(message);
     }
   } catch (err) {

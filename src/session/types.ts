@@ -45,9 +45,16 @@ export interface Conversation extends ConversationSummary {
   messages: StoredMessage[];
 }
 
-export type ResumeResult = { ok: true; stream: ReadableStream<Uint8Array>; dialect: Dialect } | { ok: false; status: 204 };
+export type ResumeResult =
+  | { ok: true; stream: ReadableStream<Uint8Array>; dialect: Dialect }
+  | { ok: false; status: 204 };
 
 /** A refused turn: another one is running in the session. */
 export function busy(sessionId: string): Refusal {
-  return { ok: false, status: 409, code: "turn_in_progress", message: `a turn is already running in session ${sessionId}` };
+  return {
+    ok: false,
+    status: 409,
+    code: "turn_in_progress",
+    message: `a turn is already running in session ${sessionId}`,
+  };
 }

@@ -17,7 +17,9 @@ export class Watchers {
     const watcher: Watcher = {
       attach: (turn) => {
         clearTimeout(timer);
-        void follow(turn).pipeTo(pipe.writable).catch(() => {});
+        void follow(turn)
+          .pipeTo(pipe.writable)
+          .catch(() => {});
       },
     };
     const timer = setTimeout(() => {

@@ -16,7 +16,12 @@ export function applyMigrations(storage: DurableObjectStorage, migrations: reado
     // One transaction per file: a failed migration leaves the object at the previous version.
     storage.transactionSync(() => {
       sql.exec(m.sql);
-      sql.exec("INSERT INTO _schema_version (version, name, applied_at) VALUES (?, ?, ?)", m.version, m.name, new Date().toISOString());
+      sql.exec(
+        "INSERT INTO _schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+        m.version,
+        m.name,
+        new Date().toISOString(),
+      );
     });
     applied = m.version;
   }

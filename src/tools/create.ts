@@ -1,5 +1,5 @@
 /** The tools of one turn (or one listing): built-ins first, then the configured MCP servers. */
-import { ConfigError, type Config } from "../config";
+import { type Config, ConfigError } from "../config";
 import { logError } from "../lib/log";
 import { createMcpPool, type McpPool } from "../mcp";
 import { builtinTools } from "./builtin";
@@ -17,7 +17,9 @@ export interface TurnTools {
 export function createTools(config: Config, options: { cacheTtlMs?: number } = {}): TurnTools {
   const local = new LocalTools(builtinTools);
   try {
-    const mcp = config.mcpServers.trim() ? createMcpPool(config.mcpServers, { reservedNames: local.names(), ...options }) : null;
+    const mcp = config.mcpServers.trim()
+      ? createMcpPool(config.mcpServers, { reservedNames: local.names(), ...options })
+      : null;
     return { toolbox: new Toolbox(mcp ? [local, mcp] : [local]), mcp };
   } catch (err) {
     // A broken MCP_SERVERS loses the MCP tools, not the chat: the built-ins still work.

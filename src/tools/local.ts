@@ -53,7 +53,9 @@ export class LocalTools implements ToolSource {
     try {
       const result = await Promise.race([
         tool.handler(parsed.data, { signal, progress: ctx.progress }),
-        new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true })),
+        new Promise<never>((_, reject) =>
+          signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
+        ),
       ]);
       return { isError: false, content: typeof result === "string" ? result : JSON.stringify(result) };
     } catch (err) {

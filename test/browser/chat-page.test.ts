@@ -8,10 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startEverythingServer, type EverythingServer } from "../support/mcp-everything";
-import { script, startScriptedUpstream, type ScriptedUpstream } from "../support/scripted-upstream";
-import { startWranglerDev, type DevServer } from "../support/wrangler-dev";
-import { launchChromium, openPage, screenshot, type OpenPage } from "./chromium";
+import { type EverythingServer, startEverythingServer } from "../support/mcp-everything";
+import { type ScriptedUpstream, script, startScriptedUpstream } from "../support/scripted-upstream";
+import { type DevServer, startWranglerDev } from "../support/wrangler-dev";
+import { launchChromium, type OpenPage, openPage, screenshot } from "./chromium";
 
 const API_KEY = "sk-browser-test-key-0123456789";
 
@@ -25,7 +25,10 @@ const opened: OpenPage[] = [];
 
 beforeAll(async () => {
   [upstream, mcp] = await Promise.all([startScriptedUpstream(), startEverythingServer("streamableHttp")]);
-  const [dir, authDir] = await Promise.all([mkdtemp(join(tmpdir(), "edge-chat-page-")), mkdtemp(join(tmpdir(), "edge-chat-page-auth-"))]);
+  const [dir, authDir] = await Promise.all([
+    mkdtemp(join(tmpdir(), "edge-chat-page-")),
+    mkdtemp(join(tmpdir(), "edge-chat-page-auth-")),
+  ]);
   dirs.push(dir, authDir);
   const vars = {
     OPENAI_BASE_URL: upstream.url,
@@ -51,7 +54,8 @@ afterAll(async () => {
 
 beforeEach(({ onTestFailed }) => {
   onTestFailed(() => {
-    for (const s of [server, authServer]) if (s) console.error(`--- wrangler dev ${s.url} (last lines) ---\n${s.logs().slice(-4000)}`);
+    for (const s of [server, authServer])
+      if (s) console.error(`--- wrangler dev ${s.url} (last lines) ---\n${s.logs().slice(-4000)}`);
   });
 });
 
@@ -79,7 +83,8 @@ const textOf = async (loc: Locator): Promise<string> => ((await loc.textContent(
 const attrOf = (loc: Locator, name: string) => () => loc.getAttribute(name);
 
 const lastReply = (page: Page): Locator => page.locator(".msg.assistant").last();
-const replyText = async (reply: Locator): Promise<string> => ((await reply.locator(".markdown").allTextContents()).join(""));
+const replyText = async (reply: Locator): Promise<string> =>
+  (await reply.locator(".markdown").allTextContents()).join("");
 const sessionOf = (page: Page): string => decodeURIComponent(new URL(page.url()).hash.slice(1));
 
 /** Samples the reply's text until it stops streaming; every distinct length seen, in order. */
@@ -96,7 +101,9 @@ async function watchGrowth(reply: Locator, timeoutMs = 20_000): Promise<number[]
 }
 
 async function stored(base: DevServer, sessionId: string, key?: string): Promise<any> {
-  const res = await fetch(`${base.url}/api/v1/context/conversations/${sessionId}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+  const res = await fetch(`${base.url}/api/v1/context/conversations/${sessionId}`, {
+    headers: key ? { authorization: `Bearer ${key}` } : {},
+  });
   expect(res.status).toBe(200);
   return res.json();
 }
@@ -115,7 +122,19 @@ describe("the chat page", () => {
   it("streams a reply as it is written and renders it as Markdown; Enter sends, Shift+Enter is a newline", async () => {
     const page = await open(server);
     await until(() => page.evaluate("document.activeElement?.id")).toBe("input");
-    const pieces = ["Here ", "is ", "**bold** ", "and ", "`inline <code>`", ":\n\n", "```js\n", "const x = 1 < 2;\n", "```\n\n", "- one\n", "- two"];
+    const pieces = [
+      "Here ",
+      "is ",
+      "**bold** ",
+      "and ",
+      "`inline <code>`",
+      ":\n\n",
+      "```js\n",
+      "const x = 1 < 2;\n",
+      "```\n\n",
+      "- one\n",
+      "- two",
+    ];
     const input = page.locator("#input");
     await input.fill("Show me Markdown");
     await input.press("Shift+Enter");
@@ -123,7 +142,7 @@ describe("the chat page", () => {
     await input.press("Enter");
 
     // The bubble keeps the line break Shift+Enter typed.
-    await until(() => page.locator(".msg.user .bubble").innerText()).toMatch(/^Show me Markdown\nplease /);
+    await until(() => page.locator(".msg.user .bubble").textContent()).toMatch(/^Show me Markdown\nplease /);
     const reply = lastReply(page);
     const lengths = await watchGrowth(reply);
     // Seen growing piece by piece, not all at once at the end.
@@ -144,7 +163,11 @@ describe("the chat page", () => {
     expect(await page.locator("#send").isEnabled()).toBe(true);
 
     const conversation = await stored(server, sessionOf(page));
-    expect(conversation.messages.at(-1)).toMatchObject({ role: "assistant", status: "complete", content: pieces.join("") });
+    expect(conversation.messages.at(-1)).toMatchObject({
+      role: "assistant",
+      status: "complete",
+      content: pieces.join(""),
+    });
     await screenshot(page, "1-streamed-markdown.png");
   });
 
@@ -176,7 +199,10 @@ describe("the chat page", () => {
     expect(name, JSON.stringify(tools.map((t) => t.name))).toBeDefined();
 
     const page = await open(server);
-    await send(page, `Run the long operation ${script({ steps: [{ toolCalls: [{ name: name!, arguments: { duration: 1, steps: 3 } }] }, { text: "The operation **finished**." }] })}`);
+    await send(
+      page,
+      `Run the long operation ${script({ steps: [{ toolCalls: [{ name: name!, arguments: { duration: 1, steps: 3 } }] }, { text: "The operation **finished**." }] })}`,
+    );
     const card = page.locator(".tool-card");
     await card.waitFor({ state: "visible" });
     await until(() => textOf(card.locator(".tool-name"))).toBe(name!);
@@ -184,13 +210,24 @@ describe("the chat page", () => {
 
     // Progress arrives while the tool still runs, before its result.
     const seen: { progress: number; state: string | null }[] = [];
-    for (let state = await card.getAttribute("data-state"); state === "running"; state = await card.getAttribute("data-state")) {
+    for (
+      let state = await card.getAttribute("data-state");
+      state === "running";
+      state = await card.getAttribute("data-state")
+    ) {
       seen.push({ progress: await card.locator(".tool-progress li").count(), state });
       await new Promise((r) => setTimeout(r, 40));
     }
-    expect(seen.some((s) => s.progress > 0), JSON.stringify(seen)).toBe(true);
+    expect(
+      seen.some((s) => s.progress > 0),
+      JSON.stringify(seen),
+    ).toBe(true);
     await until(attrOf(card, "data-state")).toBe("done");
-    await until(() => card.locator(".tool-progress li").allTextContents()).toEqual(["progress 1/3", "progress 2/3", "progress 3/3"]);
+    await until(() => card.locator(".tool-progress li").allTextContents()).toEqual([
+      "progress 1/3",
+      "progress 2/3",
+      "progress 3/3",
+    ]);
 
     const result = card.locator("details.tool-result");
     expect(await result.getAttribute("open")).toBeNull();
@@ -255,7 +292,9 @@ describe("the chat page", () => {
     await send(page, `This will fail ${script({ status: 500 })}`);
     const error = lastReply(page).locator(".error[role=alert]");
     await error.waitFor({ state: "visible" });
-    await until(() => textOf(error.locator("strong"))).toBe("The model provider failed to answer. Try again in a moment.");
+    await until(() => textOf(error.locator("strong"))).toBe(
+      "The model provider failed to answer. Try again in a moment.",
+    );
     expect(await textOf(error)).not.toContain("{");
     await screenshot(page, "6-upstream-error.png");
 
@@ -315,7 +354,10 @@ describe("the chat page", () => {
     const reply = lastReply(page);
     await until(attrOf(reply, "data-state"), 15_000).toBe("complete");
     expect(await replyText(reply)).toBe("step ".repeat(50).trim());
-    expect(streams.some((u) => /[?&]token=/.test(u) && !u.includes(API_KEY)), streams.join("\n")).toBe(true);
+    expect(
+      streams.some((u) => /[?&]token=/.test(u) && !u.includes(API_KEY)),
+      streams.join("\n"),
+    ).toBe(true);
     expect((await stored(authServer, sessionId, API_KEY)).messages.at(-1).status).toBe("complete");
   });
 });

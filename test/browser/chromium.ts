@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { REPO_ROOT } from "../support/wrangler-dev";
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -42,7 +42,11 @@ export interface OpenPage {
 }
 
 /** A fresh context (its own localStorage) and page at `url`. */
-export async function openPage(browser: Browser, url: string, viewport = { width: 1200, height: 800 }): Promise<OpenPage> {
+export async function openPage(
+  browser: Browser,
+  url: string,
+  viewport = { width: 1200, height: 800 },
+): Promise<OpenPage> {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const pageErrors: string[] = [];

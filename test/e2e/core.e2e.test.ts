@@ -7,10 +7,15 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { script, startScriptedUpstream, type RecordedRequest, type ScriptedUpstream } from "../support/scripted-upstream";
 import { eventually } from "../support/eventually";
-import { nativeEvents, parseSse, SseReader, type ParsedFrame } from "../support/sse";
-import { startWranglerDev, type DevServer } from "../support/wrangler-dev";
+import {
+  type RecordedRequest,
+  type ScriptedUpstream,
+  script,
+  startScriptedUpstream,
+} from "../support/scripted-upstream";
+import { nativeEvents, type ParsedFrame, parseSse, SseReader } from "../support/sse";
+import { type DevServer, startWranglerDev } from "../support/wrangler-dev";
 
 const API_KEY = "sk-e2e-secret-key-123456";
 const SYSTEM_PROMPT = "You are the e2e test assistant.";
@@ -122,7 +127,6 @@ function upstreamFor(marker: string): RecordedRequest[] {
   return upstream.requests().filter((r) => JSON.stringify(r.body ?? "").includes(marker));
 }
 
-
 function expectStrictlyIncreasingIds(frames: ParsedFrame[]): void {
   for (const f of frames) expect(f.id, `frame without a numeric id: ${JSON.stringify(f)}`).toMatch(/^\d+$/);
   const ids = frames.map((f) => Number(f.id));
@@ -181,7 +185,8 @@ describe("edge-chat under wrangler dev", () => {
 
     const reader = new SseReader(res.body!);
     const arrivals: { frame: ParsedFrame; at: number }[] = [];
-    for (let f = await reader.next(); f; f = await reader.next()) arrivals.push({ frame: f, at: performance.now() - t0 });
+    for (let f = await reader.next(); f; f = await reader.next())
+      arrivals.push({ frame: f, at: performance.now() - t0 });
 
     const raw = parseSse(reader.text);
     expect(raw.length).toBeGreaterThan(0);
@@ -229,7 +234,11 @@ describe("edge-chat under wrangler dev", () => {
       ["user", content, "complete"],
       ["assistant", pieces.join(""), "complete"],
     ]);
-    expect(conv.body.messages[1]).toMatchObject({ id: message.id, usage: message.usage, created_at: message.created_at });
+    expect(conv.body.messages[1]).toMatchObject({
+      id: message.id,
+      usage: message.usage,
+      created_at: message.created_at,
+    });
     touch(session, frames);
   });
 
@@ -278,7 +287,9 @@ describe("edge-chat under wrangler dev", () => {
       expect(second.status).toBe(409);
       expect(second.headers.get("content-type")).toMatch(/^application\/json/);
       const body = (await second.json()) as any;
-      expect(body).toEqual({ error: { message: expect.any(String), type: expect.any(String), code: expect.any(String), param: null } });
+      expect(body).toEqual({
+        error: { message: expect.any(String), type: expect.any(String), code: expect.any(String), param: null },
+      });
       expect(body.error).toMatchObject({ type: "conflict_error", code: "turn_in_progress" });
       expect(body.error.message.length).toBeGreaterThan(0);
       expect(upstreamFor(marker), "a refused turn must not reach the model").toEqual([]);

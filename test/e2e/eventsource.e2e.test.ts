@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EventSource } from "eventsource";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { script, startScriptedUpstream, type ScriptedUpstream } from "../support/scripted-upstream";
-import { startWranglerDev, type DevServer } from "../support/wrangler-dev";
+import { type ScriptedUpstream, script, startScriptedUpstream } from "../support/scripted-upstream";
+import { type DevServer, startWranglerDev } from "../support/wrangler-dev";
 
 let upstream: ScriptedUpstream;
 let server: DevServer;
@@ -20,7 +20,11 @@ beforeAll(async () => {
   persistDir = await mkdtemp(join(tmpdir(), "edge-chat-e2e-es-"));
   server = await startWranglerDev({
     persistDir,
-    vars: { OPENAI_API_KEY: "sk-e2e-eventsource-key", OPENAI_BASE_URL: upstream.url, SYSTEM_PROMPT: "You are the EventSource test." },
+    vars: {
+      OPENAI_API_KEY: "sk-e2e-eventsource-key",
+      OPENAI_BASE_URL: upstream.url,
+      SYSTEM_PROMPT: "You are the EventSource test.",
+    },
   });
 });
 
@@ -58,7 +62,10 @@ class ChatClient {
     this.baseUrl = `${origin}/api/v1/chat`;
   }
 
-  async streamChat(message: string, { onStart = () => {}, onChunk = () => {}, onEnd = () => {}, onError = () => {} }: Handlers = {}) {
+  async streamChat(
+    message: string,
+    { onStart = () => {}, onChunk = () => {}, onEnd = () => {}, onError = () => {} }: Handlers = {},
+  ) {
     const eventSource = new EventSource(`${this.baseUrl}/${this.sessionId}/stream`);
     this.eventSource = eventSource;
 
@@ -118,7 +125,13 @@ class ChatClient {
 
 /** Everything the reference client's callbacks reported, and a promise of its end or error. */
 function recorder() {
-  const seen = { starts: 0, chunks: [] as string[], fullTexts: [] as string[], ended: undefined as string | undefined, errors: [] as unknown[] };
+  const seen = {
+    starts: 0,
+    chunks: [] as string[],
+    fullTexts: [] as string[],
+    ended: undefined as string | undefined,
+    errors: [] as unknown[],
+  };
   let settle!: () => void;
   const done = new Promise<void>((resolve) => (settle = resolve));
   const handlers: Handlers = {
@@ -151,7 +164,10 @@ describe("reference 004's ChatClient with the real EventSource, under wrangler d
       const { seen, handlers, done } = recorder();
       try {
         await client.streamChat(`tell me a story ${sessionId} ${script({ pieces, delayMs: 30 })}`, handlers);
-        await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error("no end within 10 s")), 10_000))]);
+        await Promise.race([
+          done,
+          new Promise((_, reject) => setTimeout(() => reject(new Error("no end within 10 s")), 10_000)),
+        ]);
         expect(client.response!.status).toBe(200);
         expect(seen.errors).toEqual([]);
         // Missed only if the GET reached the session after its own POST had started the turn:

@@ -6,10 +6,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEverythingServer, type EverythingServer } from "../support/mcp-everything";
-import { script, startScriptedUpstream, type ScriptedUpstream } from "../support/scripted-upstream";
+import { type EverythingServer, startEverythingServer } from "../support/mcp-everything";
+import { type ScriptedUpstream, script, startScriptedUpstream } from "../support/scripted-upstream";
 import { nativeEvents } from "../support/sse";
-import { startWranglerDev, type DevServer } from "../support/wrangler-dev";
+import { type DevServer, startWranglerDev } from "../support/wrangler-dev";
 
 let upstream: ScriptedUpstream;
 let mcp: EverythingServer;
@@ -18,7 +18,11 @@ let server: DevServer;
 let dir: string;
 
 beforeAll(async () => {
-  [upstream, mcp, mcpSse] = await Promise.all([startScriptedUpstream(), startEverythingServer("streamableHttp"), startEverythingServer("sse")]);
+  [upstream, mcp, mcpSse] = await Promise.all([
+    startScriptedUpstream(),
+    startEverythingServer("streamableHttp"),
+    startEverythingServer("sse"),
+  ]);
   dir = await mkdtemp(join(tmpdir(), "edge-chat-e2e-mcp-"));
   server = await startWranglerDev({
     persistDir: dir,
@@ -61,10 +65,15 @@ describe("MCP under wrangler dev", () => {
       { id: "c_weather", name: "everything__get-structured-content", arguments: { location: "New York" } },
     ];
     const events = await turn(sid, `${sid} ${script({ steps: [{ toolCalls: calls }] })}`);
-    const results = Object.fromEntries(events.filter((e) => e.type === "tool_result").map((e) => [e.data.tool_call_id, e.data]));
+    const results = Object.fromEntries(
+      events.filter((e) => e.type === "tool_result").map((e) => [e.data.tool_call_id, e.data]),
+    );
     expect(results.c_echo).toMatchObject({ is_error: false, result: "Echo: from the edge" });
     expect(results.c_weather.is_error).toBe(false);
-    expect(JSON.parse(results.c_weather.result)).toMatchObject({ temperature: expect.any(Number), humidity: expect.any(Number) });
+    expect(JSON.parse(results.c_weather.result)).toMatchObject({
+      temperature: expect.any(Number),
+      humidity: expect.any(Number),
+    });
     expect(server.logs()).not.toMatch(/Code generation from strings disallowed/);
 
     const final = events.at(-1)!;

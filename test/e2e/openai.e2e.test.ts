@@ -8,8 +8,8 @@ import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { eventually } from "../support/eventually";
-import { script, startScriptedUpstream, type ScriptedUpstream } from "../support/scripted-upstream";
-import { startWranglerDev, type DevServer } from "../support/wrangler-dev";
+import { type ScriptedUpstream, script, startScriptedUpstream } from "../support/scripted-upstream";
+import { type DevServer, startWranglerDev } from "../support/wrangler-dev";
 
 const API_KEY = "sk-e2e-openai-secret-key-9876";
 const MODEL = "e2e-openai-model";
@@ -24,7 +24,12 @@ beforeAll(async () => {
   persistDir = await mkdtemp(join(tmpdir(), "edge-chat-e2e-openai-"));
   server = await startWranglerDev({
     persistDir,
-    vars: { OPENAI_API_KEY: API_KEY, OPENAI_BASE_URL: upstream.url, DEFAULT_MODEL: MODEL, MODEL_ALIASES: JSON.stringify({ "chat-model": MODEL }) },
+    vars: {
+      OPENAI_API_KEY: API_KEY,
+      OPENAI_BASE_URL: upstream.url,
+      DEFAULT_MODEL: MODEL,
+      MODEL_ALIASES: JSON.stringify({ "chat-model": MODEL }),
+    },
   });
   client = new OpenAI({ apiKey: "anything", baseURL: `${server.url}/v1`, maxRetries: 0 });
 });

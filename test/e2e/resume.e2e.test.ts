@@ -3,14 +3,15 @@
  * real `eventsource` package with Last-Event-ID, and a restart of the process mid-turn leaves
  * the partial reply stored as interrupted.
  */
-import { EventSource } from "eventsource";
+
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { EventSource } from "eventsource";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { script, startScriptedUpstream, type ScriptedUpstream } from "../support/scripted-upstream";
-import { SseReader, type ParsedFrame } from "../support/sse";
-import { startWranglerDev, type DevServer } from "../support/wrangler-dev";
+import { type ScriptedUpstream, script, startScriptedUpstream } from "../support/scripted-upstream";
+import { type ParsedFrame, SseReader } from "../support/sse";
+import { type DevServer, startWranglerDev } from "../support/wrangler-dev";
 
 let upstream: ScriptedUpstream;
 let server: DevServer;
@@ -30,7 +31,11 @@ afterAll(async () => {
 });
 
 const chunkText = (frames: { data: string }[]) =>
-  frames.map((f) => JSON.parse(f.data)).filter((d) => d.type === "chunk").map((d) => d.data.content).join("");
+  frames
+    .map((f) => JSON.parse(f.data))
+    .filter((d) => d.type === "chunk")
+    .map((d) => d.data.content)
+    .join("");
 
 async function startSlow(sid: string, pieces: string[], delayMs: number) {
   const res = await fetch(`${server.url}/api/chat/stream`, {
@@ -116,6 +121,9 @@ describe("resume under wrangler dev", () => {
       body: JSON.stringify({ session_id: sid, content: "after restart" }),
     });
     const frames = await new SseReader(res.body!).rest();
-    expect(JSON.parse(frames.at(-1)!.data).data.message).toMatchObject({ status: "complete", content: "Echo: after restart" });
+    expect(JSON.parse(frames.at(-1)!.data).data.message).toMatchObject({
+      status: "complete",
+      content: "Echo: after restart",
+    });
   });
 });

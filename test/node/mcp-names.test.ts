@@ -50,8 +50,14 @@ describe("assignToolNames", () => {
 
   it("always returns valid, unique names", () => {
     const input = refs(
-      ["srv", ""], ["srv", "!!!"], ["srv", "a b"], ["other", "a-b"], ["other", "a b"],
-      ["x".repeat(64), "tool"], ["y".repeat(64), "tool"], ["z", "é".repeat(100)],
+      ["srv", ""],
+      ["srv", "!!!"],
+      ["srv", "a b"],
+      ["other", "a-b"],
+      ["other", "a b"],
+      ["x".repeat(64), "tool"],
+      ["y".repeat(64), "tool"],
+      ["z", "é".repeat(100)],
     );
     const names = assignToolNames(input, ["tool"]);
     expect(new Set(names).size).toBe(input.length);

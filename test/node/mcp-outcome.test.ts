@@ -17,8 +17,14 @@ describe("toOutcome", () => {
   });
 
   it("uses structured content when there is no text, and keeps isError", () => {
-    expect(toOutcome({ content: [], structuredContent: { temperature: 33 } })).toEqual({ content: '{"temperature":33}', isError: false });
-    expect(toOutcome({ content: [{ type: "text", text: "boom" }], isError: true })).toEqual({ content: "boom", isError: true });
+    expect(toOutcome({ content: [], structuredContent: { temperature: 33 } })).toEqual({
+      content: '{"temperature":33}',
+      isError: false,
+    });
+    expect(toOutcome({ content: [{ type: "text", text: "boom" }], isError: true })).toEqual({
+      content: "boom",
+      isError: true,
+    });
     expect(toOutcome({ content: [] }).content).toBe("(no output)");
   });
 });
@@ -32,7 +38,10 @@ describe("redaction", () => {
   });
 
   it("scrubs header values, userinfo and the raw URL out of messages", () => {
-    const config = { url: "https://bob:hunter22@mcp.example.com/mcp?token=tok-9876", headers: { Authorization: "Bearer sk-live-abcdef" } };
+    const config = {
+      url: "https://bob:hunter22@mcp.example.com/mcp?token=tok-9876",
+      headers: { Authorization: "Bearer sk-live-abcdef" },
+    };
     const message = `fetch https://bob:hunter22@mcp.example.com/mcp?token=tok-9876 failed; sent Bearer sk-live-abcdef; token sk-live-abcdef; pw hunter22; tok-9876`;
     const out = scrub(message, config);
     for (const secret of ["hunter22", "sk-live-abcdef", "tok-9876", "bob:"]) expect(out).not.toContain(secret);

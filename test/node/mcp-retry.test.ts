@@ -2,12 +2,12 @@
  * Retries and headers of the MCP client layer, in Node, against the reference server behind a small
  * proxy that can fail chosen requests (something the Workers-runtime tests cannot arrange).
  */
-import { createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer, type IncomingHttpHeaders, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { McpPool, type McpServerConfig } from "../../src/mcp";
 import type { ToolCallContext } from "../../src/tools/types";
-import { startEverythingServer, type EverythingServer } from "../support/mcp-everything";
+import { type EverythingServer, startEverythingServer } from "../support/mcp-everything";
 
 interface Seen {
   method: string;
@@ -19,7 +19,9 @@ interface Seen {
 /** Answers with `status` (instead of forwarding) while `decide` says so. */
 type Decide = (req: Seen) => number | undefined;
 
-async function startProxy(target: string): Promise<{ url: string; seen: Seen[]; open(): number; setDecide(d: Decide): void; close(): Promise<void> }> {
+async function startProxy(
+  target: string,
+): Promise<{ url: string; seen: Seen[]; open(): number; setDecide(d: Decide): void; close(): Promise<void> }> {
   const upstream = new URL(target);
   const seen: Seen[] = [];
   let decide: Decide = () => undefined;
@@ -44,7 +46,13 @@ async function startProxy(target: string): Promise<{ url: string; seen: Seen[]; 
       return;
     }
     const out = request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: upstream.host },
+      },
       (upstreamRes) => {
         res.writeHead(upstreamRes.statusCode!, upstreamRes.headers);
         upstreamRes.pipe(res);
@@ -85,7 +93,10 @@ let sseProxy: Awaited<ReturnType<typeof startProxy>>;
 const pools: McpPool[] = [];
 
 beforeAll(async () => {
-  [everything, everythingSse] = await Promise.all([startEverythingServer("streamableHttp"), startEverythingServer("sse")]);
+  [everything, everythingSse] = await Promise.all([
+    startEverythingServer("streamableHttp"),
+    startEverythingServer("sse"),
+  ]);
   [proxy, sseProxy] = await Promise.all([startProxy(everything.url), startProxy(everythingSse.url)]);
 });
 afterAll(async () => {
@@ -143,11 +154,19 @@ describe("connecting", () => {
     pools.push(sse);
     expect((await sse.call("echo", { message: "hi" }, ctx())).content).toBe("Echo: hi");
     expect(sseProxy.seen.map((r) => r.method)).toContain("GET");
-    for (const r of sseProxy.seen) expect(r.headers.authorization, `${r.method} ${r.path}`).toBe("Bearer sk-header-secret");
+    for (const r of sseProxy.seen)
+      expect(r.headers.authorization, `${r.method} ${r.path}`).toBe("Bearer sk-header-secret");
   });
 
   it("keeps header values out of error messages", async () => {
-    const p = new McpPool([{ name: "gone", url: "http://127.0.0.1:1/mcp", type: "sse", headers: { Authorization: "Bearer sk-header-secret" } }]);
+    const p = new McpPool([
+      {
+        name: "gone",
+        url: "http://127.0.0.1:1/mcp",
+        type: "sse",
+        headers: { Authorization: "Bearer sk-header-secret" },
+      },
+    ]);
     pools.push(p);
     const outcome = await p.call("x", {}, ctx());
     expect(outcome.isError).toBe(true);
@@ -209,7 +228,11 @@ describe("releasing connections", () => {
   it("drops the connection held by a timed-out call, and reconnects for the next one", async () => {
     const p = pool();
     await p.list();
-    const outcome = await p.call("trigger-long-running-operation", { duration: 3, steps: 3 }, { ...ctx(), timeoutMs: 200 });
+    const outcome = await p.call(
+      "trigger-long-running-operation",
+      { duration: 3, steps: 3 },
+      { ...ctx(), timeoutMs: 200 },
+    );
     expect(outcome).toEqual({ content: 'tool "trigger-long-running-operation" timed out after 200 ms', isError: true });
     await settle(() => proxy.open() === 0);
     expect(proxy.open()).toBe(0);

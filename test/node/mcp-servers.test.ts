@@ -14,21 +14,35 @@ describe("parseMcpServers", () => {
   it("reads remote servers with their type and headers", () => {
     const parsed = parseMcpServers(
       config({
-        search: { url: "https://mcp.example.com/mcp", type: "streamable-http", headers: { Authorization: "Bearer t0k3n" } },
+        search: {
+          url: "https://mcp.example.com/mcp",
+          type: "streamable-http",
+          headers: { Authorization: "Bearer t0k3n" },
+        },
         legacy: { url: "http://127.0.0.1:3001/sse", type: "sse" },
         auto: { url: "https://auto.example.com/mcp" },
       }),
     );
     expect(parsed.refused).toEqual([]);
     expect(parsed.servers).toEqual([
-      { name: "search", url: "https://mcp.example.com/mcp", type: "streamable-http", headers: { Authorization: "Bearer t0k3n" } },
+      {
+        name: "search",
+        url: "https://mcp.example.com/mcp",
+        type: "streamable-http",
+        headers: { Authorization: "Bearer t0k3n" },
+      },
       { name: "legacy", url: "http://127.0.0.1:3001/sse", type: "sse", headers: {} },
       { name: "auto", url: "https://auto.example.com/mcp", headers: {} },
     ]);
   });
 
   it("accepts the names other clients use for streamable HTTP", () => {
-    const { servers } = parseMcpServers(config({ a: { url: "https://a.example/mcp", type: "http" }, b: { url: "https://b.example/mcp", type: "streamableHttp" } }));
+    const { servers } = parseMcpServers(
+      config({
+        a: { url: "https://a.example/mcp", type: "http" },
+        b: { url: "https://b.example/mcp", type: "streamableHttp" },
+      }),
+    );
     expect(servers.map((s) => s.type)).toEqual(["streamable-http", "streamable-http"]);
   });
 
@@ -71,7 +85,8 @@ describe("parseMcpServers", () => {
   });
 
   it("names MCP_SERVERS on broken JSON and never echoes the value", () => {
-    const raw = '{"mcpServers": {"a": {"url": "https://a.example", "headers": {"Authorization": "Bearer sk-secret-123"}}';
+    const raw =
+      '{"mcpServers": {"a": {"url": "https://a.example", "headers": {"Authorization": "Bearer sk-secret-123"}}';
     expect(() => parseMcpServers(raw)).toThrow(ConfigError);
     try {
       parseMcpServers(raw);

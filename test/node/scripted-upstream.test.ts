@@ -1,10 +1,10 @@
-import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  startScriptedUpstream,
-  script,
   type RecordedRequest,
   type ScriptedUpstream,
+  script,
+  startScriptedUpstream,
 } from "../support/scripted-upstream";
 
 const API_KEY = "sk-test-123456789";
@@ -220,7 +220,8 @@ describe("scripted upstream (real OpenAI SDK against it)", () => {
       text += choice.delta.content ?? "";
       if (choice.finish_reason) finish = choice.finish_reason;
       for (const tc of choice.delta.tool_calls ?? []) {
-        const slot = (calls[tc.index] ??= { args: "", argFrags: 0 });
+        calls[tc.index] ??= { args: "", argFrags: 0 };
+        const slot = calls[tc.index];
         if (tc.id) slot.id = tc.id;
         if (tc.function?.name) slot.name = tc.function.name;
         if (tc.function?.arguments) {
@@ -371,7 +372,9 @@ describe("scripted upstream (real OpenAI SDK against it)", () => {
 
     const withTools = await client.chat.completions.create({
       model: MODEL,
-      messages: [{ role: "user", content: script({ toolCalls: [{ id: "call_1", name: "lookup", arguments: { q: 1 } }] }) }],
+      messages: [
+        { role: "user", content: script({ toolCalls: [{ id: "call_1", name: "lookup", arguments: { q: 1 } }] }) },
+      ],
     });
     const msg = withTools.choices[0]?.message;
     expect(msg?.content).toBeNull();
@@ -462,9 +465,9 @@ describe("scripted upstream (real OpenAI SDK against it)", () => {
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "yo" }] }),
       });
-      expect(((await noPrefix.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe(
-        "Echo: yo",
-      );
+      expect(
+        ((await noPrefix.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content,
+      ).toBe("Echo: yo");
 
       expect(own.requests()).toHaveLength(3);
       const reset = await fetch(`${base}/__reset`, { method: "POST" });

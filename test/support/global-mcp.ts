@@ -1,6 +1,6 @@
 /** vitest globalSetup (runs in Node): the reference MCP server on both remote transports. */
 import type { TestProject } from "vitest/node";
-import { startEverythingServer, type EverythingServer } from "./mcp-everything";
+import { type EverythingServer, startEverythingServer } from "./mcp-everything";
 
 declare module "vitest" {
   export interface ProvidedContext {

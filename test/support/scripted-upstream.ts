@@ -32,7 +32,6 @@ export interface RecordedRequest {
   /** Raw Authorization header, or null when absent. */
   authorization: string | null;
   /** Parsed JSON body, or null (no body / invalid JSON). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
   startedAt: number;
   endedAt: number | null;
@@ -220,9 +219,17 @@ function errorShape(status: number): { type: string; code: string | null; messag
     case 401:
       return { type: "invalid_request_error", code: "invalid_api_key", message: "" };
     case 403:
-      return { type: "permission_error", code: "unsupported_country_region_territory", message: "Permission denied (scripted)." };
+      return {
+        type: "permission_error",
+        code: "unsupported_country_region_territory",
+        message: "Permission denied (scripted).",
+      };
     case 404:
-      return { type: "invalid_request_error", code: "model_not_found", message: "The model does not exist (scripted)." };
+      return {
+        type: "invalid_request_error",
+        code: "model_not_found",
+        message: "The model does not exist (scripted).",
+      };
     case 429:
       return {
         type: "rate_limit_error",
@@ -421,7 +428,13 @@ export async function startScriptedUpstream(opts: StartOptions = {}): Promise<Sc
     const body: unknown = rec.body;
     if (!isRecord(body) || !Array.isArray(body.messages)) {
       finish(rec, "error-status");
-      sendError(res, 400, "Missing required parameter: 'messages'.", "invalid_request_error", "missing_required_parameter");
+      sendError(
+        res,
+        400,
+        "Missing required parameter: 'messages'.",
+        "invalid_request_error",
+        "missing_required_parameter",
+      );
       return;
     }
 
@@ -458,7 +471,12 @@ export async function startScriptedUpstream(opts: StartOptions = {}): Promise<Sc
       s =
         step < steps.length
           ? { ...rest, ...steps[step] }
-          : { text: `Tool results: ${after.filter((m) => m.role === "tool").map((m) => contentText(m.content)).join(" | ")}` };
+          : {
+              text: `Tool results: ${after
+                .filter((m) => m.role === "tool")
+                .map((m) => contentText(m.content))
+                .join(" | ")}`,
+            };
     }
 
     // ---- error status ------------------------------------------------------
@@ -509,9 +527,10 @@ export async function startScriptedUpstream(opts: StartOptions = {}): Promise<Sc
         text = `Echo: ${directive ? directive.rest : lastUserText}`;
       }
       const repeat = nonNegInt(s.repeat);
-      pieces = typeof s.text === "string" && repeat !== undefined && !s.echoSystem && !s.echoCount && !s.echoHistory
-        ? new Array<string>(repeat).fill(text)
-        : splitWords(text);
+      pieces =
+        typeof s.text === "string" && repeat !== undefined && !s.echoSystem && !s.echoCount && !s.echoHistory
+          ? new Array<string>(repeat).fill(text)
+          : splitWords(text);
     }
 
     const toolCalls: ResolvedToolCall[] = (Array.isArray(s.toolCalls) ? s.toolCalls : []).map((tc) => ({
@@ -643,7 +662,9 @@ export async function startScriptedUpstream(opts: StartOptions = {}): Promise<Sc
     for (let i = 0; i < toolCalls.length; i++) {
       const tc = toolCalls[i];
       if (!tc) continue;
-      const first = { tool_calls: [{ index: i, id: tc.id, type: "function", function: { name: tc.name, arguments: "" } }] };
+      const first = {
+        tool_calls: [{ index: i, id: tc.id, type: "function", function: { name: tc.name, arguments: "" } }],
+      };
       if (!(await conn.write(chunk(first, null)))) return;
       for (const frag of fragments(tc.arguments)) {
         if (!(await conn.sleep(delayMs))) return;

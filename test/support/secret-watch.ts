@@ -29,7 +29,8 @@ async function copy(res: Response): Promise<void> {
   readers.push(reader);
   const decoder = new TextDecoder();
   try {
-    for (let r = await reader.read(); !r.done; r = await reader.read()) seen += decoder.decode(r.value, { stream: true });
+    for (let r = await reader.read(); !r.done; r = await reader.read())
+      seen += decoder.decode(r.value, { stream: true });
   } catch {
     // The test cancelled its side; what arrived so far was kept.
   }
@@ -48,5 +49,6 @@ afterAll(async () => {
   await new Promise((r) => setTimeout(r, 50));
   for (const reader of readers) void reader.cancel().catch(() => {});
   if (responses === 0) return;
-  for (const secret of secrets()) expect(seen.includes(secret), `a response carried the secret ${secret.slice(0, 6)}…`).toBe(false);
+  for (const secret of secrets())
+    expect(seen.includes(secret), `a response carried the secret ${secret.slice(0, 6)}…`).toBe(false);
 });

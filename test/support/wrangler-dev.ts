@@ -3,11 +3,13 @@
  * runtime). Each server gets its own free port and persistence directory; `stop()` ends the whole
  * process group (wrangler, its esbuild and workerd children).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
+// Terminal colour codes: workerd's messages keep them even with NO_COLOR.
+import { stripVTControlCharacters } from "node:util";
 
 export interface DevServer {
   url: string;
@@ -43,8 +45,6 @@ const KILL_GRACE_MS = 5_000;
 const MAX_LOG_CHARS = 200_000;
 /** Var names whose values must never appear in logs or error messages. */
 const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|AUTH/i;
-/** Terminal colour codes: workerd's messages keep them even with NO_COLOR. */
-const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
 
 /** A port nobody listens on right now (listen on 0, read it, close). */
 export function freePort(host = "127.0.0.1"): Promise<number> {
@@ -102,14 +102,19 @@ export async function startWranglerDev(opts: StartOptions): Promise<DevServer> {
   const url = `http://127.0.0.1:${port}`;
   const args = [
     "dev",
-    "--ip", "127.0.0.1",
-    "--port", String(port),
-    "--inspector-port", String(inspectorPort),
-    "--persist-to", opts.persistDir,
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    opts.persistDir,
     ...envFiles.flatMap((f) => ["--env-file", f]),
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     "--show-interactive-dev-session=false",
-    "--log-level", "info",
+    "--log-level",
+    "info",
   ];
 
   const env: NodeJS.ProcessEnv = {
@@ -136,7 +141,7 @@ export async function startWranglerDev(opts: StartOptions): Promise<DevServer> {
   };
   child.stdout!.on("data", collect);
   child.stderr!.on("data", collect);
-  const logs = () => redact(output.replace(ANSI, ""));
+  const logs = () => redact(stripVTControlCharacters(output));
 
   const exited = new Promise<void>((resolve) => {
     if (!isAlive(child)) resolve();
@@ -170,7 +175,9 @@ export async function startWranglerDev(opts: StartOptions): Promise<DevServer> {
   for (;;) {
     if (spawnError || !isAlive(child)) {
       await stop();
-      const why = spawnError ? `failed to spawn: ${spawnError.message}` : `exited with ${child.exitCode ?? child.signalCode}`;
+      const why = spawnError
+        ? `failed to spawn: ${spawnError.message}`
+        : `exited with ${child.exitCode ?? child.signalCode}`;
       throw new Error(`wrangler dev ${why} before ${url}/health answered.\n--- wrangler output ---\n${logs()}`);
     }
     if (Date.now() > deadline) {
@@ -185,7 +192,8 @@ export async function startWranglerDev(opts: StartOptions): Promise<DevServer> {
       if (res.status === 200) break;
       lastProblem = `HTTP ${res.status}`;
     } catch (err) {
-      lastProblem = err instanceof Error ? `${err.name}: ${(err.cause as Error | undefined)?.message ?? err.message}` : String(err);
+      lastProblem =
+        err instanceof Error ? `${err.name}: ${(err.cause as Error | undefined)?.message ?? err.message}` : String(err);
     }
     await sleep(200);
   }

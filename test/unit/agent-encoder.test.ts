@@ -4,7 +4,15 @@ import { createAgentEncoder, START_MESSAGE } from "../../src/events/encode/agent
 import type { StoredMessage, TurnEvent } from "../../src/events/types";
 
 const t = { turnId: "t1" };
-const message: StoredMessage = { id: "m1", role: "assistant", content: "Hi there", created_at: "2026-01-01T00:00:00.000Z", status: "complete", usage: null, model: "priced" };
+const message: StoredMessage = {
+  id: "m1",
+  role: "assistant",
+  content: "Hi there",
+  created_at: "2026-01-01T00:00:00.000Z",
+  status: "complete",
+  usage: null,
+  model: "priced",
+};
 const usage = { prompt_tokens: 40, completion_tokens: 10, total_tokens: 50 };
 
 /** A whole turn's bytes through one encoder, as a stream would write them. */
@@ -31,7 +39,14 @@ describe("agent (reference 002) encoder", () => {
   });
 
   it("prices nothing it has no price for, and counts nothing it was not told", () => {
-    const end: TurnEvent = { ...t, seq: 2, type: "turn-end", message: { ...message, model: "unpriced" }, usage: null, finishReason: "stop" };
+    const end: TurnEvent = {
+      ...t,
+      seq: 2,
+      type: "turn-end",
+      message: { ...message, model: "unpriced" },
+      usage: null,
+      finishReason: "stop",
+    };
     const frame = JSON.parse(run([end]).split("data: ")[1]);
     expect(frame.usage).toEqual({ input_tokens: 0, output_tokens: 0, total_tokens: 0, total_cost: 0 });
   });
@@ -42,7 +57,11 @@ describe("agent (reference 002) encoder", () => {
       { ...t, seq: 2, type: "error", message: "the model provider failed", code: "upstream_unavailable" },
       { ...t, seq: 3, type: "turn-end", message: { ...message, status: "error" }, usage: null, finishReason: "error" },
     ]);
-    expect(text.endsWith('id: 2\ndata: {"type":"error","error":"the model provider failed","code":"upstream_unavailable"}\n\n')).toBe(true);
+    expect(
+      text.endsWith(
+        'id: 2\ndata: {"type":"error","error":"the model provider failed","code":"upstream_unavailable"}\n\n',
+      ),
+    ).toBe(true);
   });
 
   it("leaves tool steps out; full_content is all the text around them", () => {

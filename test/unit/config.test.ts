@@ -36,14 +36,26 @@ describe("loadConfig", () => {
 });
 
 describe("resolveUpstream", () => {
-  const server = loadConfig({ OPENAI_API_KEY: "sk-server", OPENAI_BASE_URL: "https://api.example.org/v1", UPSTREAM_ALLOWLIST: "ok.example.com" });
+  const server = loadConfig({
+    OPENAI_API_KEY: "sk-server",
+    OPENAI_BASE_URL: "https://api.example.org/v1",
+    UPSTREAM_ALLOWLIST: "ok.example.com",
+  });
 
   it("uses the server's upstream and key by default", () => {
-    expect(resolveUpstream(server, undefined)).toEqual({ kind: "openai", baseUrl: "https://api.example.org/v1", apiKey: "sk-server" });
+    expect(resolveUpstream(server, undefined)).toEqual({
+      kind: "openai",
+      baseUrl: "https://api.example.org/v1",
+      apiKey: "sk-server",
+    });
   });
 
   it("sends a caller's key to the server's upstream", () => {
-    expect(resolveUpstream(server, { api_key: "sk-caller" })).toEqual({ kind: "openai", baseUrl: "https://api.example.org/v1", apiKey: "sk-caller" });
+    expect(resolveUpstream(server, { api_key: "sk-caller" })).toEqual({
+      kind: "openai",
+      baseUrl: "https://api.example.org/v1",
+      apiKey: "sk-caller",
+    });
   });
 
   it("allows an allowlisted base_url only with the caller's own key", () => {
@@ -53,13 +65,17 @@ describe("resolveUpstream", () => {
       apiKey: "sk-caller",
     });
     expect(() => resolveUpstream(server, { base_url: "https://ok.example.com/v1" })).toThrow(UpstreamRefused);
-    expect(() => resolveUpstream(server, { base_url: "https://evil.example.com/v1", api_key: "k" })).toThrow(/not in UPSTREAM_ALLOWLIST/);
+    expect(() => resolveUpstream(server, { base_url: "https://evil.example.com/v1", api_key: "k" })).toThrow(
+      /not in UPSTREAM_ALLOWLIST/,
+    );
     expect(() => resolveUpstream(server, { base_url: "file:///etc/passwd", api_key: "k" })).toThrow(/http/);
   });
 
   it("refuses every base_url when the allowlist is empty", () => {
     const open = loadConfig({ OPENAI_API_KEY: "sk" });
-    expect(() => resolveUpstream(open, { base_url: "https://api.openai.com/v1", api_key: "k" })).toThrow(/UPSTREAM_ALLOWLIST/);
+    expect(() => resolveUpstream(open, { base_url: "https://api.openai.com/v1", api_key: "k" })).toThrow(
+      /UPSTREAM_ALLOWLIST/,
+    );
   });
 
   it("answers with the demo model when nothing is configured", () => {
@@ -83,9 +99,22 @@ describe("PROVIDERS", () => {
   it("reads each provider's key from the secret it names, and routes models to their provider", () => {
     const c = loadConfig(env);
     expect(c.provider).toBe("openai");
-    expect(c.providers[0]).toEqual({ name: "openai", baseUrl: "https://api.openai.com/v1", apiKey: "sk-from-secret", models: ["gpt-4o"] });
-    expect(resolveUpstream(c, { model_name: "chat-model" })).toEqual({ kind: "openai", baseUrl: "https://api.openai.com/v1", apiKey: "sk-from-secret" });
-    expect(resolveUpstream(c, { model_name: "llama3.1" })).toEqual({ kind: "openai", baseUrl: "http://127.0.0.1:11434/v1", apiKey: undefined });
+    expect(c.providers[0]).toEqual({
+      name: "openai",
+      baseUrl: "https://api.openai.com/v1",
+      apiKey: "sk-from-secret",
+      models: ["gpt-4o"],
+    });
+    expect(resolveUpstream(c, { model_name: "chat-model" })).toEqual({
+      kind: "openai",
+      baseUrl: "https://api.openai.com/v1",
+      apiKey: "sk-from-secret",
+    });
+    expect(resolveUpstream(c, { model_name: "llama3.1" })).toEqual({
+      kind: "openai",
+      baseUrl: "http://127.0.0.1:11434/v1",
+      apiKey: undefined,
+    });
   });
 
   it("refuses a model no provider serves when there is no default upstream", () => {
@@ -96,6 +125,8 @@ describe("PROVIDERS", () => {
 
   it("rejects a malformed PROVIDERS value by name", () => {
     expect(() => loadConfig({ PROVIDERS: '{"providers":[{"name":"x"}]}' })).toThrow(/configuration PROVIDERS/);
-    expect(() => loadConfig({ PROVIDERS: '{"providers":[{"name":"x","base_url":"ftp://h","models":["m"]}]}' })).toThrow(/PROVIDERS/);
+    expect(() => loadConfig({ PROVIDERS: '{"providers":[{"name":"x","base_url":"ftp://h","models":["m"]}]}' })).toThrow(
+      /PROVIDERS/,
+    );
   });
 });

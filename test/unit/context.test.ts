@@ -16,7 +16,13 @@ describe("estimateTokens", () => {
 });
 
 describe("buildContext", () => {
-  const history = [user("q1 ".repeat(40)), assistant("a1 ".repeat(40)), user("q2 ".repeat(40)), assistant("a2 ".repeat(40)), user("q3")];
+  const history = [
+    user("q1 ".repeat(40)),
+    assistant("a1 ".repeat(40)),
+    user("q2 ".repeat(40)),
+    assistant("a2 ".repeat(40)),
+    user("q3"),
+  ];
   const newestFirst = () => [...history].reverse();
 
   it("puts the system prompt first and keeps everything that fits, oldest first", () => {
@@ -50,7 +56,11 @@ describe("buildContext", () => {
       tool_calls: [{ id: "c1", type: "function", function: { name: "t", arguments: "x".repeat(400) } }],
     };
     const result: ChatMessage = { role: "tool", content: "r", tool_call_id: "c1" };
-    const ctx = buildContext("", [user("next"), assistant("done"), result, call], messageTokens(user("next")) + messageTokens(assistant("done")) + messageTokens(result));
+    const ctx = buildContext(
+      "",
+      [user("next"), assistant("done"), result, call],
+      messageTokens(user("next")) + messageTokens(assistant("done")) + messageTokens(result),
+    );
     expect(ctx.map((m) => m.role)).toEqual(["assistant", "user"]);
   });
 

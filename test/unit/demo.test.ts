@@ -5,7 +5,11 @@ import type { ProviderChunk } from "../../src/llm/provider";
 describe("the offline demo model", () => {
   it("says plainly that it is the demo model, echoes the question and reports usage", async () => {
     const chunks: ProviderChunk[] = [];
-    for await (const c of new DemoProvider().stream({ model: "m", messages: [{ role: "user", content: "what now?" }] }, new AbortController().signal)) chunks.push(c);
+    for await (const c of new DemoProvider().stream(
+      { model: "m", messages: [{ role: "user", content: "what now?" }] },
+      new AbortController().signal,
+    ))
+      chunks.push(c);
     const text = chunks.flatMap((c) => (c.type === "text" ? [c.text] : [])).join("");
     expect(text).toContain("demo model");
     expect(text).toContain("what now?");

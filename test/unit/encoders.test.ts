@@ -5,7 +5,14 @@ import type { StoredMessage, TurnEvent } from "../../src/events/types";
 import { parseSse } from "../support/sse";
 
 const base = { turnId: "t1" };
-const message: StoredMessage = { id: "m1", role: "assistant", content: "Hi", created_at: "2026-01-01T00:00:00.000Z", status: "complete", usage: null };
+const message: StoredMessage = {
+  id: "m1",
+  role: "assistant",
+  content: "Hi",
+  created_at: "2026-01-01T00:00:00.000Z",
+  status: "complete",
+  usage: null,
+};
 
 describe("formatSse", () => {
   it("writes id and data lines and a blank line", () => {
@@ -48,7 +55,16 @@ describe("native (reference 000) encoder", () => {
       type: "complete",
       data: { message },
     });
-    expect(frame({ ...base, seq: 9, type: "turn-end", message: { ...message, status: "aborted" }, usage: null, finishReason: "aborted" }).json.type).toBe("complete");
+    expect(
+      frame({
+        ...base,
+        seq: 9,
+        type: "turn-end",
+        message: { ...message, status: "aborted" },
+        usage: null,
+        finishReason: "aborted",
+      }).json.type,
+    ).toBe("complete");
   });
 
   it("encodes errors, and says nothing more after an errored turn", () => {
@@ -69,7 +85,9 @@ describe("native (reference 000) encoder", () => {
       type: "tool_stream_chunk",
       data: { tool_call_id: "c1", content: "50%" },
     });
-    expect(frame({ ...base, seq: 7, type: "tool-result", callId: "c1", name: "echo", result: "ok", isError: false }).json).toMatchObject({
+    expect(
+      frame({ ...base, seq: 7, type: "tool-result", callId: "c1", name: "echo", result: "ok", isError: false }).json,
+    ).toMatchObject({
       type: "tool_result",
       data: { tool_call_id: "c1", result: "ok" },
     });

@@ -27,7 +27,13 @@ describe("the turn's wall-clock cap", () => {
         createdAt: new Date().toISOString(),
         limits: { maxToolSteps: 0, toolTimeoutMs: 1000, toolResultMaxChars: 1000 },
       },
-      { nextSeq: (() => { let n = 1; return () => n++; })(), onEvent: () => {} },
+      {
+        nextSeq: (() => {
+          let n = 1;
+          return () => n++;
+        })(),
+        onEvent: () => {},
+      },
       "native",
       150,
     );

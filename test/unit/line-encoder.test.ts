@@ -7,20 +7,53 @@ import { LineChatBody, lineAnswer, lineTurnInput } from "../../src/http/chat";
 import { resolveModel } from "../../src/llm/model-config";
 
 const base = { turnId: "t1" };
-const message: StoredMessage = { id: "m1", role: "assistant", content: "你好", created_at: "2026-01-01T00:00:00.000Z", status: "complete", usage: null, model: "gpt-4" };
+const message: StoredMessage = {
+  id: "m1",
+  role: "assistant",
+  content: "你好",
+  created_at: "2026-01-01T00:00:00.000Z",
+  status: "complete",
+  usage: null,
+  model: "gpt-4",
+};
 const encode = createEncoder("line", { sessionId: "s", model: "m" });
 
 describe("line (reference 003) encoder", () => {
   it("writes the reference's lines exactly, one per event, each ending in \\n", () => {
-    expect(encode({ ...base, seq: 2, type: "text-delta", text: "你" })).toBe('0:{"type":"text-delta","textDelta":"你"}\n');
-    expect(encode({ ...base, seq: 3, type: "tool-call", callId: "call_abc123", name: "get_weather", args: { location: "Beijing" } })).toBe(
+    expect(encode({ ...base, seq: 2, type: "text-delta", text: "你" })).toBe(
+      '0:{"type":"text-delta","textDelta":"你"}\n',
+    );
+    expect(
+      encode({
+        ...base,
+        seq: 3,
+        type: "tool-call",
+        callId: "call_abc123",
+        name: "get_weather",
+        args: { location: "Beijing" },
+      }),
+    ).toBe(
       '9:{"type":"tool-call","toolCallId":"call_abc123","toolName":"get_weather","args":{"location":"Beijing"}}\n',
     );
-    expect(encode({ ...base, seq: 4, type: "tool-result", callId: "call_abc123", name: "get_weather", result: "Beijing weather: 25°C, Sunny", isError: false })).toBe(
+    expect(
+      encode({
+        ...base,
+        seq: 4,
+        type: "tool-result",
+        callId: "call_abc123",
+        name: "get_weather",
+        result: "Beijing weather: 25°C, Sunny",
+        isError: false,
+      }),
+    ).toBe(
       'a:{"type":"tool-result","toolCallId":"call_abc123","toolName":"get_weather","result":"Beijing weather: 25°C, Sunny"}\n',
     );
-    expect(encode({ ...base, seq: 5, type: "error", message: "boom", code: "upstream_unavailable" })).toBe('3:{"type":"error","error":"boom"}\n');
-    expect(encode({ ...base, seq: 6, type: "turn-end", message, usage: null, finishReason: "stop" })).toBe('d:{"type":"finish","finishReason":"stop"}\n');
+    expect(encode({ ...base, seq: 5, type: "error", message: "boom", code: "upstream_unavailable" })).toBe(
+      '3:{"type":"error","error":"boom"}\n',
+    );
+    expect(encode({ ...base, seq: 6, type: "turn-end", message, usage: null, finishReason: "stop" })).toBe(
+      'd:{"type":"finish","finishReason":"stop"}\n',
+    );
   });
 
   it("keeps line breaks inside a delta escaped, so a line is never split", () => {
@@ -38,27 +71,50 @@ describe("line (reference 003) encoder", () => {
 
 describe("reference 003 requests", () => {
   it("default to streaming and become a direct turn in a fresh session, model and temperature as given", () => {
-    const body = LineChatBody.parse({ messages: [{ role: "user", content: "你好" }], model: "chat-model", temperature: 0.7 });
+    const body = LineChatBody.parse({
+      messages: [{ role: "user", content: "你好" }],
+      model: "chat-model",
+      temperature: 0.7,
+    });
     expect(body.stream).toBe(true);
     const a = lineTurnInput(body);
     const b = lineTurnInput(body);
     expect(a.sessionId).not.toBe(b.sessionId);
-    expect(a).toMatchObject({ mode: { kind: "direct", messages: body.messages }, modelConfig: { model_name: "chat-model", temperature: 0.7 }, dialect: "line" });
+    expect(a).toMatchObject({
+      mode: { kind: "direct", messages: body.messages },
+      modelConfig: { model_name: "chat-model", temperature: 0.7 },
+      dialect: "line",
+    });
     expect("record" in a.mode).toBe(false);
   });
 
   it("reach the upstream under MODEL_ALIASES: reference 003's model names map to real models", () => {
     const config = loadConfig({
       OPENAI_API_KEY: "sk-x",
-      MODEL_ALIASES: JSON.stringify({ "chat-model": "gpt-4", "chat-model-reasoning": "gpt-4-turbo-preview", "title-model": "gpt-3.5-turbo", "artifact-model": "gpt-4" }),
+      MODEL_ALIASES: JSON.stringify({
+        "chat-model": "gpt-4",
+        "chat-model-reasoning": "gpt-4-turbo-preview",
+        "title-model": "gpt-3.5-turbo",
+        "artifact-model": "gpt-4",
+      }),
     });
-    const upstreamModel = (model: string) => resolveModel(config, lineTurnInput(LineChatBody.parse({ messages: [{ role: "user", content: "x" }], model })).modelConfig?.model_name);
+    const upstreamModel = (model: string) =>
+      resolveModel(
+        config,
+        lineTurnInput(LineChatBody.parse({ messages: [{ role: "user", content: "x" }], model })).modelConfig
+          ?.model_name,
+      );
     expect(upstreamModel("chat-model")).toBe("gpt-4");
     expect(upstreamModel("chat-model-reasoning")).toBe("gpt-4-turbo-preview");
     expect(upstreamModel("title-model")).toBe("gpt-3.5-turbo");
     expect(upstreamModel("gpt-4o")).toBe("gpt-4o");
     // No model: the default model, also through the aliases.
-    expect(resolveModel(config, lineTurnInput(LineChatBody.parse({ messages: [{ role: "user", content: "x" }] })).modelConfig?.model_name)).toBe("gpt-4o-mini");
+    expect(
+      resolveModel(
+        config,
+        lineTurnInput(LineChatBody.parse({ messages: [{ role: "user", content: "x" }] })).modelConfig?.model_name,
+      ),
+    ).toBe("gpt-4o-mini");
   });
 
   it("with stream:false answer one JSON object built from the turn's events", () => {
@@ -68,7 +124,14 @@ describe("reference 003 requests", () => {
       { ...base, seq: 3, type: "tool-call", callId: "c1", name: "current_time", args: { timezone: "UTC" } },
       { ...base, seq: 4, type: "tool-result", callId: "c1", name: "current_time", result: "noon", isError: false },
       { ...base, seq: 5, type: "text-delta", text: " It is noon." },
-      { ...base, seq: 6, type: "turn-end", message, usage: { prompt_tokens: 10, completion_tokens: 4, total_tokens: 14 }, finishReason: "stop" },
+      {
+        ...base,
+        seq: 6,
+        type: "turn-end",
+        message,
+        usage: { prompt_tokens: 10, completion_tokens: 4, total_tokens: 14 },
+        finishReason: "stop",
+      },
     ];
     expect(lineAnswer({ events, end: events[5] as Extract<TurnEvent, { type: "turn-end" }> })).toEqual({
       role: "assistant",

@@ -8,7 +8,8 @@ describe("log lines never carry credentials", () => {
     const text = maskCredentials(
       'fetch failed: Authorization: Bearer abc.def.ghi for sk-live-1234567890abcdef at https://user:hunter2@api.example.com/v1?api_key=zzz123 {"token":"t0k3n"}',
     );
-    for (const secret of ["abc.def.ghi", "sk-live-1234567890abcdef", "hunter2", "zzz123", "t0k3n"]) expect(text).not.toContain(secret);
+    for (const secret of ["abc.def.ghi", "sk-live-1234567890abcdef", "hunter2", "zzz123", "t0k3n"])
+      expect(text).not.toContain(secret);
     expect(text).toContain("api.example.com");
     expect(text).toContain("fetch failed");
   });

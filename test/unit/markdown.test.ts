@@ -12,13 +12,39 @@ describe("renderMarkdown: safety", () => {
 
   it("escapes HTML inside code, headings, lists, links and tables too", () => {
     const html = renderMarkdown(
-      ["# <b>h</b>", "- <i>item</i>", "`<code>`", "```html", "<div onclick=x>", "```", "[<em>x</em>](https://e.com/?a=<b>)", "| <a> | b |", "|---|---|", "| <s> | c |"].join("\n"),
+      [
+        "# <b>h</b>",
+        "- <i>item</i>",
+        "`<code>`",
+        "```html",
+        "<div onclick=x>",
+        "```",
+        "[<em>x</em>](https://e.com/?a=<b>)",
+        "| <a> | b |",
+        "|---|---|",
+        "| <s> | c |",
+      ].join("\n"),
     );
     // The only tags are the renderer's own.
     const tags = new Set([...html.matchAll(/<\/?([a-z0-9]+)/g)].map((m) => m[1]));
-    expect([...tags].sort()).toEqual(["a", "code", "div", "h1", "li", "p", "pre", "table", "tbody", "td", "th", "thead", "tr", "ul"]);
+    expect([...tags].sort()).toEqual([
+      "a",
+      "code",
+      "div",
+      "h1",
+      "li",
+      "p",
+      "pre",
+      "table",
+      "tbody",
+      "td",
+      "th",
+      "thead",
+      "tr",
+      "ul",
+    ]);
     expect(html).toContain("<h1>&lt;b&gt;h&lt;/b&gt;</h1>");
-    expect(html).toContain("<pre><code class=\"language-html\" data-lang=\"html\">&lt;div onclick=x&gt;</code></pre>");
+    expect(html).toContain('<pre><code class="language-html" data-lang="html">&lt;div onclick=x&gt;</code></pre>');
     expect(html).not.toMatch(/<div onclick/);
   });
 
@@ -26,16 +52,22 @@ describe("renderMarkdown: safety", () => {
     expect(renderMarkdown("[x](javascript:alert(1))")).not.toContain("href");
     expect(renderMarkdown("[x](data:text/html,hi)")).toBe("<p>x</p>");
     expect(renderMarkdown("[x](vbscript:msgbox)")).toBe("<p>x</p>");
-    expect(renderMarkdown('[x](https://e.com/"onmouseover="alert(1))')).toContain('href="https://e.com/&quot;onmouseover=&quot;alert(1"');
+    expect(renderMarkdown('[x](https://e.com/"onmouseover="alert(1))')).toContain(
+      'href="https://e.com/&quot;onmouseover=&quot;alert(1"',
+    );
     expect(renderMarkdown("[mail](mailto:a@b.c)")).toContain('href="mailto:a@b.c"');
   });
 
   it("turns images into links: a reply cannot make the browser fetch a URL by itself", () => {
-    expect(renderMarkdown("![pic](https://e.com/p.png)")).toBe('<p><a href="https://e.com/p.png" target="_blank" rel="noopener noreferrer">pic</a></p>');
+    expect(renderMarkdown("![pic](https://e.com/p.png)")).toBe(
+      '<p><a href="https://e.com/p.png" target="_blank" rel="noopener noreferrer">pic</a></p>',
+    );
   });
 
   it("escapeHtml covers the five significant characters", () => {
-    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe("&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;");
+    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe(
+      "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;",
+    );
   });
 });
 
@@ -58,12 +90,41 @@ describe("renderMarkdown: formatting", () => {
     expect(renderMarkdown("```js\nconst a = 1;\n\nlet b;\n```\nafter")).toBe(
       '<pre><code class="language-js" data-lang="js">const a = 1;\n\nlet b;</code></pre>\n<p>after</p>',
     );
-    expect(renderMarkdown("```py\nprint(1)")).toBe('<pre><code class="language-py" data-lang="py">print(1)</code></pre>');
-    expect(renderMarkdown("```\n# not a heading\n**not bold**\n```")).toBe("<pre><code># not a heading\n**not bold**</code></pre>");
+    expect(renderMarkdown("```py\nprint(1)")).toBe(
+      '<pre><code class="language-py" data-lang="py">print(1)</code></pre>',
+    );
+    expect(renderMarkdown("```\n# not a heading\n**not bold**\n```")).toBe(
+      "<pre><code># not a heading\n**not bold**</code></pre>",
+    );
   });
 
   it("renders headings, nested and ordered lists, quotes, rules, tables and paragraphs", () => {
-    const md = ["# One", "### Three ###", "", "- a", "- b", "  - b1", "  - b2", "- c", "", "3. x", "4. y", "", "> quoted **x**", "> more", "", "---", "| h1 | h2 |", "|:---|---:|", "| 1 | `2` |", "", "line one", "line two", "", "next"].join("\n");
+    const md = [
+      "# One",
+      "### Three ###",
+      "",
+      "- a",
+      "- b",
+      "  - b1",
+      "  - b2",
+      "- c",
+      "",
+      "3. x",
+      "4. y",
+      "",
+      "> quoted **x**",
+      "> more",
+      "",
+      "---",
+      "| h1 | h2 |",
+      "|:---|---:|",
+      "| 1 | `2` |",
+      "",
+      "line one",
+      "line two",
+      "",
+      "next",
+    ].join("\n");
     expect(renderMarkdown(md).split("\n")).toEqual([
       "<h1>One</h1>",
       "<h3>Three</h3>",
@@ -78,7 +139,23 @@ describe("renderMarkdown: formatting", () => {
   });
 
   it("is total: any input renders without throwing", () => {
-    for (const input of ["", "   ", "\n\n", "`", "**", "[", "[a](", "|", "- ", "1.", "> ", "```", "\0\0", "\r\n\r\n", "*a **b* c**"]) {
+    for (const input of [
+      "",
+      "   ",
+      "\n\n",
+      "`",
+      "**",
+      "[",
+      "[a](",
+      "|",
+      "- ",
+      "1.",
+      "> ",
+      "```",
+      "\0\0",
+      "\r\n\r\n",
+      "*a **b* c**",
+    ]) {
       expect(typeof renderMarkdown(input)).toBe("string");
     }
     expect(renderMarkdown("a\0b")).toBe("<p>ab</p>");

@@ -4,9 +4,21 @@ import { openAICompletion } from "../../src/events/encode/openai";
 import type { StoredMessage, ToolCall, TurnEvent, TurnEventBody, Usage } from "../../src/events/types";
 import { parseSse } from "../support/sse";
 
-const message: StoredMessage = { id: "m1", role: "assistant", content: "Hi there", created_at: "2026-01-01T00:00:00.000Z", status: "complete", usage: null, model: "model-a" };
+const message: StoredMessage = {
+  id: "m1",
+  role: "assistant",
+  content: "Hi there",
+  created_at: "2026-01-01T00:00:00.000Z",
+  status: "complete",
+  usage: null,
+  model: "model-a",
+};
 const usage: Usage = { prompt_tokens: 7, completion_tokens: 2, total_tokens: 9 };
-const call: ToolCall = { id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city": "Paris", "n": 12345678901234567890}' } };
+const call: ToolCall = {
+  id: "call_1",
+  type: "function",
+  function: { name: "get_weather", arguments: '{"city": "Paris", "n": 12345678901234567890}' },
+};
 
 type TurnEnd = Extract<TurnEvent, { type: "turn-end" }>;
 
@@ -32,12 +44,21 @@ const simple = turn(
 describe("OpenAI stream encoder", () => {
   it("frames a turn as chunks: role first, text, finish_reason, [DONE], each frame with the event's seq", () => {
     const { text, frames, json } = stream(simple);
-    expect(json.map((c) => c.choices[0].delta)).toEqual([{ role: "assistant", content: "" }, { content: "Hi" }, { content: " there" }, {}]);
+    expect(json.map((c) => c.choices[0].delta)).toEqual([
+      { role: "assistant", content: "" },
+      { content: "Hi" },
+      { content: " there" },
+      {},
+    ]);
     expect(json.map((c) => c.choices[0].finish_reason)).toEqual([null, null, null, "stop"]);
     expect(frames.map((f) => f.id)).toEqual(["10", "11", "12", "13", "13"]);
     expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
     expect(new Set(json.map((c) => c.id)).size).toBe(1);
-    expect(json[0]).toMatchObject({ id: expect.stringMatching(/^chatcmpl-[0-9a-f]{32}$/), object: "chat.completion.chunk", model: "model-a" });
+    expect(json[0]).toMatchObject({
+      id: expect.stringMatching(/^chatcmpl-[0-9a-f]{32}$/),
+      object: "chat.completion.chunk",
+      model: "model-a",
+    });
     expect(json.every((c) => !("usage" in c))).toBe(true);
   });
 
@@ -48,12 +69,22 @@ describe("OpenAI stream encoder", () => {
   });
 
   it("reports zero usage rather than none when the upstream gave none", () => {
-    const events = turn({ type: "turn-start", messageId: "m1" }, { type: "turn-end", message, usage: null, finishReason: "stop" });
-    expect(stream(events, { includeUsage: true }).json.at(-1).usage).toEqual({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
+    const events = turn(
+      { type: "turn-start", messageId: "m1" },
+      { type: "turn-end", message, usage: null, finishReason: "stop" },
+    );
+    expect(stream(events, { includeUsage: true }).json.at(-1).usage).toEqual({
+      prompt_tokens: 0,
+      completion_tokens: 0,
+      total_tokens: 0,
+    });
   });
 
   it("names the model that answered on the closing chunks (a fallback may have taken over)", () => {
-    const events = turn({ type: "turn-start", messageId: "m1" }, { type: "turn-end", message: { ...message, model: "model-b" }, usage, finishReason: "stop" });
+    const events = turn(
+      { type: "turn-start", messageId: "m1" },
+      { type: "turn-end", message: { ...message, model: "model-b" }, usage, finishReason: "stop" },
+    );
     expect(stream(events, { includeUsage: true }).json.map((c) => c.model)).toEqual(["model-a", "model-b", "model-b"]);
   });
 
@@ -71,8 +102,15 @@ describe("OpenAI stream encoder", () => {
       { type: "turn-end", message: { ...message, status: "error" }, usage: null, finishReason: "error" },
     );
     const { frames } = stream(events);
-    expect(frames.map((f) => f.data.slice(0, 12))).toEqual([expect.any(String), expect.any(String), '{"error":{"m', "[DONE]"]);
-    expect(JSON.parse(frames[2].data)).toEqual({ error: { message: "slow down", type: "rate_limit_error", code: "upstream_rate_limited", param: null } });
+    expect(frames.map((f) => f.data.slice(0, 12))).toEqual([
+      expect.any(String),
+      expect.any(String),
+      '{"error":{"m',
+      "[DONE]",
+    ]);
+    expect(JSON.parse(frames[2].data)).toEqual({
+      error: { message: "slow down", type: "rate_limit_error", code: "upstream_rate_limited", param: null },
+    });
     expect(frames[2].id).toBe("12");
   });
 
@@ -84,10 +122,20 @@ describe("OpenAI stream encoder", () => {
       { type: "tool-progress", callId: "c1", text: "…" },
       { type: "tool-result", callId: "c1", name: "current_time", result: "noon", isError: false },
       { type: "text-delta", text: "It is noon." },
-      { type: "turn-end", message: { ...message, content: "It is noon.", tool_calls: undefined }, usage, finishReason: "stop" },
+      {
+        type: "turn-end",
+        message: { ...message, content: "It is noon.", tool_calls: undefined },
+        usage,
+        finishReason: "stop",
+      },
     );
     const { json } = stream(events);
-    expect(json.map((c) => c.choices[0].delta)).toEqual([{ role: "assistant", content: "" }, { content: "Let me check." }, { content: "\n\nIt is noon." }, {}]);
+    expect(json.map((c) => c.choices[0].delta)).toEqual([
+      { role: "assistant", content: "" },
+      { content: "Let me check." },
+      { content: "\n\nIt is noon." },
+      {},
+    ]);
     // Not streamed, the same text.
     const completion = openAICompletion(events, events.at(-1) as TurnEnd, { model: "model-a" });
     expect(completion.choices[0].message.content).toBe("Let me check.\n\nIt is noon.");
@@ -126,15 +174,32 @@ describe("openAICompletion", () => {
       object: "chat.completion",
       created: expect.any(Number),
       model: "model-a",
-      choices: [{ index: 0, message: { role: "assistant", content: "Hi there", refusal: null }, logprobs: null, finish_reason: "stop" }],
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: "Hi there", refusal: null },
+          logprobs: null,
+          finish_reason: "stop",
+        },
+      ],
       usage,
     });
   });
 
   it("gives the caller's tool calls with content null, and never server-side ones", () => {
-    const end: TurnEnd = { type: "turn-end", message: { ...message, content: "", tool_calls: [call] }, usage, finishReason: "tool-calls", seq: 3, turnId: "t1" };
+    const end: TurnEnd = {
+      type: "turn-end",
+      message: { ...message, content: "", tool_calls: [call] },
+      usage,
+      finishReason: "tool-calls",
+      seq: 3,
+      turnId: "t1",
+    };
     const mine = openAICompletion([end], end, { model: "model-a", clientTools: true });
-    expect(mine.choices[0]).toMatchObject({ finish_reason: "tool_calls", message: { content: null, tool_calls: [call] } });
+    expect(mine.choices[0]).toMatchObject({
+      finish_reason: "tool_calls",
+      message: { content: null, tool_calls: [call] },
+    });
     const theirs = openAICompletion([end], { ...end, finishReason: "stop" }, { model: "model-a" });
     expect(theirs.choices[0].message).toEqual({ role: "assistant", content: "", refusal: null });
   });

@@ -47,16 +47,20 @@ describe("pairToolCalls", () => {
   const result = (id: string): ChatMessage => ({ role: "tool", tool_call_id: id, content: `r${id}` });
 
   it("keeps complete pairs untouched", () => {
-    const msgs = [{ role: "user", content: "q" } as ChatMessage, callMsg(["a", "b"]), result("a"), result("b"), { role: "assistant", content: "done" } as ChatMessage];
+    const msgs = [
+      { role: "user", content: "q" } as ChatMessage,
+      callMsg(["a", "b"]),
+      result("a"),
+      result("b"),
+      { role: "assistant", content: "done" } as ChatMessage,
+    ];
     expect(pairToolCalls(msgs)).toEqual(msgs);
   });
 
   it("drops calls without results (a turn cut short) and results without calls (trimmed)", () => {
-    expect(pairToolCalls([result("x"), { role: "user", content: "q" }, callMsg(["a", "b"], "thinking"), result("a")])).toEqual([
-      { role: "user", content: "q" },
-      { ...callMsg(["a"], "thinking") },
-      result("a"),
-    ]);
+    expect(
+      pairToolCalls([result("x"), { role: "user", content: "q" }, callMsg(["a", "b"], "thinking"), result("a")]),
+    ).toEqual([{ role: "user", content: "q" }, { ...callMsg(["a"], "thinking") }, result("a")]);
     expect(pairToolCalls([callMsg(["a"], "partial words"), { role: "user", content: "next" }])).toEqual([
       { role: "assistant", content: "partial words" },
       { role: "user", content: "next" },

@@ -2,14 +2,21 @@
  * The UI message stream encoder against the installed `ai` release: every chunk it can emit must
  * pass `uiMessageChunkSchema`, and the AI SDK's own reader must build the expected message.
  */
-import { readUIMessageStream, uiMessageChunkSchema, type UIMessage, type UIMessageChunk } from "ai";
+import { readUIMessageStream, type UIMessage, type UIMessageChunk, uiMessageChunkSchema } from "ai";
 import { describe, expect, it } from "vitest";
 import { createEncoder } from "../../src/events/encode";
-import { UiMessageChunks, type UiChunk } from "../../src/events/encode/ui-message";
+import { type UiChunk, UiMessageChunks } from "../../src/events/encode/ui-message";
 import type { FinishReason, StoredMessage, TurnEvent, TurnEventBody } from "../../src/events/types";
 import { parseSse } from "../support/sse";
 
-const message: StoredMessage = { id: "m1", role: "assistant", content: "", created_at: "2026-01-01T00:00:00.000Z", status: "complete", usage: null };
+const message: StoredMessage = {
+  id: "m1",
+  role: "assistant",
+  content: "",
+  created_at: "2026-01-01T00:00:00.000Z",
+  status: "complete",
+  usage: null,
+};
 
 /** Numbers a turn's events as the session does. */
 function turn(bodies: TurnEventBody[], firstSeq = 1): TurnEvent[] {
@@ -18,7 +25,10 @@ function turn(bodies: TurnEventBody[], firstSeq = 1): TurnEvent[] {
 
 const end = (finishReason: FinishReason): TurnEventBody => ({
   type: "turn-end",
-  message: { ...message, status: finishReason === "aborted" ? "aborted" : finishReason === "error" ? "error" : "complete" },
+  message: {
+    ...message,
+    status: finishReason === "aborted" ? "aborted" : finishReason === "error" ? "error" : "complete",
+  },
   usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
   finishReason,
 });
@@ -40,7 +50,12 @@ const toolTurn: TurnEventBody[] = [
 
 /** Every stream shape the encoder has: plain, tools, failures, a follower joining mid-turn. */
 const scenarios: Record<string, TurnEvent[]> = {
-  text: turn([{ type: "turn-start", messageId: "m1" }, { type: "text-delta", text: "Hi" }, { type: "text-delta", text: "" }, end("stop")]),
+  text: turn([
+    { type: "turn-start", messageId: "m1" },
+    { type: "text-delta", text: "Hi" },
+    { type: "text-delta", text: "" },
+    end("stop"),
+  ]),
   tools: turn(toolTurn),
   "tool call straight after the tool results (a second tool step)": turn([
     { type: "turn-start", messageId: "m1" },
@@ -51,11 +66,24 @@ const scenarios: Record<string, TurnEvent[]> = {
     { type: "text-delta", text: "done" },
     end("stop"),
   ]),
-  "upstream failure": turn([{ type: "turn-start", messageId: "m1" }, { type: "error", message: "the model provider failed", code: "upstream_unavailable" }, end("error")]),
-  "failure mid-text": turn([{ type: "turn-start", messageId: "m1" }, { type: "text-delta", text: "ab" }, { type: "error", message: "cut", code: "upstream_unavailable" }, end("error")]),
+  "upstream failure": turn([
+    { type: "turn-start", messageId: "m1" },
+    { type: "error", message: "the model provider failed", code: "upstream_unavailable" },
+    end("error"),
+  ]),
+  "failure mid-text": turn([
+    { type: "turn-start", messageId: "m1" },
+    { type: "text-delta", text: "ab" },
+    { type: "error", message: "cut", code: "upstream_unavailable" },
+    end("error"),
+  ]),
   aborted: turn([{ type: "turn-start", messageId: "m1" }, { type: "text-delta", text: "tick " }, end("aborted")]),
   length: turn([{ type: "turn-start", messageId: "m1" }, { type: "text-delta", text: "long" }, end("length")]),
-  "client tools": turn([{ type: "turn-start", messageId: "m1" }, { type: "tool-call", callId: "c9", name: "client_tool", args: "{not json" }, end("tool-calls")]),
+  "client tools": turn([
+    { type: "turn-start", messageId: "m1" },
+    { type: "tool-call", callId: "c9", name: "client_tool", args: "{not json" },
+    end("tool-calls"),
+  ]),
   // A follower that joins after the start (and after c1 was called) of the tool turn.
   "follower joining mid-turn": turn(toolTurn.slice(2), 3),
   "follower that only sees the end": turn([end("stop")], 40),
@@ -162,7 +190,9 @@ describe("UI message stream encoder", () => {
       [4, { type: "finish-step" }],
       [4, { type: "finish", finishReason: "stop" }],
     ];
-    expect(wire).toBe(frames.map(([id, c]) => `id: ${id}\ndata: ${JSON.stringify(c)}\n\n`).join("") + "id: 4\ndata: [DONE]\n\n");
+    expect(wire).toBe(
+      `${frames.map(([id, c]) => `id: ${id}\ndata: ${JSON.stringify(c)}\n\n`).join("")}id: 4\ndata: [DONE]\n\n`,
+    );
   });
 
   it("builds the message the AI SDK's reader expects: text, a step per tool round, tool parts with input and output", async () => {
@@ -172,8 +202,21 @@ describe("UI message stream encoder", () => {
     expect(message!.parts).toEqual([
       { type: "step-start" },
       { type: "text", text: "Let me check.", state: "done" },
-      expect.objectContaining({ type: "dynamic-tool", toolName: "current_time", toolCallId: "c1", state: "output-available", input: { timezone: "Asia/Tokyo" }, output: '{"timezone":"Asia/Tokyo"}' }),
-      expect.objectContaining({ type: "dynamic-tool", toolName: "no_such_tool", toolCallId: "c2", state: "output-error", errorText: "unknown tool no_such_tool" }),
+      expect.objectContaining({
+        type: "dynamic-tool",
+        toolName: "current_time",
+        toolCallId: "c1",
+        state: "output-available",
+        input: { timezone: "Asia/Tokyo" },
+        output: '{"timezone":"Asia/Tokyo"}',
+      }),
+      expect.objectContaining({
+        type: "dynamic-tool",
+        toolName: "no_such_tool",
+        toolCallId: "c2",
+        state: "output-error",
+        errorText: "unknown tool no_such_tool",
+      }),
       { type: "step-start" },
       { type: "text", text: "It is late.", state: "done" },
     ]);
@@ -213,7 +256,10 @@ describe("UI message stream encoder", () => {
     expect(chunks.filter((c) => c.type.startsWith("tool-output")).map((c) => c.toolCallId)).toEqual(["c1", "c2"]);
     const { message, errors } = await readAll(scenarios["follower joining mid-turn"]);
     expect(errors).toEqual([]);
-    expect(message!.parts.filter((p) => p.type === "text").map((p) => (p as { text: string }).text)).toEqual(["check.", "It is late."]);
+    expect(message!.parts.filter((p) => p.type === "text").map((p) => (p as { text: string }).text)).toEqual([
+      "check.",
+      "It is late.",
+    ]);
 
     // Joined after the calls: their outputs are dropped (the reader would fail on them).
     const late = turn(toolTurn.slice(6), 7);
@@ -221,7 +267,10 @@ describe("UI message stream encoder", () => {
     expect(lateChunks.some((c) => c.type.startsWith("tool-output"))).toBe(false);
     expect((await readAll(late)).errors).toEqual([]);
 
-    expect(chunksOf(scenarios["follower that only sees the end"])).toEqual([{ type: "start" }, { type: "finish", finishReason: "stop" }]);
+    expect(chunksOf(scenarios["follower that only sees the end"])).toEqual([
+      { type: "start" },
+      { type: "finish", finishReason: "stop" },
+    ]);
   });
 
   it("says nothing after the turn's end, and never sends [DONE] twice", () => {

@@ -3,7 +3,14 @@ import { createEncoder } from "../../src/events/encode";
 import type { StoredMessage, TurnEvent } from "../../src/events/types";
 
 const t = { turnId: "t1" };
-const message: StoredMessage = { id: "m1", role: "assistant", content: "Hello", created_at: "2026-01-01T00:00:00.000Z", status: "complete", usage: null };
+const message: StoredMessage = {
+  id: "m1",
+  role: "assistant",
+  content: "Hello",
+  created_at: "2026-01-01T00:00:00.000Z",
+  status: "complete",
+  usage: null,
+};
 
 function run(events: TurnEvent[]): string {
   const encode = createEncoder("v1", { sessionId: "s-1", model: "m" });
@@ -33,12 +40,21 @@ describe("v1 (reference 004) encoder", () => {
       { ...t, seq: 2, type: "error", message: "boom", code: "upstream_unavailable" },
       { ...t, seq: 3, type: "turn-end", message, usage: null, finishReason: "error" },
     ]);
-    expect(errored.endsWith('id: 2\ndata: {"type":"error","data":{"message":"boom","code":"upstream_unavailable"}}\n\n')).toBe(true);
+    expect(
+      errored.endsWith('id: 2\ndata: {"type":"error","data":{"message":"boom","code":"upstream_unavailable"}}\n\n'),
+    ).toBe(true);
 
     const aborted = run([
       { ...t, seq: 1, type: "turn-start", messageId: "m1" },
       { ...t, seq: 2, type: "text-delta", text: "Hel" },
-      { ...t, seq: 3, type: "turn-end", message: { ...message, content: "Hel", status: "aborted" }, usage: null, finishReason: "aborted" },
+      {
+        ...t,
+        seq: 3,
+        type: "turn-end",
+        message: { ...message, content: "Hel", status: "aborted" },
+        usage: null,
+        finishReason: "aborted",
+      },
     ]);
     expect(aborted).toContain('{"type":"end","data":{"full_text":"Hel","finish_reason":"aborted"}}');
   });
@@ -51,7 +67,14 @@ describe("v1 (reference 004) encoder", () => {
       { ...t, seq: 4, type: "tool-progress", callId: "c", text: "…" },
       { ...t, seq: 5, type: "tool-result", callId: "c", name: "clock", result: "noon", isError: false },
       { ...t, seq: 6, type: "text-delta", text: "It is noon." },
-      { ...t, seq: 7, type: "turn-end", message: { ...message, content: "It is noon." }, usage: null, finishReason: "stop" },
+      {
+        ...t,
+        seq: 7,
+        type: "turn-end",
+        message: { ...message, content: "It is noon." },
+        usage: null,
+        finishReason: "stop",
+      },
     ]);
     expect(text).not.toMatch(/tool|clock|noon"/);
     expect(text).toContain('"full_text":"Checking. It is noon."');

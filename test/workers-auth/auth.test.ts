@@ -3,15 +3,31 @@ import { describe, expect, it } from "vitest";
 import { nativeEvents, SseReader } from "../support/sse";
 import { script, uniqueId } from "../workers/helpers";
 
-const KEYS = { alice: "sk-alice-0123456789", bob: "sk-bob-0123456789", carol: "sk-carol-0123456789", dave: "sk-dave-0123456789" };
+const KEYS = {
+  alice: "sk-alice-0123456789",
+  bob: "sk-bob-0123456789",
+  carol: "sk-carol-0123456789",
+  dave: "sk-dave-0123456789",
+};
 
-function as(who: keyof typeof KEYS | null, path: string, init: RequestInit & { json?: unknown } = {}, how: "bearer" | "x-api-key" = "bearer") {
+function as(
+  who: keyof typeof KEYS | null,
+  path: string,
+  init: RequestInit & { json?: unknown } = {},
+  how: "bearer" | "x-api-key" = "bearer",
+) {
   const { json, ...rest } = init;
   const headers = new Headers(rest.headers);
-  if (who) headers.set(how === "bearer" ? "authorization" : "x-api-key", how === "bearer" ? `Bearer ${KEYS[who]}` : KEYS[who]);
+  if (who)
+    headers.set(how === "bearer" ? "authorization" : "x-api-key", how === "bearer" ? `Bearer ${KEYS[who]}` : KEYS[who]);
   if (json !== undefined) headers.set("content-type", "application/json");
   return exports.default.fetch(
-    new Request(`http://edge-chat.test${path}`, { method: json !== undefined ? "POST" : "GET", ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body }),
+    new Request(`http://edge-chat.test${path}`, {
+      method: json !== undefined ? "POST" : "GET",
+      ...rest,
+      headers,
+      body: json !== undefined ? JSON.stringify(json) : rest.body,
+    }),
   );
 }
 
@@ -22,7 +38,9 @@ describe("API keys", () => {
     expect(none.headers.get("www-authenticate")).toMatch(/^Bearer/);
     expect(await none.json()).toMatchObject({ error: { code: "missing_api_key", type: "authentication_error" } });
 
-    const wrong = await exports.default.fetch(new Request("http://edge-chat.test/api/tools", { headers: { authorization: "Bearer sk-wrong-guess-42" } }));
+    const wrong = await exports.default.fetch(
+      new Request("http://edge-chat.test/api/tools", { headers: { authorization: "Bearer sk-wrong-guess-42" } }),
+    );
     expect(wrong.status).toBe(401);
     const text = await wrong.text();
     expect(text).toContain("invalid_api_key");
@@ -44,7 +62,11 @@ describe("API keys", () => {
 describe("owners", () => {
   it("a conversation belongs to the key that made it: another key gets 404 everywhere, as for one that does not exist", async () => {
     const sid = uniqueId("own");
-    const events = nativeEvents(await (await as("alice", "/api/chat/stream", { json: { session_id: sid, content: "alice's secret plan" } })).text());
+    const events = nativeEvents(
+      await (
+        await as("alice", "/api/chat/stream", { json: { session_id: sid, content: "alice's secret plan" } })
+      ).text(),
+    );
     expect(events.at(-1)!.type).toBe("complete");
 
     expect((await as("alice", `/api/v1/context/conversations/${sid}`)).status).toBe(200);
@@ -52,7 +74,9 @@ describe("owners", () => {
     const bobList = await (await as("bob", "/api/v1/context/conversations")).json<any>();
     expect(bobList.conversations.some((c: any) => c.session_id === sid)).toBe(false);
     expect((await as("bob", `/api/chat/${sid}/stream?after=0`)).status).toBe(204);
-    expect(await (await as("bob", "/api/chat/abort", { json: { session_id: sid } })).json()).toEqual({ aborted: false });
+    expect(await (await as("bob", "/api/chat/abort", { json: { session_id: sid } })).json()).toEqual({
+      aborted: false,
+    });
     expect((await as("bob", `/api/v1/context/conversations/${sid}/context`, { method: "DELETE" })).status).toBe(404);
     expect((await as("bob", `/api/v1/context/conversations/${sid}`, { method: "DELETE" })).status).toBe(404);
 
@@ -70,7 +94,9 @@ describe("tokens for EventSource", () => {
     expect(minted.token).toMatch(/^[\w-]+\.[\w-]+$/);
     expect(Date.parse(minted.expires_at)).toBeGreaterThan(Date.now());
 
-    const res = await as("alice", "/api/chat/stream", { json: { session_id: sid, content: script({ text: "x ", repeat: 20, delayMs: 20 }) } });
+    const res = await as("alice", "/api/chat/stream", {
+      json: { session_id: sid, content: script({ text: "x ", repeat: 20, delayMs: 20 }) },
+    });
     const reader = new SseReader(res.body!);
     await reader.next();
     const viaToken = await as(null, `/api/chat/${sid}/stream?token=${minted.token}`);
@@ -108,20 +134,30 @@ describe("per-key limits", () => {
   it("caps the turns one key runs at once", async () => {
     const slow = script({ text: "slow ", repeat: 100, delayMs: 30 });
     const aSession = uniqueId("cap");
-    const a = new SseReader((await as("dave", "/api/chat/stream", { json: { session_id: aSession, content: slow } })).body!);
+    const a = new SseReader(
+      (await as("dave", "/api/chat/stream", { json: { session_id: aSession, content: slow } })).body!,
+    );
     const bSession = uniqueId("cap");
-    const b = new SseReader((await as("dave", "/api/chat/stream", { json: { session_id: bSession, content: slow } })).body!);
+    const b = new SseReader(
+      (await as("dave", "/api/chat/stream", { json: { session_id: bSession, content: slow } })).body!,
+    );
     await Promise.all([a.next(), b.next()]);
 
-    const third = await as("dave", "/api/chat/stream", { json: { session_id: uniqueId("cap"), content: "one too many" } });
+    const third = await as("dave", "/api/chat/stream", {
+      json: { session_id: uniqueId("cap"), content: "one too many" },
+    });
     expect(third.status).toBe(429);
     expect(await third.json()).toMatchObject({ error: { code: "too_many_turns" } });
     // Another key is not affected.
-    expect((await as("alice", "/api/chat/stream", { json: { session_id: uniqueId("cap"), content: "mine" } })).status).toBe(200);
+    expect(
+      (await as("alice", "/api/chat/stream", { json: { session_id: uniqueId("cap"), content: "mine" } })).status,
+    ).toBe(200);
 
     await as("dave", "/api/chat/abort", { json: { session_id: bSession } });
     await b.rest();
-    const fourth = await as("dave", "/api/chat/stream", { json: { session_id: uniqueId("cap"), content: "room again" } });
+    const fourth = await as("dave", "/api/chat/stream", {
+      json: { session_id: uniqueId("cap"), content: "room again" },
+    });
     expect(fourth.status).toBe(200);
     await fourth.text();
     await as("dave", "/api/chat/abort", { json: { session_id: aSession } });
@@ -134,7 +170,11 @@ describe("CORS", () => {
     const pre = await exports.default.fetch(
       new Request("http://edge-chat.test/api/chat/stream", {
         method: "OPTIONS",
-        headers: { origin: "https://app.example.com", "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" },
+        headers: {
+          origin: "https://app.example.com",
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "authorization,content-type",
+        },
       }),
     );
     expect(pre.status).toBeLessThan(300);
@@ -142,7 +182,9 @@ describe("CORS", () => {
     expect(pre.headers.get("access-control-allow-credentials")).toBe("true");
     expect(pre.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("authorization");
 
-    const other = await as("alice", "/api/v1/context/conversations", { headers: { origin: "https://evil.example.net" } });
+    const other = await as("alice", "/api/v1/context/conversations", {
+      headers: { origin: "https://evil.example.net" },
+    });
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
   });
 });

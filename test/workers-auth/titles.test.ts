@@ -19,7 +19,9 @@ describe("conversation titles", () => {
     const sid = uniqueId("title");
     // The scripted model follows the directive in the question, so it "writes" this title too.
     const question = `Plan a three day trip to Kyoto in spring please ${sid}`;
-    await (await as("/api/chat/stream", { session_id: sid, content: `${question} ${script({ text: "Day one: temples." })}` })).text();
+    await (
+      await as("/api/chat/stream", { session_id: sid, content: `${question} ${script({ text: "Day one: temples." })}` })
+    ).text();
     let title = "";
     for (let i = 0; i < 20 && title !== "Day one: temples"; i++) {
       await new Promise((r) => setTimeout(r, 250));
@@ -27,13 +29,20 @@ describe("conversation titles", () => {
     }
     // Cleaned: no final period.
     expect(title).toBe("Day one: temples");
-    const listed = (await (await as("/api/v1/context/conversations")).json<any>()).conversations.find((c: any) => c.session_id === sid);
+    const listed = (await (await as("/api/v1/context/conversations")).json<any>()).conversations.find(
+      (c: any) => c.session_id === sid,
+    );
     expect(listed.title).toBe(title);
   });
 
   it("keep the first words when the model gives no usable title", async () => {
     const sid = uniqueId("title");
-    await (await as("/api/chat/stream", { session_id: sid, content: `Why is the sky blue ${sid} ${script({ pieces: ["\n", " \n"] })}` })).text();
+    await (
+      await as("/api/chat/stream", {
+        session_id: sid,
+        content: `Why is the sky blue ${sid} ${script({ pieces: ["\n", " \n"] })}`,
+      })
+    ).text();
     await new Promise((r) => setTimeout(r, 500));
     const conv = await (await as(`/api/v1/context/conversations/${sid}`)).json<any>();
     expect(conv.title, JSON.stringify(conv)).toMatch(/^Why is the sky blue/);

@@ -28,7 +28,10 @@ describe("POST /api/chat/abort", () => {
     const last = events.at(-1)!;
     expect(last.type).toBe("complete");
     expect(last.data.message.status).toBe("aborted");
-    const streamed = events.filter((e) => e.type === "chunk").map((e) => e.data.content).join("");
+    const streamed = events
+      .filter((e) => e.type === "chunk")
+      .map((e) => e.data.content)
+      .join("");
     expect(last.data.message.content).toBe(streamed);
     expect(streamed.length).toBeGreaterThan(0);
     expect(rest.length).toBeGreaterThan(0);
@@ -46,7 +49,9 @@ describe("POST /api/chat/abort", () => {
 
     // Nothing is running any more; the session takes a new turn.
     expect(await (await call("/api/chat/abort", { json: { session_id: sid } })).json()).toEqual({ aborted: false });
-    const next = nativeEvents(await (await call("/api/chat/stream", { json: { session_id: sid, content: "again" } })).text());
+    const next = nativeEvents(
+      await (await call("/api/chat/stream", { json: { session_id: sid, content: "again" } })).text(),
+    );
     expect(next.at(-1)!.data.message).toMatchObject({ status: "complete", content: "Echo: again" });
   });
 
@@ -63,9 +68,16 @@ describe("POST /api/chat/abort", () => {
     const second = await call("/api/chat/stream", { json: { session_id: sid, content: "interloper" } });
     expect(second.status).toBe(409);
     expect(await second.json()).toEqual({
-      error: { message: expect.stringContaining("already running"), type: "conflict_error", code: "turn_in_progress", param: null },
+      error: {
+        message: expect.stringContaining("already running"),
+        type: "conflict_error",
+        code: "turn_in_progress",
+        param: null,
+      },
     });
-    const direct = await call("/api/chat/stream/direct", { json: { session_id: sid, messages: [{ role: "user", content: "x" }] } });
+    const direct = await call("/api/chat/stream/direct", {
+      json: { session_id: sid, messages: [{ role: "user", content: "x" }] },
+    });
     expect(direct.status).toBe(409);
 
     await call("/api/chat/abort", { json: { session_id: sid } });

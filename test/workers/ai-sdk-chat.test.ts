@@ -3,8 +3,9 @@
  * `DefaultChatTransport` (which checks every chunk against the release's schema) and
  * `readUIMessageStream` (which builds the UI message as `useChat` does).
  */
-import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from "ai";
+
 import { exports } from "cloudflare:workers";
+import { DefaultChatTransport, readUIMessageStream, type UIMessage, type UIMessageChunk } from "ai";
 import { describe, expect, it } from "vitest";
 import { parseSse } from "../support/sse";
 import { call, script, uniqueId, upstreamRequests } from "./helpers";
@@ -42,7 +43,12 @@ async function read(stream: ReadableStream<UIMessageChunk>): Promise<Read> {
   return { message: message!, chunks, errors };
 }
 
-async function send(chatId: string, messages: UIMessage[], trigger: "submit-message" | "regenerate-message" = "submit-message", messageId?: string): Promise<Read> {
+async function send(
+  chatId: string,
+  messages: UIMessage[],
+  trigger: "submit-message" | "regenerate-message" = "submit-message",
+  messageId?: string,
+): Promise<Read> {
   return read(await transport.sendMessages({ chatId, messages, trigger, messageId, abortSignal: undefined }));
 }
 
@@ -52,7 +58,8 @@ const textOf = (m: UIMessage) =>
     .map((p) => (p as { text: string }).text)
     .join("");
 
-const toolParts = (m: UIMessage) => m.parts.filter((p) => p.type === "dynamic-tool") as Extract<UIMessage["parts"][number], { type: "dynamic-tool" }>[];
+const toolParts = (m: UIMessage) =>
+  m.parts.filter((p) => p.type === "dynamic-tool") as Extract<UIMessage["parts"][number], { type: "dynamic-tool" }>[];
 
 async function stored(chatId: string): Promise<any> {
   const res = await call(`/api/v1/context/conversations/${chatId}`);
@@ -69,7 +76,17 @@ describe("AI SDK useChat on POST /api/chat", () => {
     expect(errors).toEqual([]);
     expect(message.role).toBe("assistant");
     expect(textOf(message)).toBe("Hello there");
-    expect(chunks.map((c) => c.type)).toEqual(["start", "start-step", "text-start", "text-delta", "text-delta", "text-delta", "text-end", "finish-step", "finish"]);
+    expect(chunks.map((c) => c.type)).toEqual([
+      "start",
+      "start-step",
+      "text-start",
+      "text-delta",
+      "text-delta",
+      "text-delta",
+      "text-end",
+      "finish-step",
+      "finish",
+    ]);
     expect(chunks.at(-1)).toEqual({ type: "finish", finishReason: "stop" });
 
     const conversation = await stored(chatId);
@@ -108,7 +125,12 @@ describe("AI SDK useChat on POST /api/chat", () => {
     expect(errors).toEqual([]);
 
     const [tool] = toolParts(message);
-    expect(tool).toMatchObject({ toolName: "current_time", toolCallId: "call_t1", state: "output-available", input: { timezone: "Asia/Tokyo" } });
+    expect(tool).toMatchObject({
+      toolName: "current_time",
+      toolCallId: "call_t1",
+      state: "output-available",
+      input: { timezone: "Asia/Tokyo" },
+    });
     const output = JSON.parse(tool.output as string);
     expect(output.timezone).toBe("Asia/Tokyo");
     expect(Math.abs(Date.parse(output.iso) - Date.now())).toBeLessThan(60_000);
@@ -123,11 +145,22 @@ describe("AI SDK useChat on POST /api/chat", () => {
       { id: "call_echo", name: "everything__echo", arguments: { message: "hello mcp" } },
       { id: "call_nope", name: "no_such_tool", arguments: {} },
     ];
-    const { message, errors } = await send(chatId, [userMessage(`${chatId} ${script({ steps: [{ toolCalls: calls }] })}`)]);
+    const { message, errors } = await send(chatId, [
+      userMessage(`${chatId} ${script({ steps: [{ toolCalls: calls }] })}`),
+    ]);
     expect(errors).toEqual([]);
     const tools = Object.fromEntries(toolParts(message).map((p) => [p.toolCallId, p]));
-    expect(tools.call_echo).toMatchObject({ toolName: "everything__echo", state: "output-available", input: { message: "hello mcp" }, output: "Echo: hello mcp" });
-    expect(tools.call_nope).toMatchObject({ toolName: "no_such_tool", state: "output-error", errorText: "unknown tool no_such_tool" });
+    expect(tools.call_echo).toMatchObject({
+      toolName: "everything__echo",
+      state: "output-available",
+      input: { message: "hello mcp" },
+      output: "Echo: hello mcp",
+    });
+    expect(tools.call_nope).toMatchObject({
+      toolName: "no_such_tool",
+      state: "output-error",
+      errorText: "unknown tool no_such_tool",
+    });
   });
 
   it("surfaces an upstream failure as an error, and the stream still ends cleanly", async () => {
@@ -138,7 +171,13 @@ describe("AI SDK useChat on POST /api/chat", () => {
     expect((await stored(chatId)).messages.map((m: any) => m.status)).toEqual(["complete", "error"]);
 
     // With terminateOnError, as an app that wants to stop on errors reads it.
-    const again = await transport.sendMessages({ chatId, messages: [userMessage(`${chatId} ${script({ status: 500 })}`)], trigger: "submit-message", messageId: undefined, abortSignal: undefined });
+    const again = await transport.sendMessages({
+      chatId,
+      messages: [userMessage(`${chatId} ${script({ status: 500 })}`)],
+      trigger: "submit-message",
+      messageId: undefined,
+      abortSignal: undefined,
+    });
     await expect(async () => {
       for await (const _ of readUIMessageStream({ stream: again, terminateOnError: true }));
     }).rejects.toThrow(/model provider failed/);
@@ -167,10 +206,17 @@ describe("AI SDK useChat on POST /api/chat", () => {
     expect(await transport.reconnectToStream({ chatId })).toBeNull();
 
     const slow = script({ text: "tick ", repeat: 25, delayMs: 30 });
-    const live = await transport.sendMessages({ chatId, messages: [userMessage(`${chatId} ${slow}`)], trigger: "submit-message", messageId: undefined, abortSignal: undefined });
+    const live = await transport.sendMessages({
+      chatId,
+      messages: [userMessage(`${chatId} ${slow}`)],
+      trigger: "submit-message",
+      messageId: undefined,
+      abortSignal: undefined,
+    });
     const reader = live.getReader();
     // Wait until text flows, so the reconnect lands mid-turn.
-    for (let chunk = await reader.read(); chunk.value?.type !== "text-delta"; chunk = await reader.read()) expect(chunk.done).toBe(false);
+    for (let chunk = await reader.read(); chunk.value?.type !== "text-delta"; chunk = await reader.read())
+      expect(chunk.done).toBe(false);
 
     const resumed = await transport.reconnectToStream({ chatId });
     expect(resumed).not.toBeNull();
@@ -191,23 +237,39 @@ describe("AI SDK useChat on POST /api/chat", () => {
 
   it("an abort from POST /api/chat/abort ends the stream as interrupted, keeping what was written", async () => {
     const chatId = uniqueId("ai");
-    const live = await transport.sendMessages({ chatId, messages: [userMessage(`${chatId} ${script({ text: "tick ", repeat: 200, delayMs: 30 })}`)], trigger: "submit-message", messageId: undefined, abortSignal: undefined });
+    const live = await transport.sendMessages({
+      chatId,
+      messages: [userMessage(`${chatId} ${script({ text: "tick ", repeat: 200, delayMs: 30 })}`)],
+      trigger: "submit-message",
+      messageId: undefined,
+      abortSignal: undefined,
+    });
     const [mine, watch] = live.tee();
     const reader = watch.getReader();
-    for (let chunk = await reader.read(); chunk.value?.type !== "text-delta"; chunk = await reader.read()) expect(chunk.done).toBe(false);
+    for (let chunk = await reader.read(); chunk.value?.type !== "text-delta"; chunk = await reader.read())
+      expect(chunk.done).toBe(false);
     void reader.cancel();
     expect(await (await call("/api/chat/abort", { json: { session_id: chatId } })).json()).toEqual({ aborted: true });
 
     const { message, chunks, errors } = await read(mine);
     expect(errors).toEqual([]);
-    expect(chunks.slice(-2)).toEqual([{ type: "abort", reason: "aborted" }, { type: "finish", finishReason: "interrupted" }]);
+    expect(chunks.slice(-2)).toEqual([
+      { type: "abort", reason: "aborted" },
+      { type: "finish", finishReason: "interrupted" },
+    ]);
     expect((await stored(chatId)).messages[1]).toMatchObject({ status: "aborted", content: textOf(message) });
   });
 
   it("answers in the UI message stream's bytes: header, data frames, data: [DONE]", async () => {
     const chatId = uniqueId("ai");
     const res = await call("/api/chat", {
-      json: { id: chatId, messages: [{ id: "u1", role: "user", parts: [{ type: "text", text: `${chatId} ${script({ pieces: ["a", "b"] })}` }] }], trigger: "submit-message" },
+      json: {
+        id: chatId,
+        messages: [
+          { id: "u1", role: "user", parts: [{ type: "text", text: `${chatId} ${script({ pieces: ["a", "b"] })}` }] },
+        ],
+        trigger: "submit-message",
+      },
     });
     expect(res.status).toBe(200);
     expect(res.headers.get("x-vercel-ai-ui-message-stream")).toBe("v1");
@@ -222,7 +284,8 @@ describe("AI SDK useChat on POST /api/chat", () => {
     expect(chunks[0]).toEqual({ type: "start", messageId: res.headers.get("x-message-id") });
     expect(chunks.filter((c) => c.type === "text-delta").map((c) => c.delta)).toEqual(["a", "b"]);
     // Every data line is one whole chunk: `data: {json}` and a blank line.
-    for (const block of text.split("\n\n").filter((b) => b.startsWith("data: "))) expect(block.split("\n")).toHaveLength(1);
+    for (const block of text.split("\n\n").filter((b) => b.startsWith("data: ")))
+      expect(block.split("\n")).toHaveLength(1);
   });
 
   it("refuses bad bodies with the field named, before any session is touched", async () => {
@@ -234,22 +297,45 @@ describe("AI SDK useChat on POST /api/chat", () => {
     const msg = { id: "u1", role: "user", parts: [{ type: "text", text: "hi" }] };
     expect((await bad({ id: "no spaces allowed", messages: [msg], trigger: "submit-message" })).param).toBe("id");
     expect((await bad({ id: "ok", messages: [msg], trigger: "resume-stream" })).param).toBe("trigger");
-    expect((await bad({ id: "ok", messages: [{ ...msg, role: "assistant" }], trigger: "submit-message" })).param).toBe("messages");
-    expect((await bad({ id: "ok", messages: [{ ...msg, parts: [{ type: "file", url: "x" }] }], trigger: "submit-message" })).param).toBe("messages.0.parts");
-    expect((await bad({ id: "ok", messages: [{ ...msg, parts: [{ type: "text" }] }], trigger: "submit-message" })).param).toBe("messages.0.parts.0.text");
+    expect((await bad({ id: "ok", messages: [{ ...msg, role: "assistant" }], trigger: "submit-message" })).param).toBe(
+      "messages",
+    );
+    expect(
+      (await bad({ id: "ok", messages: [{ ...msg, parts: [{ type: "file", url: "x" }] }], trigger: "submit-message" }))
+        .param,
+    ).toBe("messages.0.parts");
+    expect(
+      (await bad({ id: "ok", messages: [{ ...msg, parts: [{ type: "text" }] }], trigger: "submit-message" })).param,
+    ).toBe("messages.0.parts.0.text");
     expect((await bad({ id: "ok", messages: [msg], trigger: "submit-message", model: 7 })).param).toBe("model");
     expect((await call("/api/chat/bad%20id/stream")).status).toBe(400);
 
     // Regenerating a conversation that has no question yet.
-    const empty = await call("/api/chat", { json: { id: uniqueId("ai"), messages: [], trigger: "regenerate-message" } });
+    const empty = await call("/api/chat", {
+      json: { id: uniqueId("ai"), messages: [], trigger: "regenerate-message" },
+    });
     expect(empty.status).toBe(400);
     expect(((await empty.json()) as any).error.code).toBe("nothing_to_regenerate");
   });
 
   it("refuses a second turn while one runs in the same chat (409), which the transport reports", async () => {
     const chatId = uniqueId("ai");
-    const slow = await transport.sendMessages({ chatId, messages: [userMessage(`${chatId} ${script({ text: "x ", repeat: 10, delayMs: 30 })}`)], trigger: "submit-message", messageId: undefined, abortSignal: undefined });
-    await expect(transport.sendMessages({ chatId, messages: [userMessage("again")], trigger: "submit-message", messageId: undefined, abortSignal: undefined })).rejects.toThrow(/already running/);
+    const slow = await transport.sendMessages({
+      chatId,
+      messages: [userMessage(`${chatId} ${script({ text: "x ", repeat: 10, delayMs: 30 })}`)],
+      trigger: "submit-message",
+      messageId: undefined,
+      abortSignal: undefined,
+    });
+    await expect(
+      transport.sendMessages({
+        chatId,
+        messages: [userMessage("again")],
+        trigger: "submit-message",
+        messageId: undefined,
+        abortSignal: undefined,
+      }),
+    ).rejects.toThrow(/already running/);
     await read(slow);
   });
 });

@@ -60,7 +60,9 @@ describe("POST /api/chat/stream", () => {
 
   it("applies model_config overrides to the upstream request", async () => {
     const sid = uniqueId();
-    await streamTurn(sid, `override ${sid}`, { model_config: { model_name: "gpt-test-x", temperature: 0.2, max_tokens: 33 } });
+    await streamTurn(sid, `override ${sid}`, {
+      model_config: { model_name: "gpt-test-x", temperature: 0.2, max_tokens: 33 },
+    });
     const [req] = await upstreamRequests(`override ${sid}`);
     expect(req.body).toMatchObject({ model: "gpt-test-x", temperature: 0.2, max_tokens: 33 });
   });

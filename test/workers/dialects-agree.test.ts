@@ -1,6 +1,7 @@
 /** One session, many front ends: each dialect reads and extends the same stored history. */
-import { DefaultChatTransport, readUIMessageStream, type UIMessage } from "ai";
+
 import { exports } from "cloudflare:workers";
+import { DefaultChatTransport, readUIMessageStream, type UIMessage } from "ai";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { call, uniqueId, upstreamRequests } from "./helpers";
@@ -46,7 +47,10 @@ describe("dialects agree on a session's history", () => {
       fetch: (url, init) => exports.default.fetch(new Request(url, init)),
       defaultHeaders: { "X-Session-Id": sid },
     });
-    const completion = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: say("five") }] });
+    const completion = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: say("five") }],
+    });
     expect(completion.choices[0].message.content).toBe(`Echo: ${say("five")}`);
 
     // Each stored turn sent everything before it upstream.
@@ -67,7 +71,9 @@ describe("dialects agree on a session's history", () => {
     expect(conv.messages.map((m: any) => `${m.role}:${m.content}`)).toEqual(
       ["one", "two", "three", "four", "five"].flatMap((n) => [`user:${say(n)}`, `assistant:Echo: ${say(n)}`]),
     );
-    const listed = (await (await call("/api/v1/context/conversations")).json<any>()).conversations.find((c: any) => c.session_id === sid);
+    const listed = (await (await call("/api/v1/context/conversations")).json<any>()).conversations.find(
+      (c: any) => c.session_id === sid,
+    );
     expect(listed.message_count).toBe(10);
   });
 });

@@ -25,7 +25,9 @@ describe("POST /api/chat/stream/direct", () => {
     expect((await call(`/api/v1/context/conversations/${sid}`)).status).toBe(404);
     // Not even tables: a stateless turn leaves its object empty.
     await runInDurableObject(sessionStub(env, LOCAL_OWNER, sid), (_instance, state) => {
-      const tables = state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf%' ESCAPE '\\'").toArray();
+      const tables = state.storage.sql
+        .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf%' ESCAPE '\\'")
+        .toArray();
       expect(tables).toEqual([]);
     });
     const list = await (await call("/api/v1/context/conversations")).json<any>();

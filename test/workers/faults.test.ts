@@ -87,7 +87,9 @@ describe("runaway cost", () => {
     await turn(a, "no limit given");
     expect((await upstreamRequests(a))[0].body.max_tokens).toBe(4096);
     const b = uniqueId();
-    const res = await call("/api/chat/stream", { json: { session_id: b, content: b, model_config: { max_tokens: 999_999 } } });
+    const res = await call("/api/chat/stream", {
+      json: { session_id: b, content: b, model_config: { max_tokens: 999_999 } },
+    });
     await res.text();
     expect((await upstreamRequests(b))[0].body.max_tokens).toBe(4096);
   });
@@ -101,7 +103,14 @@ describe("oversized content", () => {
       const huge = "y".repeat(3_000_000);
       state.storage.sql.exec("UPDATE messages SET content = '' WHERE 0"); // the object is awake
       const { SessionStore } = await import("../../src/session/store");
-      new SessionStore(state.storage.sql).insertMessage({ id: "big", role: "tool", content: huge, created_at: new Date().toISOString(), status: "complete", usage: null });
+      new SessionStore(state.storage.sql).insertMessage({
+        id: "big",
+        role: "tool",
+        content: huge,
+        created_at: new Date().toISOString(),
+        status: "complete",
+        usage: null,
+      });
     });
     const stored = await lastStored(sid);
     expect(stored.id).toBe("big");

@@ -6,7 +6,12 @@ describe("GET /health", () => {
     const res = await call("/health");
     expect(res.status).toBe(200);
     const text = await res.text();
-    expect(JSON.parse(text)).toMatchObject({ status: "ok", model: "gpt-4o-mini", provider: "openai", upstream_key: true });
+    expect(JSON.parse(text)).toMatchObject({
+      status: "ok",
+      model: "gpt-4o-mini",
+      provider: "openai",
+      upstream_key: true,
+    });
     expect(text).not.toContain("sk-test-server-key");
   });
 });

@@ -30,7 +30,12 @@ function lines(text: string): { code: string; body: any }[] {
 describe("reference 003 line stream on POST /api/chat", () => {
   it("streams text deltas and a finish line, exactly as the reference writes them", async () => {
     const marker = uniqueId("line");
-    const res = await post({ messages: [{ role: "user", content: `${marker} ${script({ pieces: ["你", "好", "！"] })}` }], model: "gpt-4", temperature: 0.7, stream: true });
+    const res = await post({
+      messages: [{ role: "user", content: `${marker} ${script({ pieces: ["你", "好", "！"] })}` }],
+      model: "gpt-4",
+      temperature: 0.7,
+      stream: true,
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
     expect(await res.text()).toBe(
@@ -49,7 +54,9 @@ describe("reference 003 line stream on POST /api/chat", () => {
       { role: "user", content: `${marker} now` },
     ];
     const res = await post({ messages, model: "gpt-test-line", temperature: 0.3, stream: true });
-    expect(await res.text()).toBe(`0:{"type":"text-delta","textDelta":"Echo:"}\n0:{"type":"text-delta","textDelta":" ${marker}"}\n0:{"type":"text-delta","textDelta":" now"}\nd:{"type":"finish","finishReason":"stop"}\n`);
+    expect(await res.text()).toBe(
+      `0:{"type":"text-delta","textDelta":"Echo:"}\n0:{"type":"text-delta","textDelta":" ${marker}"}\n0:{"type":"text-delta","textDelta":" now"}\nd:{"type":"finish","finishReason":"stop"}\n`,
+    );
 
     const [req] = await upstreamRequests(marker);
     expect(req.body.messages).toEqual([{ role: "system", content: "You are a test assistant." }, ...messages]);
@@ -72,12 +79,21 @@ describe("reference 003 line stream on POST /api/chat", () => {
     const text = await (await post({ messages: [{ role: "user", content }] })).text();
     const all = lines(text);
     expect(all.map((l) => l.code)).toEqual(["9", "a", ...Array(all.length - 3).fill("0"), "d"]);
-    expect(text.startsWith('9:{"type":"tool-call","toolCallId":"call_t1","toolName":"current_time","args":{"timezone":"Asia/Tokyo"}}\na:{"type":"tool-result","toolCallId":"call_t1","toolName":"current_time","result":"')).toBe(true);
+    expect(
+      text.startsWith(
+        '9:{"type":"tool-call","toolCallId":"call_t1","toolName":"current_time","args":{"timezone":"Asia/Tokyo"}}\na:{"type":"tool-result","toolCallId":"call_t1","toolName":"current_time","result":"',
+      ),
+    ).toBe(true);
 
     const result = all[1].body;
     expect(Object.keys(result)).toEqual(["type", "toolCallId", "toolName", "result"]);
     expect(JSON.parse(result.result).timezone).toBe("Asia/Tokyo");
-    expect(all.filter((l) => l.code === "0").map((l) => l.body.textDelta).join("")).toBe(`Tool results: ${result.result}`);
+    expect(
+      all
+        .filter((l) => l.code === "0")
+        .map((l) => l.body.textDelta)
+        .join(""),
+    ).toBe(`Tool results: ${result.result}`);
     expect(all.at(-1)!.body).toEqual({ type: "finish", finishReason: "stop" });
 
     // The second round carried the call and the tool's answer upstream.
@@ -88,14 +104,18 @@ describe("reference 003 line stream on POST /api/chat", () => {
 
   it("ends with a 3: error line and a d: finish line when the upstream fails", async () => {
     const marker = uniqueId("line");
-    const res = await post({ messages: [{ role: "user", content: `${marker} ${script({ pieces: ["par", "tial", "x"], cutAfter: 2 })}` }] });
+    const res = await post({
+      messages: [{ role: "user", content: `${marker} ${script({ pieces: ["par", "tial", "x"], cutAfter: 2 })}` }],
+    });
     expect(res.status).toBe(200);
     const all = lines(await res.text());
     expect(all.map((l) => l.code)).toEqual(["0", "0", "3", "d"]);
     expect(all[2].body).toEqual({ type: "error", error: expect.any(String) });
     expect(all[3].body).toEqual({ type: "finish", finishReason: "error" });
 
-    const failed = lines(await (await post({ messages: [{ role: "user", content: `${marker} ${script({ status: 500 })}` }] })).text());
+    const failed = lines(
+      await (await post({ messages: [{ role: "user", content: `${marker} ${script({ status: 500 })}` }] })).text(),
+    );
     expect(failed).toEqual([
       { code: "3", body: { type: "error", error: expect.stringMatching(/model provider failed/) } },
       { code: "d", body: { type: "finish", finishReason: "error" } },
@@ -123,20 +143,34 @@ describe("reference 003 line stream on POST /api/chat", () => {
       role: "assistant",
       finishReason: "stop",
       toolCalls: [{ type: "tool-call", toolCallId: "call_j1", toolName: "current_time", args: { timezone: "UTC" } }],
-      toolResults: [{ type: "tool-result", toolCallId: "call_j1", toolName: "current_time", result: expect.any(String) }],
-      usage: { promptTokens: expect.any(Number), completionTokens: expect.any(Number), totalTokens: expect.any(Number) },
+      toolResults: [
+        { type: "tool-result", toolCallId: "call_j1", toolName: "current_time", result: expect.any(String) },
+      ],
+      usage: {
+        promptTokens: expect.any(Number),
+        completionTokens: expect.any(Number),
+        totalTokens: expect.any(Number),
+      },
     });
     expect(body.content).toBe(`Checking.Tool results: ${body.toolResults[0].result}`);
     expect(body.error).toBeUndefined();
 
-    const plain = await (await post({ messages: [{ role: "user", content: `${marker} ${script({ pieces: ["a", "b"] })}` }], stream: false })).json<any>();
+    const plain = await (
+      await post({
+        messages: [{ role: "user", content: `${marker} ${script({ pieces: ["a", "b"] })}` }],
+        stream: false,
+      })
+    ).json<any>();
     expect(plain).toMatchObject({ content: "ab", toolCalls: [], toolResults: [], finishReason: "stop" });
   });
 
   it("answers stream:false with a JSON error (502) when the upstream fails before any text", async () => {
     const res = await post({ messages: [{ role: "user", content: script({ status: 500 }) }], stream: false });
     expect(res.status).toBe(502);
-    expect((await res.json<any>()).error).toMatchObject({ code: "upstream_unavailable", message: expect.stringMatching(/model provider failed/) });
+    expect((await res.json<any>()).error).toMatchObject({
+      code: "upstream_unavailable",
+      message: expect.stringMatching(/model provider failed/),
+    });
   });
 
   it("refuses bad bodies with the field named", async () => {

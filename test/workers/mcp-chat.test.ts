@@ -8,7 +8,8 @@ async function turn(sid: string, content: string) {
   return nativeEvents(await res.text());
 }
 
-const byType = (events: { type: string; data: any }[], type: string) => events.filter((e) => e.type === type).map((e) => e.data);
+const byType = (events: { type: string; data: any }[], type: string) =>
+  events.filter((e) => e.type === type).map((e) => e.data);
 
 describe("GET /api/tools and /api/servers", () => {
   it("lists built-in and MCP tools from both transports with unique names", async () => {
@@ -64,15 +65,24 @@ describe("MCP tools in the chat loop", () => {
 
   it("validates a tool with an outputSchema in the Workers runtime", async () => {
     const sid = uniqueId();
-    const events = await turn(sid, `${sid} ${script({ steps: [{ toolCalls: [{ id: "c1", name: "everything__get-structured-content", arguments: { location: "Chicago" } }] }] })}`);
+    const events = await turn(
+      sid,
+      `${sid} ${script({ steps: [{ toolCalls: [{ id: "c1", name: "everything__get-structured-content", arguments: { location: "Chicago" } }] }] })}`,
+    );
     const [result] = byType(events, "tool_result");
     expect(result.is_error).toBe(false);
-    expect(JSON.parse(result.result)).toMatchObject({ temperature: expect.any(Number), conditions: expect.any(String) });
+    expect(JSON.parse(result.result)).toMatchObject({
+      temperature: expect.any(Number),
+      conditions: expect.any(String),
+    });
   });
 
   it("streams a long-running tool's progress as tool_stream_chunk events", async () => {
     const sid = uniqueId();
-    const events = await turn(sid, `${sid} ${script({ steps: [{ toolCalls: [{ id: "c1", name: "everything__trigger-long-running-operation", arguments: { duration: 1, steps: 4 } }] }] })}`);
+    const events = await turn(
+      sid,
+      `${sid} ${script({ steps: [{ toolCalls: [{ id: "c1", name: "everything__trigger-long-running-operation", arguments: { duration: 1, steps: 4 } }] }] })}`,
+    );
     const progress = byType(events, "tool_stream_chunk").filter((p) => p.tool_call_id === "c1");
     expect(progress.map((p) => p.content)).toEqual(["progress 1/4", "progress 2/4", "progress 3/4", "progress 4/4"]);
     const types = events.map((e) => e.type);
@@ -83,7 +93,10 @@ describe("MCP tools in the chat loop", () => {
   it("turns a tool that outlives TOOL_TIMEOUT_MS into an error result, and the turn goes on", async () => {
     const sid = uniqueId();
     const started = Date.now();
-    const events = await turn(sid, `${sid} ${script({ steps: [{ toolCalls: [{ id: "c1", name: "everything__trigger-long-running-operation", arguments: { duration: 10, steps: 2 } }] }] })}`);
+    const events = await turn(
+      sid,
+      `${sid} ${script({ steps: [{ toolCalls: [{ id: "c1", name: "everything__trigger-long-running-operation", arguments: { duration: 10, steps: 2 } }] }] })}`,
+    );
     expect(Date.now() - started).toBeLessThan(8000);
     const [result] = byType(events, "tool_result");
     expect(result.is_error).toBe(true);
@@ -95,14 +108,19 @@ describe("MCP tools in the chat loop", () => {
     const sid = uniqueId();
     // The marker makes the summarizer's own upstream request findable.
     const long = `${sid} ${"lorem ipsum ".repeat(60)}`;
-    const events = await turn(sid, `${sid} ${script({ steps: [{ toolCalls: [{ id: "c1", name: "everything__echo", arguments: { message: long } }] }] })}`);
+    const events = await turn(
+      sid,
+      `${sid} ${script({ steps: [{ toolCalls: [{ id: "c1", name: "everything__echo", arguments: { message: long } }] }] })}`,
+    );
     const [result] = byType(events, "tool_result");
     expect(result.result).toBe(`Echo: ${long}`);
     // The summary streamed to the user as tool progress.
     expect(byType(events, "tool_stream_chunk").length).toBeGreaterThan(0);
 
     const reqs = await upstreamRequests(sid);
-    const summaryRequest = reqs.find((r) => r.body.messages[0].content.startsWith("Condense the following tool output"));
+    const summaryRequest = reqs.find((r) =>
+      r.body.messages[0].content.startsWith("Condense the following tool output"),
+    );
     expect(summaryRequest).toBeTruthy();
     const final = reqs.at(-1)!;
     const toolMsg = final.body.messages.find((m: any) => m.role === "tool");

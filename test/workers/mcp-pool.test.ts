@@ -3,8 +3,7 @@
  * (`@modelcontextprotocol/server-everything`) on both remote transports, started by
  * `test/support/global-mcp.ts`.
  */
-import { afterEach, describe, expect, it } from "vitest";
-import { inject } from "vitest";
+import { afterEach, describe, expect, inject, it } from "vitest";
 import { createMcpPool, McpPool, type McpServerConfig } from "../../src/mcp";
 import type { ToolCallContext } from "../../src/tools/types";
 
@@ -25,7 +24,13 @@ afterEach(async () => {
 
 function context(overrides: Partial<ToolCallContext> = {}): ToolCallContext & { progressed: string[] } {
   const progressed: string[] = [];
-  return { signal: new AbortController().signal, timeoutMs: 10_000, progress: (t) => progressed.push(t), progressed, ...overrides };
+  return {
+    signal: new AbortController().signal,
+    timeoutMs: 10_000,
+    progress: (t) => progressed.push(t),
+    progressed,
+    ...overrides,
+  };
 }
 
 const transports = [
@@ -56,7 +61,10 @@ describe.each(transports)("over $type", ({ type, url }) => {
   it("calls echo and get-sum", async () => {
     const p = pool([server()]);
     await p.list();
-    expect(await p.call("echo", { message: "hello edge" }, context())).toEqual({ content: "Echo: hello edge", isError: false });
+    expect(await p.call("echo", { message: "hello edge" }, context())).toEqual({
+      content: "Echo: hello edge",
+      isError: false,
+    });
     const sum = await p.call("get-sum", { a: 2, b: 40 }, context());
     expect(sum.isError).toBe(false);
     expect(sum.content).toContain("42");
@@ -67,7 +75,10 @@ describe.each(transports)("over $type", ({ type, url }) => {
     await p.list();
     const ctx = context();
     const outcome = await p.call("trigger-long-running-operation", { duration: 1, steps: 4 }, ctx);
-    expect(outcome).toMatchObject({ isError: false, content: expect.stringContaining("Long running operation completed") });
+    expect(outcome).toMatchObject({
+      isError: false,
+      content: expect.stringContaining("Long running operation completed"),
+    });
     expect(ctx.progressed.length).toBeGreaterThanOrEqual(3);
     // Each once: in workerd the SSE transport used to deliver every message twice (see connection.ts).
     expect(ctx.progressed).toEqual(["progress 1/4", "progress 2/4", "progress 3/4", "progress 4/4"]);
@@ -87,7 +98,11 @@ describe.each(transports)("over $type", ({ type, url }) => {
     const controller = new AbortController();
     const started = Date.now();
     setTimeout(() => controller.abort(), 300);
-    const call = p.call("trigger-long-running-operation", { duration: 5, steps: 5 }, context({ signal: controller.signal }));
+    const call = p.call(
+      "trigger-long-running-operation",
+      { duration: 5, steps: 5 },
+      context({ signal: controller.signal }),
+    );
     await expect(call).rejects.toMatchObject({ name: "AbortError" });
     expect(Date.now() - started).toBeLessThan(1_000);
     // The connection is still good for the next call.
@@ -98,7 +113,11 @@ describe.each(transports)("over $type", ({ type, url }) => {
     const p = pool([server()]);
     await p.list();
     const started = Date.now();
-    const outcome = await p.call("trigger-long-running-operation", { duration: 2, steps: 2 }, context({ timeoutMs: 200 }));
+    const outcome = await p.call(
+      "trigger-long-running-operation",
+      { duration: 2, steps: 2 },
+      context({ timeoutMs: 200 }),
+    );
     expect(outcome.isError).toBe(true);
     expect(outcome.content).toMatch(/timed out after 200 ms/);
     expect(Date.now() - started).toBeLessThan(1_500);
@@ -110,7 +129,10 @@ describe.each(transports)("over $type", ({ type, url }) => {
     const bad = await p.call("get-sum", { a: "two" }, context());
     expect(bad.isError).toBe(true);
     expect(bad.content.length).toBeGreaterThan(0);
-    expect(await p.call("no-such-tool", {}, context())).toEqual({ content: 'unknown tool "no-such-tool"', isError: true });
+    expect(await p.call("no-such-tool", {}, context())).toEqual({
+      content: 'unknown tool "no-such-tool"',
+      isError: true,
+    });
   });
 });
 
@@ -135,10 +157,13 @@ describe("McpPool", () => {
   });
 
   it("gives clashing tools server-prefixed names and routes each call to its own server", async () => {
-    const p = pool([
-      { name: "one", url: streamableUrl, type: "streamable-http", headers: {} },
-      { name: "two", url: sseUrl, type: "sse", headers: {} },
-    ], { reservedNames: ["get-sum"] });
+    const p = pool(
+      [
+        { name: "one", url: streamableUrl, type: "streamable-http", headers: {} },
+        { name: "two", url: sseUrl, type: "sse", headers: {} },
+      ],
+      { reservedNames: ["get-sum"] },
+    );
     const names = (await p.list()).map((t) => t.name);
     expect(names).toContain("one__echo");
     expect(names).toContain("two__echo");
@@ -151,7 +176,11 @@ describe("McpPool", () => {
   it("keeps listing the other servers when one is down, and says why it is down without secrets", async () => {
     const p = pool(
       [
-        { name: "down", url: "http://agent:pa55w0rd@127.0.0.1:1/mcp?key=k3y-value", headers: { Authorization: "Bearer sk-do-not-leak" } },
+        {
+          name: "down",
+          url: "http://agent:pa55w0rd@127.0.0.1:1/mcp?key=k3y-value",
+          headers: { Authorization: "Bearer sk-do-not-leak" },
+        },
         { name: "up", url: streamableUrl, type: "streamable-http", headers: {} },
       ],
       { refused: [{ name: "local", url: null, reason: "stdio servers need a local process" }] },
@@ -160,11 +189,24 @@ describe("McpPool", () => {
     expect(tools.length).toBeGreaterThan(0);
     expect(tools.every((t) => t.server === "up")).toBe(true);
     const [down, up, local] = p.status();
-    expect(down).toMatchObject({ name: "down", status: "error", transport: null, tool_count: 0, url: "http://127.0.0.1:1/mcp?key=redacted" });
+    expect(down).toMatchObject({
+      name: "down",
+      status: "error",
+      transport: null,
+      tool_count: 0,
+      url: "http://127.0.0.1:1/mcp?key=redacted",
+    });
     // Refused connections are retried (workerd marks them `retryable`), then reported.
     expect(down.error).toMatch(/cannot connect to MCP server "down" .*after 3 attempts/);
     expect(up).toMatchObject({ status: "connected" });
-    expect(local).toEqual({ name: "local", url: null, transport: null, status: "refused", error: "stdio servers need a local process", tool_count: 0 });
+    expect(local).toEqual({
+      name: "local",
+      url: null,
+      transport: null,
+      status: "refused",
+      error: "stdio servers need a local process",
+      tool_count: 0,
+    });
     const shown = JSON.stringify(p.status());
     for (const secret of ["pa55w0rd", "sk-do-not-leak", "k3y-value", "agent"]) expect(shown).not.toContain(secret);
   });
@@ -206,7 +248,9 @@ describe("McpPool", () => {
   });
 
   it("serves the tool list of later turns from the cache, and still routes calls", async () => {
-    const raw = JSON.stringify({ mcpServers: { cached: { url: streamableUrl }, local: { command: "npx", args: ["x"] } } });
+    const raw = JSON.stringify({
+      mcpServers: { cached: { url: streamableUrl }, local: { command: "npx", args: ["x"] } },
+    });
     const first = createMcpPool(raw, { cacheTtlMs: 60_000 });
     pools.push(first);
     const tools = await first.list();

@@ -29,7 +29,8 @@ describe("GET /v1/models", () => {
     expect(ids[0]).toBe("gpt-4o-mini");
     expect(ids).toEqual(expect.arrayContaining(["primary-down", "backup-model"]));
     expect(new Set(ids).size).toBe(ids.length);
-    for (const m of page.data) expect(m).toEqual({ id: m.id, object: "model", created: expect.any(Number), owned_by: expect.any(String) });
+    for (const m of page.data)
+      expect(m).toEqual({ id: m.id, object: "model", created: expect.any(Number), owned_by: expect.any(String) });
   });
 });
 
@@ -72,7 +73,15 @@ describe("POST /v1/chat/completions, not streamed", () => {
     const marker = uniqueId("parts");
     const completion = await client().chat.completions.create({
       model: "gpt-4o-mini",
-      messages: [{ role: "user", content: [{ type: "text", text: `${marker} one ` }, { type: "text", text: "two" }] }],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: `${marker} one ` },
+            { type: "text", text: "two" },
+          ],
+        },
+      ],
     });
     expect(completion.choices[0].message.content).toBe(`Echo: ${marker} one two`);
     const [req] = await upstreamRequests(marker);
@@ -96,7 +105,8 @@ describe("POST /v1/chat/completions, streamed", () => {
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe(pieces.join(""));
     expect(new Set(chunks.map((c) => c.id)).size).toBe(1);
     expect(chunks[0].id).toMatch(/^chatcmpl-/);
-    for (const c of chunks) expect(c).toMatchObject({ object: "chat.completion.chunk", model: "gpt-4o-mini", created: chunks[0].created });
+    for (const c of chunks)
+      expect(c).toMatchObject({ object: "chat.completion.chunk", model: "gpt-4o-mini", created: chunks[0].created });
 
     const withChoices = chunks.filter((c) => c.choices.length > 0);
     expect(withChoices.slice(0, -1).every((c) => c.choices[0].finish_reason === null)).toBe(true);
@@ -122,7 +132,12 @@ describe("POST /v1/chat/completions, streamed", () => {
 
   it("puts SSE frames on the wire, each with an id, ending in data: [DONE]", async () => {
     const res = await call("/v1/chat/completions", {
-      json: { model: "gpt-4o-mini", messages: [{ role: "user", content: script({ pieces: ["x", "y"] }) }], stream: true, stream_options: { include_usage: true } },
+      json: {
+        model: "gpt-4o-mini",
+        messages: [{ role: "user", content: script({ pieces: ["x", "y"] }) }],
+        stream: true,
+        stream_options: { include_usage: true },
+      },
     });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
@@ -165,7 +180,11 @@ describe("sessions", () => {
 
   it("a streamed stateless turn stores nothing either", async () => {
     const marker = uniqueId("stateless-stream");
-    const stream = await client().chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: marker }], stream: true });
+    const stream = await client().chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: marker }],
+      stream: true,
+    });
     for await (const _ of stream) {
       // drain
     }
@@ -181,7 +200,9 @@ describe("sessions", () => {
       { role: "assistant", content: "not stored either" },
       { role: "user", content: `${sid} ${script({ pieces: ["rec", "orded"] })}` },
     ];
-    const res = await client({ "X-Session-Id": sid }).chat.completions.create({ model: "gpt-4o-mini", messages }).withResponse();
+    const res = await client({ "X-Session-Id": sid })
+      .chat.completions.create({ model: "gpt-4o-mini", messages })
+      .withResponse();
     expect(res.data.choices[0].message.content).toBe("recorded");
     expect(res.response.headers.get("x-session-id")).toBe(sid);
 
@@ -198,7 +219,11 @@ describe("sessions", () => {
     // A streamed turn in the same session appends to it.
     const stream = await client({ "X-Session-Id": sid }).chat.completions.create({
       model: "gpt-4o-mini",
-      messages: [...messages, { role: "assistant", content: "recorded" }, { role: "user", content: script({ pieces: ["again"] }) }],
+      messages: [
+        ...messages,
+        { role: "assistant", content: "recorded" },
+        { role: "user", content: script({ pieces: ["again"] }) },
+      ],
       stream: true,
     });
     let text = "";

@@ -31,13 +31,43 @@ describe("bad requests", () => {
     { name: "no messages", body: { model: "gpt-4o-mini" }, param: "messages" },
     { name: "an empty message list", body: { messages: [] }, param: "messages" },
     { name: "an unknown role", body: { messages: [{ role: "wizard", content: "x" }] }, param: "messages.0.role" },
-    { name: "an image part", body: { messages: [{ role: "user", content: [{ type: "text", text: "see" }, { type: "image_url", image_url: { url: "https://x" } }] }] }, param: "messages.0.content.1.type" },
-    { name: "content of the wrong type", body: { messages: [{ role: "user", content: 42 }] }, param: "messages.0.content" },
-    { name: "a tool message without tool_call_id", body: { messages: [{ role: "tool", content: "x" }] }, param: "messages.0.tool_call_id" },
+    {
+      name: "an image part",
+      body: {
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "see" },
+              { type: "image_url", image_url: { url: "https://x" } },
+            ],
+          },
+        ],
+      },
+      param: "messages.0.content.1.type",
+    },
+    {
+      name: "content of the wrong type",
+      body: { messages: [{ role: "user", content: 42 }] },
+      param: "messages.0.content",
+    },
+    {
+      name: "a tool message without tool_call_id",
+      body: { messages: [{ role: "tool", content: "x" }] },
+      param: "messages.0.tool_call_id",
+    },
     { name: "an empty model name", body: { model: "", messages: [{ role: "user", content: "x" }] }, param: "model" },
     { name: "n above 1", body: { messages: [{ role: "user", content: "x" }], n: 2 }, param: "n" },
-    { name: "temperature out of range", body: { messages: [{ role: "user", content: "x" }], temperature: 3 }, param: "temperature" },
-    { name: "a tool that is not a function", body: { messages: [{ role: "user", content: "x" }], tools: [{ type: "web_search" }] }, param: "tools.0.type" },
+    {
+      name: "temperature out of range",
+      body: { messages: [{ role: "user", content: "x" }], temperature: 3 },
+      param: "temperature",
+    },
+    {
+      name: "a tool that is not a function",
+      body: { messages: [{ role: "user", content: "x" }], tools: [{ type: "web_search" }] },
+      param: "tools.0.type",
+    },
   ];
   for (const c of cases) {
     it(`${c.name} → 400 naming ${c.param}`, async () => {
@@ -45,7 +75,14 @@ describe("bad requests", () => {
       const res = await call("/v1/chat/completions", { json: { ...c.body, user: marker } });
       expect(res.status).toBe(400);
       const body = await res.json<any>();
-      expect(body).toEqual({ error: { message: expect.stringContaining(c.param), type: "invalid_request_error", param: c.param, code: "invalid_request" } });
+      expect(body).toEqual({
+        error: {
+          message: expect.stringContaining(c.param),
+          type: "invalid_request_error",
+          param: c.param,
+          code: "invalid_request",
+        },
+      });
       expect(await upstreamRequests(marker)).toEqual([]);
     });
   }
@@ -54,7 +91,9 @@ describe("bad requests", () => {
     const err = await rejection(
       openai.chat.completions.create({
         model: "gpt-4o-mini",
-        messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://example.com/cat.png" } }] }],
+        messages: [
+          { role: "user", content: [{ type: "image_url", image_url: { url: "https://example.com/cat.png" } }] },
+        ],
       }),
     );
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
@@ -66,7 +105,10 @@ describe("bad requests", () => {
   it("ignores fields it does not know and accepts the ones it cannot apply", async () => {
     const completion = await openai.chat.completions.create({
       model: "gpt-4o-mini",
-      messages: [{ role: "developer", content: "be brief" }, { role: "user", content: "hi" }],
+      messages: [
+        { role: "developer", content: "be brief" },
+        { role: "user", content: "hi" },
+      ],
       n: 1,
       user: "someone",
       seed: 7,
@@ -79,7 +121,12 @@ describe("bad requests", () => {
 
 describe("upstream failures", () => {
   it("a 500 before any text → APIError 502 whose message carries no secret", async () => {
-    const err = await rejection(openai.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: script({ status: 500 }) }] }));
+    const err = await rejection(
+      openai.chat.completions.create({
+        model: "gpt-4o-mini",
+        messages: [{ role: "user", content: script({ status: 500 }) }],
+      }),
+    );
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect(err.status).toBe(502);
     expect(err.type).toBe("upstream_error");
@@ -90,7 +137,9 @@ describe("upstream failures", () => {
   });
 
   it("a 401 whose body echoes the key → 502 without it", async () => {
-    const res = await call("/v1/chat/completions", { json: { messages: [{ role: "user", content: script({ status: 401 }) }] } });
+    const res = await call("/v1/chat/completions", {
+      json: { messages: [{ role: "user", content: script({ status: 401 }) }] },
+    });
     expect(res.status).toBe(502);
     const text = await res.text();
     expect(text).toContain("refused our credentials");
@@ -98,7 +147,12 @@ describe("upstream failures", () => {
   });
 
   it("a 429 → RateLimitError 429", async () => {
-    const err = await rejection(openai.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: script({ status: 429 }) }] }));
+    const err = await rejection(
+      openai.chat.completions.create({
+        model: "gpt-4o-mini",
+        messages: [{ role: "user", content: script({ status: 429 }) }],
+      }),
+    );
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     expect(err.status).toBe(429);
     expect(err.type).toBe("rate_limit_error");
@@ -106,7 +160,10 @@ describe("upstream failures", () => {
 
   it("a reply cut off mid-way, not streamed → 502 rather than a truncated answer", async () => {
     const err = await rejection(
-      openai.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: script({ pieces: ["a", "b", "c"], cutAfter: 2 }) }] }),
+      openai.chat.completions.create({
+        model: "gpt-4o-mini",
+        messages: [{ role: "user", content: script({ pieces: ["a", "b", "c"], cutAfter: 2 }) }],
+      }),
     );
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect(err.status).toBe(502);
@@ -139,7 +196,12 @@ describe("upstream failures", () => {
     expect(frames.at(-1)!.data).toBe("[DONE]");
     const error = JSON.parse(frames.at(-2)!.data);
     expect(error).toEqual({
-      error: { message: expect.stringMatching(/broke off/), type: "upstream_error", code: "upstream_protocol", param: null },
+      error: {
+        message: expect.stringMatching(/broke off/),
+        type: "upstream_error",
+        code: "upstream_protocol",
+        param: null,
+      },
     });
     expect(frames.at(-2)!.id).toMatch(/^\d+$/);
     // No finish chunk: the answer did not finish.
@@ -159,7 +221,13 @@ describe("upstream failures", () => {
     expect(err.message).toContain("refused our credentials");
     expect(err.message).not.toContain(SERVER_KEY.slice(0, 8));
 
-    const limited = await rejection(openai.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: script({ status: 429, retryAfter: 90 }) }], stream: true }));
+    const limited = await rejection(
+      openai.chat.completions.create({
+        model: "gpt-4o-mini",
+        messages: [{ role: "user", content: script({ status: 429, retryAfter: 90 }) }],
+        stream: true,
+      }),
+    );
     expect(limited).toBeInstanceOf(OpenAI.RateLimitError);
   });
 });

@@ -5,8 +5,8 @@
 import { exports } from "cloudflare:workers";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
-import { call, script, uniqueId, upstreamRequests } from "./helpers";
 import { parseSse } from "../support/sse";
+import { call, script, uniqueId, upstreamRequests } from "./helpers";
 
 const openai = new OpenAI({
   apiKey: "x",
@@ -50,7 +50,12 @@ describe("server-side tools", () => {
     const marker = uniqueId("oa-srv-stream");
     const stream = await openai.chat.completions.create({
       model: "gpt-4o-mini",
-      messages: [{ role: "user", content: `${marker} ${script({ steps: [{ text: "Let me check.", toolCalls: [timeCall("call_srv2")] }] })}` }],
+      messages: [
+        {
+          role: "user",
+          content: `${marker} ${script({ steps: [{ text: "Let me check.", toolCalls: [timeCall("call_srv2")] }] })}`,
+        },
+      ],
       stream: true,
     });
     const chunks: OpenAI.ChatCompletionChunk[] = [];
@@ -63,7 +68,12 @@ describe("server-side tools", () => {
     // The same exchange not streamed reads the same.
     const again = await openai.chat.completions.create({
       model: "gpt-4o-mini",
-      messages: [{ role: "user", content: `${marker}-b ${script({ steps: [{ text: "Let me check.", toolCalls: [timeCall("call_srv3")] }] })}` }],
+      messages: [
+        {
+          role: "user",
+          content: `${marker}-b ${script({ steps: [{ text: "Let me check.", toolCalls: [timeCall("call_srv3")] }] })}`,
+        },
+      ],
     });
     expect(again.choices[0].message.content).toMatch(/^Let me check\.\n\nTool results: \{/);
   });
@@ -77,7 +87,12 @@ describe("the caller's own tools", () => {
     const messages: OpenAI.ChatCompletionMessageParam[] = [
       { role: "user", content: `${marker} ${script({ steps: [{ toolCalls: [weatherCall] }] })}` },
     ];
-    const completion = await openai.chat.completions.create({ model: "gpt-4o-mini", messages, tools: [weatherTool], tool_choice: "auto" });
+    const completion = await openai.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages,
+      tools: [weatherTool],
+      tool_choice: "auto",
+    });
     const choice = completion.choices[0];
     expect(choice.finish_reason).toBe("tool_calls");
     expect(choice.message.content).toBeNull();
@@ -94,11 +109,20 @@ describe("the caller's own tools", () => {
       messages: [...messages, choice.message, { role: "tool", tool_call_id: "call_w1", content: "18°C and sunny" }],
       tools: [weatherTool],
     });
-    expect(followUp.choices[0]).toMatchObject({ finish_reason: "stop", message: { content: "Tool results: 18°C and sunny" } });
+    expect(followUp.choices[0]).toMatchObject({
+      finish_reason: "stop",
+      message: { content: "Tool results: 18°C and sunny" },
+    });
     const reqs = await upstreamRequests(marker);
     expect(reqs).toHaveLength(2);
     expect(reqs[1].body.messages.slice(-2)).toEqual([
-      { role: "assistant", content: null, tool_calls: [{ id: "call_w1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }] },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [
+          { id: "call_w1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+        ],
+      },
       { role: "tool", tool_call_id: "call_w1", content: "18°C and sunny" },
     ]);
   });
@@ -123,13 +147,20 @@ describe("the caller's own tools", () => {
 
   it("puts index, id, type and function in each tool_calls delta on the wire", async () => {
     const res = await call("/v1/chat/completions", {
-      json: { model: "gpt-4o-mini", messages: [{ role: "user", content: script({ toolCalls: [weatherCall] }) }], tools: [weatherTool], stream: true },
+      json: {
+        model: "gpt-4o-mini",
+        messages: [{ role: "user", content: script({ toolCalls: [weatherCall] }) }],
+        tools: [weatherTool],
+        stream: true,
+      },
     });
     const json = parseSse(await res.text())
       .filter((f) => f.data !== "[DONE]")
       .map((f) => JSON.parse(f.data));
     const deltas = json.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
-    expect(deltas).toEqual([{ index: 0, id: "call_w1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }]);
+    expect(deltas).toEqual([
+      { index: 0, id: "call_w1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+    ]);
     expect(json.at(-1).choices[0].finish_reason).toBe("tool_calls");
   });
 });

@@ -9,7 +9,9 @@ describe("GET /openapi.json", () => {
     const doc = await res.json<any>();
     expect(doc.openapi).toBe("3.1.0");
 
-    const routes = app.routes.filter((r) => r.method !== "ALL").map((r) => [r.method.toLowerCase(), r.path.replace(/:([A-Za-z_]+)/g, "{$1}")]);
+    const routes = app.routes
+      .filter((r) => r.method !== "ALL")
+      .map((r) => [r.method.toLowerCase(), r.path.replace(/:([A-Za-z_]+)/g, "{$1}")]);
     expect(routes.length).toBeGreaterThan(5);
     const missing = routes.filter(([method, path]) => !doc.paths[path]?.[method]);
     expect(missing).toEqual([]);
@@ -19,6 +21,9 @@ describe("GET /openapi.json", () => {
     expect(schema.required).toEqual(expect.arrayContaining(["session_id", "content"]));
     expect(schema.properties.session_id.pattern).toBeTruthy();
     expect(stream.responses["200"].content["text/event-stream"]).toBeDefined();
-    expect(doc.paths["/api/v1/context/conversations/{session_id}"].get.parameters[0]).toMatchObject({ name: "session_id", in: "path" });
+    expect(doc.paths["/api/v1/context/conversations/{session_id}"].get.parameters[0]).toMatchObject({
+      name: "session_id",
+      in: "path",
+    });
   });
 });

@@ -1,16 +1,22 @@
 import { abortAllDurableObjects } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { nativeEvents, SseReader, type ParsedFrame } from "../support/sse";
+import { nativeEvents, type ParsedFrame, SseReader } from "../support/sse";
 import { call, script, uniqueId } from "./helpers";
 
 // Its own file: aborting every object must not cut other files' turns.
 const contentOf = (frames: ParsedFrame[]) =>
-  frames.map((f) => JSON.parse(f.data)).filter((d) => d.type === "chunk").map((d) => d.data.content).join("");
+  frames
+    .map((f) => JSON.parse(f.data))
+    .filter((d) => d.type === "chunk")
+    .map((d) => d.data.content)
+    .join("");
 
 describe("a restart of the session object mid-turn", () => {
   it("keeps the partial reply as interrupted, tells a resuming client, and the next turn works", async () => {
     const sid = uniqueId();
-    const res = await call("/api/chat/stream", { json: { session_id: sid, content: `${sid} ${script({ text: "tok ", repeat: 400, delayMs: 10 })}` } });
+    const res = await call("/api/chat/stream", {
+      json: { session_id: sid, content: `${sid} ${script({ text: "tok ", repeat: 400, delayMs: 10 })}` },
+    });
     const reader = new SseReader(res.body!);
     const seen: ParsedFrame[] = [];
     while (seen.length < 40) seen.push((await reader.next())!);
@@ -30,7 +36,9 @@ describe("a restart of the session object mid-turn", () => {
     expect(events.at(-1)!.id).toBeGreaterThan(Number(seen.at(-1)!.id));
     expect(contentOf(seen).length).toBeGreaterThan(0);
 
-    const next = nativeEvents(await (await call("/api/chat/stream", { json: { session_id: sid, content: "after the restart" } })).text());
+    const next = nativeEvents(
+      await (await call("/api/chat/stream", { json: { session_id: sid, content: "after the restart" } })).text(),
+    );
     expect(next.at(-1)!.data.message).toMatchObject({ status: "complete", content: "Echo: after the restart" });
   });
 });

@@ -1,15 +1,17 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { sessionStub } from "../../src/session/address";
 import { LOCAL_OWNER } from "../../src/http/context";
-import { nativeEvents, SseReader, type ParsedFrame } from "../support/sse";
+import { sessionStub } from "../../src/session/address";
+import { nativeEvents, type ParsedFrame, SseReader } from "../support/sse";
 import { call, script, uniqueId } from "./helpers";
 
 const pieces = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag}${i} `);
 
 async function startSlow(sid: string, n = 40, delayMs = 25) {
   const text = pieces(n, "w");
-  const res = await call("/api/chat/stream", { json: { session_id: sid, content: `${sid} ${script({ pieces: text, delayMs })}` } });
+  const res = await call("/api/chat/stream", {
+    json: { session_id: sid, content: `${sid} ${script({ pieces: text, delayMs })}` },
+  });
   expect(res.status).toBe(200);
   return { reader: new SseReader(res.body!), text: text.join("") };
 }
@@ -25,7 +27,11 @@ async function readChunks(reader: SseReader, n: number): Promise<ParsedFrame[]> 
 }
 
 const contentOf = (frames: ParsedFrame[]) =>
-  frames.map((f) => JSON.parse(f.data)).filter((d) => d.type === "chunk").map((d) => d.data.content).join("");
+  frames
+    .map((f) => JSON.parse(f.data))
+    .filter((d) => d.type === "chunk")
+    .map((d) => d.data.content)
+    .join("");
 
 async function storedReply(sid: string) {
   const conv = await (await call(`/api/v1/context/conversations/${sid}`)).json<any>();
@@ -63,7 +69,13 @@ describe("resuming a turn after a dropped connection", () => {
     const res = await call(`/api/chat/${sid}/stream?after=${first.at(-1)!.id}`);
     const body = await res.text();
     expect(body.startsWith("retry: ")).toBe(true);
-    expect(contentOf(first) + nativeEvents(body).filter((e) => e.type === "chunk").map((e) => e.data.content).join("")).toBe(text);
+    expect(
+      contentOf(first) +
+        nativeEvents(body)
+          .filter((e) => e.type === "chunk")
+          .map((e) => e.data.content)
+          .join(""),
+    ).toBe(text);
   });
 
   it("serves several subscribers of one turn at once, each getting every event once", async () => {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { START_MESSAGE } from "../../src/events/encode/agent";
 import { parseSse } from "../support/sse";
-import { call, script, uniqueId, upstreamRequests, type Recorded } from "./helpers";
+import { call, type Recorded, script, uniqueId, upstreamRequests } from "./helpers";
 
 const SYSTEM_PROMPT = "You are a test assistant.";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -103,10 +103,16 @@ describe("POST /chat/stream (reference 002)", () => {
     const sessionId = failed.headers.get("x-session-id")!;
     const text = await failed.text();
     const [, error] = parseSse(text).map((f) => JSON.parse(f.data));
-    expect(error).toEqual({ type: "error", error: expect.stringMatching(/model provider failed/), code: "upstream_unavailable" });
+    expect(error).toEqual({
+      type: "error",
+      error: expect.stringMatching(/model provider failed/),
+      code: "upstream_unavailable",
+    });
     expectFrames(text, [{ type: "start", message: START_MESSAGE, session_id: sessionId }, error]);
 
-    const cut = await call("/chat/stream", { json: { message: `${uniqueId()} ${script({ pieces: ["a", "b", "c"], cutAfter: 2 })}` } });
+    const cut = await call("/chat/stream", {
+      json: { message: `${uniqueId()} ${script({ pieces: ["a", "b", "c"], cutAfter: 2 })}` },
+    });
     const frames = parseSse(await cut.text()).map((f) => JSON.parse(f.data));
     expect(frames.map((f) => f.type)).toEqual(["start", "content", "content", "error"]);
     expect(frames.slice(1, 3).map((f) => f.chunk)).toEqual(["a", "b"]);
@@ -126,7 +132,9 @@ describe("POST /chat/stream (reference 002)", () => {
     }
 
     const sid = uniqueId("agent-busy");
-    const running = await call("/chat/stream", { json: { session_id: sid, message: script({ pieces: ["a", "b", "c"], delayMs: 100 }) } });
+    const running = await call("/chat/stream", {
+      json: { session_id: sid, message: script({ pieces: ["a", "b", "c"], delayMs: 100 }) },
+    });
     const busy = await call("/chat/stream", { json: { session_id: sid, message: "again" } });
     expect(busy.status).toBe(409);
     expect((await busy.json<any>()).error.code).toBe("turn_in_progress");
@@ -148,7 +156,9 @@ describe("POST /chat (references 001, 002)", () => {
     expect(a.usage).toEqual({ input_tokens: in1, output_tokens: 3, total_tokens: in1 + 3, total_cost: priced(in1, 3) });
     expect(a.usage.total_cost).toBeGreaterThan(0);
 
-    const second = await (await call("/chat", { json: { message: `second ${marker}`, session_id: a.session_id } })).json<any>();
+    const second = await (
+      await call("/chat", { json: { message: `second ${marker}`, session_id: a.session_id } })
+    ).json<any>();
     expect(second).toMatchObject({ session_id: a.session_id, response: `Echo: second ${marker}` });
     expect((await onlyRequest(`second ${marker}`)).body.messages).toEqual([
       { role: "system", content: SYSTEM_PROMPT },
@@ -162,24 +172,35 @@ describe("POST /chat (references 001, 002)", () => {
 
   it("sends system_prompt upstream as the system message, for that turn only", async () => {
     const marker = uniqueId("sys");
-    const res = await call("/chat", { json: { message: `${marker} ${script({ echoSystem: true })}`, system_prompt: "You are a pirate." } });
+    const res = await call("/chat", {
+      json: { message: `${marker} ${script({ echoSystem: true })}`, system_prompt: "You are a pirate." },
+    });
     const body = await res.json<any>();
     expect(body.response).toBe("You are a pirate.");
     const req = await onlyRequest(marker);
-    expect(req.body.messages.filter((m: any) => m.role === "system")).toEqual([{ role: "system", content: "You are a pirate." }]);
+    expect(req.body.messages.filter((m: any) => m.role === "system")).toEqual([
+      { role: "system", content: "You are a pirate." },
+    ]);
     expect(req.body.messages[0]).toEqual({ role: "system", content: "You are a pirate." });
 
     // The next turn of that session, without one, is back to SYSTEM_PROMPT.
-    const next = await (await call("/chat", { json: { message: script({ echoSystem: true }), session_id: body.session_id } })).json<any>();
+    const next = await (
+      await call("/chat", { json: { message: script({ echoSystem: true }), session_id: body.session_id } })
+    ).json<any>();
     expect(next.response).toBe(SYSTEM_PROMPT);
   });
 
   it("answers a reply cut short by the upstream with what was written, and says why", async () => {
-    const res = await call("/chat", { json: { message: `${uniqueId()} ${script({ pieces: ["Half", " a"], cutAfter: 2 })}` } });
+    const res = await call("/chat", {
+      json: { message: `${uniqueId()} ${script({ pieces: ["Half", " a"], cutAfter: 2 })}` },
+    });
     expect(res.status).toBe(200);
     const body = await res.json<any>();
     expect(res.headers.get("x-session-id")).toBe(body.session_id);
-    expect(body).toMatchObject({ response: "Half a", error: { code: expect.any(String), message: expect.any(String) } });
+    expect(body).toMatchObject({
+      response: "Half a",
+      error: { code: expect.any(String), message: expect.any(String) },
+    });
   });
 
   it("answers an upstream failure with nothing written as a 502 JSON error", async () => {

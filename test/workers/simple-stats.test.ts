@@ -21,7 +21,9 @@ async function reset(): Promise<Stats> {
   return res.json<Stats>();
 }
 
-async function chat(message: string): Promise<{ input_tokens: number; output_tokens: number; total_tokens: number; total_cost: number }> {
+async function chat(
+  message: string,
+): Promise<{ input_tokens: number; output_tokens: number; total_tokens: number; total_cost: number }> {
   const res = await call("/chat", { json: { message } });
   expect(res.status).toBe(200);
   return (await res.json<any>()).usage;
@@ -56,7 +58,9 @@ describe("usage stats", () => {
       expect(cleared.since >= seen.since).toBe(true);
       return;
     }
-    throw new Error(`never saw exactly the 2 turns of one attempt in ${ATTEMPTS} attempts; last stats: ${JSON.stringify(seen)}`);
+    throw new Error(
+      `never saw exactly the 2 turns of one attempt in ${ATTEMPTS} attempts; last stats: ${JSON.stringify(seen)}`,
+    );
   });
 
   it("counts turns of every dialect, streamed or not", async () => {

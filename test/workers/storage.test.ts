@@ -18,11 +18,19 @@ describe("schema migrations", () => {
       expect(version()).toBe(n);
       expect(applyMigrations(state.storage, sessionMigrations)).toBe(n);
 
-      const next = { version: n + 1, name: "9998_extra", sql: "CREATE TABLE extra (x INTEGER); INSERT INTO extra VALUES (7);" };
+      const next = {
+        version: n + 1,
+        name: "9998_extra",
+        sql: "CREATE TABLE extra (x INTEGER); INSERT INTO extra VALUES (7);",
+      };
       expect(applyMigrations(state.storage, [...sessionMigrations, next])).toBe(n + 1);
       expect(sql.exec("SELECT x FROM extra").one().x).toBe(7);
 
-      const broken = { version: n + 2, name: "9999_broken", sql: "CREATE TABLE half (a INTEGER); INSERT INTO missing VALUES (1);" };
+      const broken = {
+        version: n + 2,
+        name: "9999_broken",
+        sql: "CREATE TABLE half (a INTEGER); INSERT INTO missing VALUES (1);",
+      };
       expect(() => applyMigrations(state.storage, [...sessionMigrations, next, broken])).toThrow();
       expect(version()).toBe(n + 1);
       expect(sql.exec("SELECT name FROM sqlite_master WHERE name = 'half'").toArray()).toEqual([]);
@@ -32,9 +40,14 @@ describe("schema migrations", () => {
   it("the directory object has its own schema", async () => {
     const stub = env.DIRECTORY.get(env.DIRECTORY.idFromName(uniqueId("dir")));
     await runInDurableObject(stub, (_instance, state) => {
-      const tables = state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((r) => r.name);
+      const tables = state.storage.sql
+        .exec("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .toArray()
+        .map((r) => r.name);
       expect(tables).toContain("conversations");
-      expect(Number(state.storage.sql.exec("SELECT MAX(version) AS v FROM _schema_version").one().v)).toBe(directoryMigrations.length);
+      expect(Number(state.storage.sql.exec("SELECT MAX(version) AS v FROM _schema_version").one().v)).toBe(
+        directoryMigrations.length,
+      );
     });
   });
 });

@@ -20,10 +20,25 @@ describe("the tool loop (built-in tools)", () => {
 
     const types = events.map((e) => e.type);
     const at = types.indexOf("tool_call");
-    expect(types).toEqual([...Array(at).fill("chunk"), "tool_call", "tool_result", ...Array(types.length - at - 3).fill("chunk"), "complete"]);
-    expect(events.slice(0, at).map((e) => e.data.content).join("")).toBe("Let me check.");
+    expect(types).toEqual([
+      ...Array(at).fill("chunk"),
+      "tool_call",
+      "tool_result",
+      ...Array(types.length - at - 3).fill("chunk"),
+      "complete",
+    ]);
+    expect(
+      events
+        .slice(0, at)
+        .map((e) => e.data.content)
+        .join(""),
+    ).toBe("Let me check.");
     const [callEvent, resultEvent] = events.slice(at, at + 2);
-    expect(callEvent.data).toEqual({ tool_call_id: "call_t1", tool_name: "current_time", arguments: { timezone: "Asia/Tokyo" } });
+    expect(callEvent.data).toEqual({
+      tool_call_id: "call_t1",
+      tool_name: "current_time",
+      arguments: { timezone: "Asia/Tokyo" },
+    });
     const result = JSON.parse(resultEvent.data.result);
     expect(result.timezone).toBe("Asia/Tokyo");
     expect(Math.abs(Date.parse(result.iso) - Date.now())).toBeLessThan(60_000);
@@ -41,7 +56,13 @@ describe("the tool loop (built-in tools)", () => {
       {
         role: "assistant",
         content: "Let me check.",
-        tool_calls: [{ id: "call_t1", type: "function", function: { name: "current_time", arguments: '{"timezone":"Asia/Tokyo"}' } }],
+        tool_calls: [
+          {
+            id: "call_t1",
+            type: "function",
+            function: { name: "current_time", arguments: '{"timezone":"Asia/Tokyo"}' },
+          },
+        ],
       },
       { role: "tool", tool_call_id: "call_t1", content: resultEvent.data.result },
     ]);
@@ -55,7 +76,14 @@ describe("the tool loop (built-in tools)", () => {
     // The next turn replays the whole exchange, tool messages included.
     await turn(sid, `again ${sid}`);
     const [next] = await upstreamRequests(`again ${sid}`);
-    expect(next.body.messages.map((m: any) => m.role)).toEqual(["system", "user", "assistant", "tool", "assistant", "user"]);
+    expect(next.body.messages.map((m: any) => m.role)).toEqual([
+      "system",
+      "user",
+      "assistant",
+      "tool",
+      "assistant",
+      "user",
+    ]);
   });
 
   it("runs several tool calls of one step and reports each result", async () => {
@@ -82,8 +110,13 @@ describe("the tool loop (built-in tools)", () => {
       { id: "call_tz", name: "current_time", arguments: { timezone: "Mars/Olympus" } },
     ];
     const events = await turn(sid, `${sid} ${script({ steps: [{ toolCalls: calls }] })}`);
-    const results = Object.fromEntries(events.filter((e) => e.type === "tool_result").map((e) => [e.data.tool_call_id, e.data]));
-    expect(results.call_bad).toMatchObject({ is_error: true, result: expect.stringContaining("invalid arguments: timezone") });
+    const results = Object.fromEntries(
+      events.filter((e) => e.type === "tool_result").map((e) => [e.data.tool_call_id, e.data]),
+    );
+    expect(results.call_bad).toMatchObject({
+      is_error: true,
+      result: expect.stringContaining("invalid arguments: timezone"),
+    });
     expect(results.call_nope).toMatchObject({ is_error: true, result: "unknown tool no_such_tool" });
     expect(results.call_json).toMatchObject({ is_error: true, result: expect.stringContaining("not valid JSON") });
     expect(results.call_tz).toMatchObject({ is_error: true, result: expect.stringContaining("unknown time zone") });

@@ -28,7 +28,10 @@ describe("a turn with a server that is down", () => {
     try {
       for await (const e of runTurn({
         provider: new OpenAIProvider({ baseUrl: upstreamUrl, apiKey: "sk-turn" }),
-        request: { model: "m", messages: [{ role: "user", content: `${sid} ${script({ steps: [{ toolCalls: calls }] })}` }] },
+        request: {
+          model: "m",
+          messages: [{ role: "user", content: `${sid} ${script({ steps: [{ toolCalls: calls }] })}` }],
+        },
         signal: new AbortController().signal,
         messageId: "m1",
         createdAt: new Date().toISOString(),

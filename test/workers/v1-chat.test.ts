@@ -4,7 +4,7 @@
  * `EventSource` does) that receives that turn and then ends.
  */
 import { describe, expect, it } from "vitest";
-import { parseSse, SseReader, type ParsedFrame } from "../support/sse";
+import { type ParsedFrame, parseSse, SseReader } from "../support/sse";
 import { call, script, uniqueId, upstreamRequests } from "./helpers";
 
 function v1(frames: ParsedFrame[]): { id: number; type: string; data: any }[] {
@@ -16,7 +16,9 @@ function expectFrames(text: string, payloads: unknown[]): void {
   const ids = parseSse(text).map((f) => f.id!);
   expect(ids).toHaveLength(payloads.length);
   for (let i = 1; i < ids.length; i++) expect(Number(ids[i])).toBeGreaterThan(Number(ids[i - 1]));
-  expect(text.replace(/^retry: \d+\n\n/, "")).toBe(payloads.map((p, i) => `id: ${ids[i]}\ndata: ${JSON.stringify(p)}\n\n`).join(""));
+  expect(text.replace(/^retry: \d+\n\n/, "")).toBe(
+    payloads.map((p, i) => `id: ${ids[i]}\ndata: ${JSON.stringify(p)}\n\n`).join(""),
+  );
 }
 
 describe("POST /api/v1/chat/{id}", () => {
@@ -65,7 +67,9 @@ describe("POST /api/v1/chat/{id}/stream", () => {
   });
 
   it("ends with an error frame when the upstream fails", async () => {
-    const res = await call(`/api/v1/chat/${uniqueId()}/stream`, { json: { message: script({ pieces: ["a", "b", "c"], cutAfter: 1 }) } });
+    const res = await call(`/api/v1/chat/${uniqueId()}/stream`, {
+      json: { message: script({ pieces: ["a", "b", "c"], cutAfter: 1 }) },
+    });
     const frames = v1(parseSse(await res.text()));
     expect(frames.map((f) => f.type)).toEqual(["start", "chunk", "error"]);
     expect(frames[2].data).toEqual({ message: expect.any(String), code: expect.any(String) });
@@ -73,10 +77,15 @@ describe("POST /api/v1/chat/{id}/stream", () => {
 
   it("refuses a second turn while one runs with 409 and detail", async () => {
     const sid = uniqueId("v1busy");
-    const running = await call(`/api/v1/chat/${sid}/stream`, { json: { message: script({ pieces: ["a", "b"], delayMs: 150 }) } });
+    const running = await call(`/api/v1/chat/${sid}/stream`, {
+      json: { message: script({ pieces: ["a", "b"], delayMs: 150 }) },
+    });
     const busy = await call(`/api/v1/chat/${sid}/stream`, { json: { message: "too soon" } });
     expect(busy.status).toBe(409);
-    expect(await busy.json()).toMatchObject({ error: { code: "turn_in_progress" }, detail: expect.stringContaining(sid) });
+    expect(await busy.json()).toMatchObject({
+      error: { code: "turn_in_progress" },
+      detail: expect.stringContaining(sid),
+    });
     await running.text();
   });
 });

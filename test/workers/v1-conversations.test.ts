@@ -27,12 +27,18 @@ describe("POST /api/v1/context/conversations", () => {
       const res = await call(BASE, init);
       expect(res.status).toBe(201);
       const created = await res.json<any>();
-      expect(created).toMatchObject({ session_id: expect.stringMatching(/^[0-9a-f-]{36}$/), title: "", message_count: 0 });
+      expect(created).toMatchObject({
+        session_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        title: "",
+        message_count: 0,
+      });
       expect(Date.parse(created.created_at)).not.toBeNaN();
 
       const got = await (await call(`${BASE}/${created.session_id}`)).json<any>();
       expect(got).toEqual({ ...created, messages: [] });
-      await eventually(async () => expect((await listed()).find((c) => c.session_id === created.session_id)).toEqual(created));
+      await eventually(async () =>
+        expect((await listed()).find((c) => c.session_id === created.session_id)).toEqual(created),
+      );
     }
   });
 
@@ -77,7 +83,9 @@ describe("DELETE /api/v1/context/conversations/{id}/context", () => {
 
     const got = await (await call(`${BASE}/${sid}`)).json<any>();
     expect(got).toMatchObject({ session_id: sid, message_count: 0, messages: [] });
-    await eventually(async () => expect((await listed()).find((c) => c.session_id === sid)).toMatchObject({ message_count: 0 }));
+    await eventually(async () =>
+      expect((await listed()).find((c) => c.session_id === sid)).toMatchObject({ message_count: 0 }),
+    );
 
     await chat(sid, `after clear ${sid}`);
     const [req] = await upstreamRequests(`after clear ${sid}`);
@@ -87,10 +95,15 @@ describe("DELETE /api/v1/context/conversations/{id}/context", () => {
   it("answers 404 for an unknown conversation and 409 while a turn runs", async () => {
     const missing = await del(`${BASE}/${uniqueId("nobody")}/context`);
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toMatchObject({ error: { code: "conversation_not_found" }, detail: expect.stringContaining("no conversation") });
+    expect(await missing.json()).toMatchObject({
+      error: { code: "conversation_not_found" },
+      detail: expect.stringContaining("no conversation"),
+    });
 
     const sid = uniqueId("v1busy");
-    const stream = await call(`/api/v1/chat/${sid}/stream`, { json: { message: script({ pieces: ["a", "b", "c", "d"], delayMs: 150 }) } });
+    const stream = await call(`/api/v1/chat/${sid}/stream`, {
+      json: { message: script({ pieces: ["a", "b", "c", "d"], delayMs: 150 }) },
+    });
     const reader = new SseReader(stream.body!);
     expect(JSON.parse((await reader.next())!.data).type).toBe("start");
 
@@ -130,6 +143,9 @@ describe("DELETE /api/v1/context/conversations/{id}", () => {
   it("rejects a bad id in the path", async () => {
     const res = await del(`${BASE}/${"x".repeat(129)}`);
     expect(res.status).toBe(400);
-    expect((await res.json<any>()).error).toMatchObject({ code: "invalid_request", message: expect.stringContaining("1-128 characters") });
+    expect((await res.json<any>()).error).toMatchObject({
+      code: "invalid_request",
+      message: expect.stringContaining("1-128 characters"),
+    });
   });
 });

@@ -12,7 +12,6 @@ import type { Encoder, EncoderOptions } from "./index";
 /** The `start` frame's text, as the reference says it (in English). */
 export const START_MESSAGE = "Generating a response...";
 
-
 /** Reference 002's usage object, priced from `MODEL_PRICES`. */
 export interface AgentUsage {
   input_tokens: number;

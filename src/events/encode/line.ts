@@ -17,10 +17,16 @@ export function linePayload(event: TurnEvent): LinePayload | null {
     case "text-delta":
       return event.text ? { code: "0", body: { type: "text-delta", textDelta: event.text } } : null;
     case "tool-call":
-      return { code: "9", body: { type: "tool-call", toolCallId: event.callId, toolName: event.name, args: event.args } };
+      return {
+        code: "9",
+        body: { type: "tool-call", toolCallId: event.callId, toolName: event.name, args: event.args },
+      };
     case "tool-result":
       // The reference has no error flag: a failed tool's result is its error text.
-      return { code: "a", body: { type: "tool-result", toolCallId: event.callId, toolName: event.name, result: event.result } };
+      return {
+        code: "a",
+        body: { type: "tool-result", toolCallId: event.callId, toolName: event.name, result: event.result },
+      };
     case "error":
       return { code: "3", body: { type: "error", error: event.message } };
     case "turn-end":

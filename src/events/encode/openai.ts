@@ -66,7 +66,11 @@ export function createOpenAIEncoder(options: EncoderOptions): Encoder {
   const reply = new ReplyText();
   let over = false;
 
-  const frame = (seq: number, body: Omit<ChatCompletionChunk, "id" | "object" | "created" | "model">, model = options.model): string => {
+  const frame = (
+    seq: number,
+    body: Omit<ChatCompletionChunk, "id" | "object" | "created" | "model">,
+    model = options.model,
+  ): string => {
     const chunk = {
       id,
       object: "chat.completion.chunk",
@@ -77,8 +81,12 @@ export function createOpenAIEncoder(options: EncoderOptions): Encoder {
     } satisfies ChatCompletionChunk;
     return jsonFrame(seq, chunk);
   };
-  const delta = (seq: number, d: ChatCompletionChunk.Choice.Delta, finish: ChatCompletionChunk.Choice["finish_reason"] = null, model?: string) =>
-    frame(seq, { choices: [{ index: 0, delta: d, logprobs: null, finish_reason: finish }] }, model);
+  const delta = (
+    seq: number,
+    d: ChatCompletionChunk.Choice.Delta,
+    finish: ChatCompletionChunk.Choice["finish_reason"] = null,
+    model?: string,
+  ) => frame(seq, { choices: [{ index: 0, delta: d, logprobs: null, finish_reason: finish }] }, model);
   const done = (seq: number) => formatSse({ id: seq, data: "[DONE]" });
   const failure = (seq: number, code: string, message: string) =>
     jsonFrame(seq, { error: { message, type: errorType(code), code, param: null } }) + done(seq);

@@ -15,7 +15,6 @@ export const UI_MESSAGE_STREAM_HEADERS: Record<string, string> = { "x-vercel-ai-
 /** One UI message chunk, as JSON. */
 export type UiChunk = { type: string } & Record<string, unknown>;
 
-
 const FINISH_REASONS: Record<FinishReason, string> = {
   stop: "stop",
   length: "length",
@@ -68,7 +67,13 @@ export class UiMessageChunks {
         this.closeText(out);
         this.calls.add(event.callId);
         // Dynamic: the server's tools (MCP ones included) are not declared in the client's types.
-        out.push({ type: "tool-input-available", toolCallId: event.callId, toolName: event.name, input: event.args, dynamic: true });
+        out.push({
+          type: "tool-input-available",
+          toolCallId: event.callId,
+          toolName: event.name,
+          input: event.args,
+          dynamic: true,
+        });
         break;
       case "tool-progress":
         this.open(out);
@@ -135,7 +140,7 @@ export class UiMessageChunks {
 }
 
 function textOf(value: unknown): string {
-  return typeof value === "string" ? value : JSON.stringify(value) ?? String(value);
+  return typeof value === "string" ? value : (JSON.stringify(value) ?? String(value));
 }
 
 /** One encoder per stream: `data:` frames, and `data: [DONE]` after the turn's end. */

@@ -24,7 +24,10 @@ export function createV1Encoder(options: EncoderOptions): Encoder {
         // An errored turn has already said so with an `error` frame, on which the client closes.
         if (event.finishReason === "error") return null;
         // A client that joined mid-turn has only part of the text: the stored reply is better.
-        return { type: "end", data: { full_text: sawStart ? text : event.message.content, finish_reason: event.finishReason } };
+        return {
+          type: "end",
+          data: { full_text: sawStart ? text : event.message.content, finish_reason: event.finishReason },
+        };
       case "error":
         return { type: "error", data: { message: event.message, code: event.code } };
       case "tool-call":
