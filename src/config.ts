@@ -1,37 +1,29 @@
 /**
- * Worker vars and secrets → one typed, zod-checked Config. Every knob in DESIGN.md's configuration
- * list is read here and nowhere else.
+ * Worker vars and secrets → one typed, zod-checked Config. Each setting is written once, in
+ * `SETTINGS`: the variable it is read from and the zod rule that gives its format, range and
+ * default; the Config type is derived from that table. Every variable must also be declared in
+ * `.dev.vars.example`, from which `wrangler types` generates `Env` (so `keyof Env` checks the names).
  */
 import { z } from "zod";
 import { fnv1a } from "./lib/hash";
+import { type McpServersConfig, McpServersFileSchema, parseMcpServers } from "./mcp/servers";
 
-const intFrom = (fallback: number, min = 1) =>
+/** An unset or blank variable is the setting's default. */
+const blank = (v: string | undefined): v is undefined => v === undefined || v.trim() === "";
+
+const int = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
-      if (v === undefined || v.trim() === "") return fallback;
+      if (blank(v)) return fallback;
       const n = Number(v);
-      if (!Number.isInteger(n) || n < min) {
-        ctx.addIssue({ code: "custom", message: `must be an integer >= ${min}` });
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: "custom", message: `must be an integer from ${min} to ${max}` });
         return z.NEVER;
       }
       return n;
     });
-
-const jsonRecord = z
-  .string()
-  .optional()
-  .transform((v, ctx) => {
-    if (v === undefined || v.trim() === "") return {} as Record<string, string>;
-    try {
-      const parsed = z.record(z.string(), z.string()).parse(JSON.parse(v));
-      return parsed;
-    } catch {
-      ctx.addIssue({ code: "custom", message: "must be a JSON object of strings" });
-      return z.NEVER;
-    }
-  });
 
 const list = z
   .string()
@@ -43,18 +35,67 @@ const list = z
       .filter(Boolean),
   );
 
-const optionalString = z
+const text = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (blank(v) ? fallback : v.trim()));
+
+const optionalText = z
   .string()
   .optional()
-  .transform((v) => (v && v.trim() !== "" ? v.trim() : undefined));
+  .transform((v) => (blank(v) ? undefined : v.trim()));
+
+const flag = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (blank(v)) return fallback;
+      if (/^(1|true|on|yes)$/i.test(v.trim())) return true;
+      if (/^(0|false|off|no)$/i.test(v.trim())) return false;
+      ctx.addIssue({ code: "custom", message: "must be true or false" });
+      return z.NEVER;
+    });
+
+/**
+ * A variable holding JSON: the one place such values are parsed. The message names the shape and
+ * where it broke, never the value (it may hold credentials).
+ */
+function json<S extends z.ZodType>(schema: S, shape: string, fallback: z.output<S>) {
+  return z
+    .string()
+    .optional()
+    .transform((v, ctx): z.output<S> => {
+      if (blank(v)) return fallback;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(v);
+      } catch {
+        ctx.addIssue({ code: "custom", message: `is not valid JSON; expected ${shape}` });
+        return z.NEVER;
+      }
+      const parsed = schema.safeParse(raw);
+      if (parsed.success) return parsed.data;
+      const issue = parsed.error.issues[0];
+      const at = issue.path.length ? ` at ${issue.path.join(".")}` : "";
+      ctx.addIssue({ code: "custom", message: `must be ${shape} (${issue.message}${at})` });
+      return z.NEVER;
+    });
+}
+
+const ModelPriceSchema = z.object({ input: z.number().min(0), output: z.number().min(0) });
+
+/** USD per million tokens. */
+export type ModelPrice = z.infer<typeof ModelPriceSchema>;
 
 /** One OpenAI-compatible upstream of `PROVIDERS`; its key is read from the secret it names. */
 const ProviderSchema = z.object({
-  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 letters, digits, _ or -"),
   base_url: z.url({ protocol: /^https?$/ }),
   api_key_env: z
     .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a variable name")
     .optional(),
   models: z.array(z.string().min(1)).min(1),
 });
@@ -65,184 +106,10 @@ const ProvidersSchema = z.object({
   fallback: z.record(z.string(), z.array(z.string())).default({}),
 });
 
-const ConfigSchema = z.object({
-  OPENAI_API_KEY: optionalString,
-  OPENAI_BASE_URL: optionalString,
-  DEFAULT_MODEL: optionalString.transform((v) => v ?? "gpt-4o-mini"),
-  MODELS: list,
-  MODEL_ALIASES: jsonRecord,
-  SYSTEM_PROMPT: z
-    .string()
-    .optional()
-    .transform((v) => v ?? ""),
-  UPSTREAM_ALLOWLIST: list.transform((hosts) => hosts.map((h) => h.toLowerCase())),
-  CONTEXT_TOKEN_BUDGET: intFrom(8000, 16),
-  MAX_TOOL_STEPS: intFrom(8, 0),
-  TOOL_TIMEOUT_MS: intFrom(30_000, 1),
-  TOOL_RESULT_MAX_CHARS: intFrom(20_000, 100),
-  UPSTREAM_RETRIES: intFrom(2, 0),
-  FIRST_TOKEN_TIMEOUT_MS: intFrom(60_000, 1),
-  IDLE_TIMEOUT_MS: intFrom(60_000, 1),
-  TURN_TIMEOUT_MS: intFrom(600_000, 1),
-  MAX_OUTPUT_TOKENS: intFrom(4096, 1),
-  AUTO_TITLES: z
-    .string()
-    .optional()
-    .transform((v) => !/^(0|false|off|no)$/i.test((v ?? "").trim())),
-  MCP_SERVERS: z
-    .string()
-    .optional()
-    .transform((v) => v ?? ""),
-  PROVIDERS: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === "") return { providers: [], fallback: {} };
-      try {
-        return ProvidersSchema.parse(JSON.parse(v));
-      } catch {
-        ctx.addIssue({
-          code: "custom",
-          message:
-            'must be JSON {"providers":[{"name","base_url","api_key_env"?,"models":[…]}],"fallback"?:{"<model>":["<model>",…]}}',
-        });
-        return z.NEVER;
-      }
-    }),
-  API_KEYS: list,
-  TOKEN_SECRET: optionalString,
-  TOKEN_TTL_SECONDS: intFrom(300, 10),
-  ALLOWED_ORIGINS: list,
-  MAX_CONCURRENT_TURNS: intFrom(4, 1),
-  MODEL_PRICES: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === "") return {} as Record<string, ModelPrice>;
-      try {
-        return z
-          .record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0) }))
-          .parse(JSON.parse(v));
-      } catch {
-        ctx.addIssue({
-          code: "custom",
-          message: 'must be JSON {"<model>":{"input":<USD per 1M tokens>,"output":<USD per 1M tokens>}}',
-        });
-        return z.NEVER;
-      }
-    }),
-});
-
-/** USD per million tokens. */
-export interface ModelPrice {
-  input: number;
-  output: number;
-}
-
-/** A named upstream from `PROVIDERS`, its key already read from the secret it names. */
-export interface NamedProvider {
-  name: string;
-  baseUrl: string;
-  apiKey?: string;
-  models: string[];
-}
-
 /** One accepted API key and the owner name its conversations belong to. */
 export interface ApiKey {
   name: string;
   key: string;
-}
-
-export type Config = {
-  /** Empty: auth is off and every caller is the one local owner. */
-  apiKeys: ApiKey[];
-  /** Signs the short-lived `?token=` for EventSource; derived from the keys when unset. */
-  tokenSecret?: string;
-  tokenTtlSeconds: number;
-  allowedOrigins: string[];
-  /** Turns one key may run at once. */
-  maxConcurrentTurns: number;
-  upstream: { apiKey?: string; baseUrl?: string };
-  providers: NamedProvider[];
-  fallback: Record<string, string[]>;
-  provider: "openai" | "demo";
-  defaultModel: string;
-  models: string[];
-  modelAliases: Record<string, string>;
-  systemPrompt: string;
-  upstreamAllowlist: string[];
-  contextTokenBudget: number;
-  maxToolSteps: number;
-  /** Retries of an upstream failure before the first token. */
-  upstreamRetries: number;
-  firstTokenTimeoutMs: number;
-  idleTimeoutMs: number;
-  /** The wall-clock cap of one turn, tools included. */
-  turnTimeoutMs: number;
-  /** `max_tokens` when the caller sets none, and the most a caller may ask for. */
-  maxOutputTokens: number;
-  /** Ask the model (`title-model`) for a title after a conversation's first exchange. */
-  autoTitles: boolean;
-  toolTimeoutMs: number;
-  toolResultMaxChars: number;
-  /** The raw `MCP_SERVERS` JSON; `src/mcp/servers.ts` reads it. */
-  mcpServers: string;
-  modelPrices: Record<string, ModelPrice>;
-};
-
-export class ConfigError extends Error {}
-
-/** Reads the config from Worker bindings; a bad value names its variable (never its content). */
-export function loadConfig(env: object): Config {
-  const raw: Record<string, unknown> = {};
-  for (const key of Object.keys(ConfigSchema.shape)) {
-    const value = (env as Record<string, unknown>)[key];
-    if (typeof value === "string") raw[key] = value;
-  }
-  const parsed = ConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(`configuration ${issue.path.join(".")}: ${issue.message}`);
-  }
-  const c = parsed.data;
-  const providers = c.PROVIDERS.providers.map((p) => {
-    const key = p.api_key_env ? (env as Record<string, unknown>)[p.api_key_env] : undefined;
-    return {
-      name: p.name,
-      baseUrl: p.base_url.replace(/\/$/, ""),
-      apiKey: typeof key === "string" && key ? key : undefined,
-      models: p.models,
-    };
-  });
-  return {
-    apiKeys: c.API_KEYS.map(parseApiKey),
-    tokenSecret: c.TOKEN_SECRET,
-    tokenTtlSeconds: c.TOKEN_TTL_SECONDS,
-    allowedOrigins: c.ALLOWED_ORIGINS,
-    maxConcurrentTurns: c.MAX_CONCURRENT_TURNS,
-    upstream: { apiKey: c.OPENAI_API_KEY, baseUrl: c.OPENAI_BASE_URL },
-    providers,
-    fallback: c.PROVIDERS.fallback,
-    // With no key, base URL or provider there is nowhere to send a request: the offline demo answers.
-    provider: c.OPENAI_API_KEY || c.OPENAI_BASE_URL || providers.length ? "openai" : "demo",
-    defaultModel: c.DEFAULT_MODEL,
-    models: c.MODELS,
-    modelAliases: c.MODEL_ALIASES,
-    systemPrompt: c.SYSTEM_PROMPT,
-    upstreamAllowlist: c.UPSTREAM_ALLOWLIST,
-    contextTokenBudget: c.CONTEXT_TOKEN_BUDGET,
-    maxToolSteps: c.MAX_TOOL_STEPS,
-    upstreamRetries: c.UPSTREAM_RETRIES,
-    firstTokenTimeoutMs: c.FIRST_TOKEN_TIMEOUT_MS,
-    idleTimeoutMs: c.IDLE_TIMEOUT_MS,
-    turnTimeoutMs: c.TURN_TIMEOUT_MS,
-    maxOutputTokens: c.MAX_OUTPUT_TOKENS,
-    autoTitles: c.AUTO_TITLES,
-    toolTimeoutMs: c.TOOL_TIMEOUT_MS,
-    toolResultMaxChars: c.TOOL_RESULT_MAX_CHARS,
-    mcpServers: c.MCP_SERVERS,
-    modelPrices: c.MODEL_PRICES,
-  };
 }
 
 /**
@@ -256,14 +123,153 @@ function parseApiKey(entry: string): ApiKey {
   return { name: `key-${fnv1a(entry)}`, key: entry };
 }
 
-const cache = new WeakMap<object, Config>();
+/** Every setting: the variable it is read from, and its rule (format, range, default). */
+const SETTINGS = {
+  /** The upstream's key (a secret); with neither it nor a base URL the offline demo model answers. */
+  openaiApiKey: ["OPENAI_API_KEY", optionalText],
+  openaiBaseUrl: ["OPENAI_BASE_URL", optionalText],
+  defaultModel: ["DEFAULT_MODEL", text("gpt-4o-mini")],
+  models: ["MODELS", list],
+  modelAliases: ["MODEL_ALIASES", json(z.record(z.string(), z.string()), 'a JSON object {"<name>":"<model>"}', {})],
+  systemPrompt: ["SYSTEM_PROMPT", text("You are a helpful assistant.")],
+  upstreamAllowlist: ["UPSTREAM_ALLOWLIST", list.transform((hosts) => hosts.map((h) => h.toLowerCase()))],
+  contextTokenBudget: ["CONTEXT_TOKEN_BUDGET", int(8000, 16)],
+  maxToolSteps: ["MAX_TOOL_STEPS", int(8, 0, 100)],
+  toolTimeoutMs: ["TOOL_TIMEOUT_MS", int(30_000, 1)],
+  /** Longer tool results are condensed before they go back to the model. */
+  toolResultMaxChars: ["TOOL_RESULT_MAX_CHARS", int(20_000, 100)],
+  /** Retries of an upstream failure before the first token. */
+  upstreamRetries: ["UPSTREAM_RETRIES", int(2, 0, 10)],
+  firstTokenTimeoutMs: ["FIRST_TOKEN_TIMEOUT_MS", int(60_000, 1)],
+  idleTimeoutMs: ["IDLE_TIMEOUT_MS", int(60_000, 1)],
+  /** The wall-clock cap of one turn, tools included. */
+  turnTimeoutMs: ["TURN_TIMEOUT_MS", int(600_000, 1)],
+  /** `max_tokens` when the caller sets none, and the most a caller may ask for. */
+  maxOutputTokens: ["MAX_OUTPUT_TOKENS", int(4096, 1)],
+  /** Ask the model (`title-model`) for a title after a conversation's first exchange. */
+  autoTitles: ["AUTO_TITLES", flag(true)],
+  /** Remote MCP servers, parsed once; entries the edge cannot serve are kept as refused. */
+  mcpServers: [
+    "MCP_SERVERS",
+    json(McpServersFileSchema, 'a JSON object {"mcpServers":{"<name>":{"url":"…"}}}', { mcpServers: {} }).transform(
+      parseMcpServers,
+    ),
+  ],
+  providersFile: [
+    "PROVIDERS",
+    json(
+      ProvidersSchema,
+      'JSON {"providers":[{"name","base_url","api_key_env"?,"models":[…]}],"fallback"?:{"<model>":["<model>",…]}}',
+      { providers: [], fallback: {} },
+    ),
+  ],
+  /** Empty: auth is off and every caller is the one local owner. */
+  apiKeys: ["API_KEYS", list.transform((entries) => entries.map(parseApiKey))],
+  /** Signs the short-lived `?token=` for EventSource; derived from the keys when unset. */
+  tokenSecret: ["TOKEN_SECRET", optionalText],
+  tokenTtlSeconds: ["TOKEN_TTL_SECONDS", int(300, 10, 86_400)],
+  allowedOrigins: ["ALLOWED_ORIGINS", list],
+  /** Turns one key may run at once. */
+  maxConcurrentTurns: ["MAX_CONCURRENT_TURNS", int(4, 1)],
+  modelPrices: [
+    "MODEL_PRICES",
+    json(
+      z.record(z.string(), ModelPriceSchema),
+      'JSON {"<model>":{"input":<USD per 1M tokens>,"output":<USD per 1M tokens>}}',
+      {},
+    ),
+  ],
+} as const satisfies Record<string, readonly [keyof Env & string, z.ZodType<unknown, string | undefined>]>;
 
-/** `loadConfig`, parsed once per bindings object (the same object serves many requests). */
-export function configFor(env: object): Config {
+type Settings = { -readonly [K in keyof typeof SETTINGS]: z.output<(typeof SETTINGS)[K][1]> };
+
+/** A named upstream from `PROVIDERS`, its key already read from the secret it names. */
+export interface NamedProvider {
+  name: string;
+  baseUrl: string;
+  apiKey?: string;
+  models: string[];
+}
+
+export type Config = Omit<Settings, "providersFile"> & {
+  providers: NamedProvider[];
+  /** model → the models that answer, in order, when it fails before its first token. */
+  fallback: Record<string, string[]>;
+  /** With no key, base URL or provider there is nowhere to send a request: the offline demo answers. */
+  provider: "openai" | "demo";
+};
+
+export type { McpServersConfig };
+
+/** The variables every setting is read from, for checks that the declaration stays complete. */
+export const SETTING_VARIABLES: readonly string[] = Object.values(SETTINGS).map(([variable]) => variable);
+
+/** One bad setting: the variable and what is wrong with it, never its value. */
+export interface ConfigProblem {
+  variable: string;
+  problem: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(`configuration: ${problems.map((p) => `${p.variable} ${p.problem}`).join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** What the Worker's bindings look like to the config: any of its variables, each maybe unset. */
+export type ConfigSource = Partial<Record<keyof Env, unknown>>;
+
+/** Reads the config from Worker bindings; every bad value is named by its variable (never its content). */
+export function loadConfig(env: ConfigSource): Config {
+  const settings: Record<string, unknown> = {};
+  const problems: ConfigProblem[] = [];
+  for (const [key, [variable, schema]] of Object.entries(SETTINGS)) {
+    const value = env[variable];
+    const parsed = schema.safeParse(typeof value === "string" ? value : undefined);
+    if (parsed.success) settings[key] = parsed.data;
+    else problems.push({ variable, problem: parsed.error.issues[0].message });
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const { providersFile, ...rest } = settings as Settings;
+  const providers = providersFile.providers.map((p) => ({
+    name: p.name,
+    baseUrl: p.base_url.replace(/\/$/, ""),
+    apiKey: secretNamed(env, p.api_key_env),
+    models: p.models,
+  }));
+  return {
+    ...rest,
+    providers,
+    fallback: providersFile.fallback,
+    provider: rest.openaiApiKey || rest.openaiBaseUrl || providers.length ? "openai" : "demo",
+  };
+}
+
+/** A secret an operator named in a setting (`api_key_env`): looked up by name, so not in `Env`'s type. */
+function secretNamed(env: ConfigSource, name: string | undefined): string | undefined {
+  if (!name) return undefined;
+  const value = (env as Record<string, unknown>)[name];
+  return typeof value === "string" && value ? value : undefined;
+}
+
+const cache = new WeakMap<object, Config | ConfigError>();
+
+/**
+ * `loadConfig`, parsed once per bindings object (the same object serves many requests). A bad
+ * configuration is remembered too: it fails every request the same way until it is fixed.
+ */
+export function configFor(env: ConfigSource): Config {
   let config = cache.get(env);
   if (!config) {
-    config = loadConfig(env);
+    try {
+      config = loadConfig(env);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      config = err;
+    }
     cache.set(env, config);
   }
+  if (config instanceof ConfigError) throw config;
   return config;
 }

@@ -11,7 +11,7 @@ export const health = new Hono<AppEnv>().get("/health", (c) => {
     model: config.defaultModel,
     provider: config.provider,
     // Whether a key is set, not what it is.
-    upstream_key: Boolean(config.upstream.apiKey),
+    upstream_key: Boolean(config.openaiApiKey),
     context_token_budget: config.contextTokenBudget,
     auth: authOn(config) ? "on" : "off",
     time: new Date().toISOString(),

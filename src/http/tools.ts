@@ -15,10 +15,10 @@ export const tools = new Hono<AppEnv>()
   })
   .get("/api/servers", async (c) => {
     // Fresh connections, not the isolate's cached list: this is the page an operator checks.
-    const { toolbox, mcp, configError } = createTools(c.get("config"), { cacheTtlMs: 0 });
+    const { toolbox, mcp } = createTools(c.get("config"), { cacheTtlMs: 0 });
     try {
       await toolbox.list();
-      return c.json({ servers: mcp?.status() ?? [], ...(configError ? { error: configError } : {}) });
+      return c.json({ servers: mcp?.status() ?? [] });
     } finally {
       await toolbox.close();
     }

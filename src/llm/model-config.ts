@@ -65,7 +65,7 @@ export function resolveUpstream(config: Config, mc: ModelConfig | undefined): Up
       );
     return { kind: "openai", baseUrl: url.toString().replace(/\/$/, ""), apiKey: mc.api_key };
   }
-  if (mc?.api_key) return { kind: "openai", baseUrl: config.upstream.baseUrl, apiKey: mc.api_key };
+  if (mc?.api_key) return { kind: "openai", baseUrl: config.openaiBaseUrl, apiKey: mc.api_key };
   return upstreamForModel(config, resolveModel(config, mc?.model_name));
 }
 
@@ -73,7 +73,8 @@ export function resolveUpstream(config: Config, mc: ModelConfig | undefined): Up
 function upstreamForModel(config: Config, model: string): UpstreamChoice {
   const named = config.providers.find((p) => p.models.includes(model));
   if (named) return { kind: "openai", baseUrl: named.baseUrl, apiKey: named.apiKey };
-  if (config.upstream.apiKey || config.upstream.baseUrl) return { kind: "openai", ...config.upstream };
+  if (config.openaiApiKey || config.openaiBaseUrl)
+    return { kind: "openai", baseUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey };
   if (config.providers.length) {
     throw new UpstreamRefused("model", `model "${model}" is not served here (see GET /v1/models)`);
   }

@@ -1,7 +1,7 @@
 /** The MCP client layer: remote MCP servers from `MCP_SERVERS` as one `ToolSource` per turn. */
 import { mcpServersKey } from "./cache";
 import { McpPool, type McpPoolOptions } from "./pool";
-import { parseMcpServers } from "./servers";
+import type { McpServersConfig } from "./servers";
 
 export { cached, cachedToolList, forgetCached, mcpServersKey } from "./cache";
 export { type ConnectOptions, connectMcp, McpConnectError, type McpConnection } from "./connection";
@@ -11,6 +11,7 @@ export { redactUrl } from "./redact";
 export {
   type McpServerConfig,
   type McpServersConfig,
+  McpServersFileSchema,
   type McpTransportType,
   parseMcpServers,
   type RefusedServer,
@@ -20,16 +21,14 @@ export {
 export const DEFAULT_TOOL_LIST_TTL_MS = 60_000;
 
 /**
- * The pool for one turn from the raw `MCP_SERVERS` value, with refused entries kept for `status()`
- * and `list()` served from the isolate's cache (`cacheTtlMs: 0` turns that off). Throws
- * `ConfigError` when the value is not valid JSON of the right shape.
+ * The pool for one turn from the parsed `MCP_SERVERS`, with refused entries kept for `status()`
+ * and `list()` served from the isolate's cache (`cacheTtlMs: 0` turns that off).
  */
 export function createMcpPool(
-  raw: string | undefined,
+  { servers, refused }: McpServersConfig,
   options: Omit<McpPoolOptions, "refused" | "listCache"> & { cacheTtlMs?: number } = {},
 ): McpPool {
-  const { servers, refused } = parseMcpServers(raw);
   const { cacheTtlMs = DEFAULT_TOOL_LIST_TTL_MS, ...rest } = options;
-  const listCache = cacheTtlMs > 0 ? { key: mcpServersKey(raw), ttlMs: cacheTtlMs } : undefined;
+  const listCache = cacheTtlMs > 0 ? { key: mcpServersKey(JSON.stringify(servers)), ttlMs: cacheTtlMs } : undefined;
   return new McpPool(servers, { ...rest, refused, listCache });
 }

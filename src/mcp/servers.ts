@@ -5,7 +5,6 @@
  * so one bad entry does not take the others down.
  */
 import { z } from "zod";
-import { ConfigError } from "../config";
 import { redactUrl } from "./redact";
 
 export type McpTransportType = "streamable-http" | "sse";
@@ -47,9 +46,12 @@ const TYPE_ALIASES: Record<string, McpTransportType> = {
 
 const HEADERS_ERROR = "headers must be an object of strings";
 
-const FileSchema = z.object({
+/** The file's overall shape; each entry is read on its own by `parseMcpServers`. */
+export const McpServersFileSchema = z.object({
   mcpServers: z.record(z.string(), z.unknown()),
 });
+
+export type McpServersFile = z.infer<typeof McpServersFileSchema>;
 
 const EntrySchema = z.object({
   url: z.string({ error: "url must be a string" }).optional(),
@@ -89,24 +91,12 @@ function parseEntry(name: string, value: unknown): McpServerConfig | RefusedServ
 }
 
 /**
- * Parses `MCP_SERVERS`. Unset or blank means no servers. Throws `ConfigError` (naming the variable,
- * never quoting it) when the value is not JSON of the right overall shape.
+ * The servers of an `MCP_SERVERS` file (already checked for its overall shape by the config):
+ * remote ones to connect to, the rest refused with a reason.
  */
-export function parseMcpServers(raw: string | undefined): McpServersConfig {
-  if (raw === undefined || raw.trim() === "") return { servers: [], refused: [] };
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    throw new ConfigError("configuration MCP_SERVERS: not valid JSON");
-  }
-  const file = FileSchema.safeParse(json);
-  if (!file.success) {
-    throw new ConfigError('configuration MCP_SERVERS: must be a JSON object {"mcpServers": {"<name>": {...}}}');
-  }
-
+export function parseMcpServers(file: McpServersFile): McpServersConfig {
   const result: McpServersConfig = { servers: [], refused: [] };
-  for (const [name, value] of Object.entries(file.data.mcpServers)) {
+  for (const [name, value] of Object.entries(file.mcpServers)) {
     const parsed = parseEntry(name, value);
     if ("reason" in parsed) result.refused.push(parsed);
     else result.servers.push(parsed);

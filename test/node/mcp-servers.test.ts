@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../src/config";
+import { ConfigError, loadConfig } from "../../src/config";
 import { parseMcpServers, STDIO_REFUSED } from "../../src/mcp/servers";
 
-const config = (mcpServers: Record<string, unknown>) => JSON.stringify({ mcpServers });
+const config = (mcpServers: Record<string, unknown>) => ({ mcpServers });
 
 describe("parseMcpServers", () => {
   it("treats unset or blank as no servers", () => {
-    expect(parseMcpServers(undefined)).toEqual({ servers: [], refused: [] });
-    expect(parseMcpServers("  ")).toEqual({ servers: [], refused: [] });
+    expect(loadConfig({}).mcpServers).toEqual({ servers: [], refused: [] });
+    expect(loadConfig({ MCP_SERVERS: "  " }).mcpServers).toEqual({ servers: [], refused: [] });
     expect(parseMcpServers(config({}))).toEqual({ servers: [], refused: [] });
   });
 
@@ -87,14 +87,14 @@ describe("parseMcpServers", () => {
   it("names MCP_SERVERS on broken JSON and never echoes the value", () => {
     const raw =
       '{"mcpServers": {"a": {"url": "https://a.example", "headers": {"Authorization": "Bearer sk-secret-123"}}';
-    expect(() => parseMcpServers(raw)).toThrow(ConfigError);
+    expect(() => loadConfig({ MCP_SERVERS: raw })).toThrow(ConfigError);
     try {
-      parseMcpServers(raw);
+      loadConfig({ MCP_SERVERS: raw });
     } catch (err) {
       expect((err as Error).message).toContain("MCP_SERVERS");
       expect((err as Error).message).not.toContain("sk-secret-123");
     }
-    expect(() => parseMcpServers('{"servers": {}}')).toThrow(/MCP_SERVERS/);
-    expect(() => parseMcpServers("[]")).toThrow(/MCP_SERVERS/);
+    expect(() => loadConfig({ MCP_SERVERS: '{"servers": {}}' })).toThrow(/MCP_SERVERS/);
+    expect(() => loadConfig({ MCP_SERVERS: "[]" })).toThrow(/MCP_SERVERS/);
   });
 });

@@ -1,5 +1,6 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config";
+import { ConfigError, loadConfig, SETTING_VARIABLES } from "../../src/config";
 import { resolveModel, resolveUpstream, UpstreamRefused } from "../../src/llm/model-config";
 
 describe("loadConfig", () => {
@@ -22,6 +23,40 @@ describe("loadConfig", () => {
     expect(resolveModel(c, "chat-model")).toBe("gpt-4o");
     expect(resolveModel(c, undefined)).toBe("gpt-4o-mini");
     expect(c.contextTokenBudget).toBe(123);
+  });
+
+  it("names every bad variable at once, with what is wrong, never the value", () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({
+        TOOL_RESULT_MAX_CHARS: "5",
+        MCP_SERVERS: '{"mcpServers": {"a": {"headers": {"Authorization": "Bearer sk-hidden-42"}}',
+        AUTO_TITLES: "maybe",
+        MODEL_PRICES: '{"gpt-4o":{"input":"cheap"}}',
+      });
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems.map((p) => p.variable)).toEqual([
+      "TOOL_RESULT_MAX_CHARS",
+      "AUTO_TITLES",
+      "MCP_SERVERS",
+      "MODEL_PRICES",
+    ]);
+    expect(error!.problems[0].problem).toBe(`must be an integer from 100 to ${Number.MAX_SAFE_INTEGER}`);
+    expect(error!.problems[2].problem).toMatch(/not valid JSON/);
+    expect(error!.problems[3].problem).toMatch(/at gpt-4o\.input/);
+    expect(JSON.stringify(error!.problems) + error!.message).not.toContain("sk-hidden-42");
+    expect(JSON.stringify(error!.problems)).not.toContain("cheap");
+  });
+
+  it("declares every setting in .dev.vars.example, from which wrangler types generates Env", () => {
+    const declared = readFileSync(new URL("../../.dev.vars.example", import.meta.url), "utf8")
+      .split("\n")
+      .map((line) => line.match(/^([A-Z_][A-Z0-9_]*)=/)?.[1])
+      .filter(Boolean);
+    expect([...declared].sort()).toEqual([...SETTING_VARIABLES].sort());
   });
 
   it("names a bad variable without echoing its value", () => {
@@ -124,7 +159,7 @@ describe("PROVIDERS", () => {
   });
 
   it("rejects a malformed PROVIDERS value by name", () => {
-    expect(() => loadConfig({ PROVIDERS: '{"providers":[{"name":"x"}]}' })).toThrow(/configuration PROVIDERS/);
+    expect(() => loadConfig({ PROVIDERS: '{"providers":[{"name":"x"}]}' })).toThrow(/configuration: PROVIDERS must be JSON/);
     expect(() => loadConfig({ PROVIDERS: '{"providers":[{"name":"x","base_url":"ftp://h","models":["m"]}]}' })).toThrow(
       /PROVIDERS/,
     );

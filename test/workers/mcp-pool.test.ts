@@ -4,7 +4,7 @@
  * `test/support/global-mcp.ts`.
  */
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { createMcpPool, McpPool, type McpServerConfig } from "../../src/mcp";
+import { createMcpPool, McpPool, type McpServerConfig, parseMcpServers } from "../../src/mcp";
 import type { ToolCallContext } from "../../src/tools/types";
 
 const streamableUrl = inject("mcpStreamableUrl");
@@ -248,7 +248,7 @@ describe("McpPool", () => {
   });
 
   it("serves the tool list of later turns from the cache, and still routes calls", async () => {
-    const raw = JSON.stringify({
+    const raw = parseMcpServers({
       mcpServers: { cached: { url: streamableUrl }, local: { command: "npx", args: ["x"] } },
     });
     const first = createMcpPool(raw, { cacheTtlMs: 60_000 });
