@@ -351,7 +351,8 @@ export class ChatSession extends DurableObject<Env> {
   /** After the first exchange: the model's title replaces the first-words one, if it gives one. */
   private async retitle(config: Config, answer: string): Promise<void> {
     const question = this.store.messages().find((m) => m.role === "user")?.content ?? "";
-    const modelConfig = { model_name: "title-model" in config.modelAliases ? "title-model" : undefined };
+    // resolveModel makes it the configured alias, or the default model when there is none.
+    const modelConfig = { model_name: "title-model" };
     const title = await writeTitle(
       createModelProvider(config, modelConfig),
       resolveModel(config, modelConfig.model_name),

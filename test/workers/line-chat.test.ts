@@ -122,13 +122,22 @@ describe("reference 003 line stream on POST /api/chat", () => {
     ]);
   });
 
-  it("maps the reference's model names through MODEL_ALIASES (unchanged where none is configured)", async () => {
-    const aliases: Record<string, string> = JSON.parse((env as { MODEL_ALIASES?: string }).MODEL_ALIASES ?? "{}");
-    for (const model of ["chat-model", "title-model"]) {
+  it("sends the front end's model ids upstream as DEFAULT_MODEL, unless MODEL_ALIASES names them", async () => {
+    const { MODEL_ALIASES, DEFAULT_MODEL } = env as unknown as { MODEL_ALIASES: string; DEFAULT_MODEL: string };
+    // This project's aliases name two of the four; the other two fall back to the default.
+    expect(JSON.parse(MODEL_ALIASES)).toEqual({ "chat-model": "gpt-test-chat", "title-model": "gpt-test-title" });
+    for (const [model, upstream] of [
+      ["chat-model", "gpt-test-chat"],
+      ["title-model", "gpt-test-title"],
+      ["chat-model-reasoning", DEFAULT_MODEL],
+      ["artifact-model", DEFAULT_MODEL],
+      ["some-real-model", "some-real-model"],
+    ]) {
       const marker = uniqueId("alias");
-      await (await post({ messages: [{ role: "user", content: marker }], model })).text();
+      const res = await post({ messages: [{ role: "user", content: marker }], model, temperature: 0.7, stream: true });
+      expect(lines(await res.text()).at(-1)).toEqual({ code: "d", body: { type: "finish", finishReason: "stop" } });
       const [req] = await upstreamRequests(marker);
-      expect(req.body.model).toBe(aliases[model] ?? model);
+      expect(req.body.model, model).toBe(upstream);
     }
   });
 
