@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { openAICompletion } from "../events/encode/openai";
 import { failureStatus } from "../llm/errors";
-import { resolveModel } from "../llm/model-config";
+import { turnModel } from "../llm/model-config";
 import { listModels } from "../llm/models";
 import type { ChatMessage, ToolDefinition } from "../llm/provider";
 import { sessionStub } from "../session/address";
@@ -191,7 +191,7 @@ export const openai = new Hono<AppEnv>()
     // A reply cut short is not an answer; the caller can retry (a recorded session keeps the part).
     if (error) throw new ApiError(failureStatus(error.code), error.code, error.message);
     const completion = openAICompletion(events, end, {
-      model: resolveModel(c.get("config"), input.modelConfig?.model_name),
+      model: turnModel(c.get("config"), input.modelConfig),
       clientTools: Boolean(clientTools),
     });
     return c.json(completion, 200, recordIn ? { "X-Session-Id": recordIn } : {});

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import type { Config } from "../config";
-import { DemoProvider } from "./demo";
+import { DEMO_MODEL, DemoProvider } from "./demo";
 import { FallbackProvider } from "./fallback";
 import { OpenAIProvider } from "./openai";
 import { hostAllowed, isPrivateHost } from "./outbound";
@@ -122,4 +122,9 @@ export function resolveModel(config: Config, requested: string | undefined): str
   // Own keys only: a name like "constructor" must not find Object's prototype.
   if (Object.hasOwn(config.modelAliases, name)) return config.modelAliases[name];
   return FRONT_END_MODELS.has(name) ? config.defaultModel : name;
+}
+
+/** The model a turn names in its replies and stored messages: the demo model names itself. */
+export function turnModel(config: Config, mc: ModelConfig | undefined): string {
+  return resolveUpstream(config, mc).kind === "demo" ? DEMO_MODEL : resolveModel(config, mc?.model_name);
 }

@@ -10,7 +10,7 @@ import { type Dialect, type EncoderOptions, isSse } from "../events/encode";
 import type { TurnEvent } from "../events/types";
 import { logError } from "../lib/log";
 import { failureStatus } from "../llm/errors";
-import { createModelProvider, type ModelConfig, resolveModel, resolveUpstream } from "../llm/model-config";
+import { createModelProvider, type ModelConfig, resolveModel, resolveUpstream, turnModel } from "../llm/model-config";
 import { turnUsage } from "../llm/pricing";
 import type { ChatRequest } from "../llm/provider";
 import { applyMigrations } from "../storage/migrate";
@@ -223,7 +223,7 @@ export class ChatSession extends DurableObject<Env> {
     if (this.active && !this.active.ended) return busy(input.sessionId);
     const config = configFor(this.env);
     const request: ChatRequest = {
-      model: resolveModel(config, input.modelConfig?.model_name),
+      model: turnModel(config, input.modelConfig),
       temperature: input.modelConfig?.temperature,
       // Always bounded: the caller's value, capped; the cap when the caller names none.
       maxTokens: Math.min(input.modelConfig?.max_tokens ?? config.maxOutputTokens, config.maxOutputTokens),
