@@ -178,13 +178,7 @@ export const openai = new Hono<AppEnv>()
 
     if (body.stream) {
       // Like OpenAI: a failure before the first token is an HTTP status, not a 200 with an error.
-      const res = await startTurnStream(c, { ...input, waitForFirstOutput: true });
-      if (!recordIn) {
-        // A throwaway session: naming it would suggest it can be looked up later.
-        res.headers.delete("X-Session-Id");
-        res.headers.delete("X-Message-Id");
-      }
-      return res;
+      return startTurnStream(c, { ...input, waitForFirstOutput: true });
     }
 
     const { events, end, error } = await runTurnToEnd(c, input);

@@ -31,6 +31,7 @@ import {
   type Conversation,
   type Refusal,
   type ResumeResult,
+  storesTurn,
   type TurnInput,
   type TurnResult,
   type TurnStart,
@@ -233,7 +234,7 @@ export class ChatSession extends DurableObject<Env> {
     const messageId = crypto.randomUUID();
     const createdAt = new Date().toISOString();
     const mode = input.mode;
-    const stored = mode.kind !== "direct" || mode.record === true;
+    const stored = storesTurn(mode);
     if (stored) this.ensureSchema();
     let recorder: TurnRecorder | undefined;
 
