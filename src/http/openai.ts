@@ -11,11 +11,10 @@ import { failureStatus } from "../llm/errors";
 import { turnModel } from "../llm/model-config";
 import { listModels } from "../llm/models";
 import type { ChatMessage, ToolDefinition } from "../llm/provider";
-import { sessionStub } from "../session/address";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
 import { describeRoute } from "./openapi";
-import { newSessionId, type RouteTurnInput, runTurnToEnd, startTurnStream } from "./turns";
+import { abortOnDisconnect, newSessionId, type RouteTurnInput, runTurnToEnd, startTurnStream } from "./turns";
 import { readJson, SessionIdSchema } from "./validate";
 
 const ContentPart = z.looseObject({ type: z.string({ error: "must be a string" }), text: z.string().optional() });
@@ -134,20 +133,6 @@ function recordedSession(c: Context<AppEnv>): string | undefined {
   if (!parsed.success)
     throw new ApiError(400, "invalid_request", `X-Session-Id: ${parsed.error.issues[0].message}`, "X-Session-Id");
   return parsed.data;
-}
-
-/**
- * A stateless turn has nobody else to finish for (its session id is never shown), so when its
- * caller goes away it is stopped, as OpenAI stops generating; a recorded one runs to its end.
- */
-function abortOnDisconnect(c: Context<AppEnv>, sessionId: string): void {
-  const stop = () =>
-    c.executionCtx.waitUntil(
-      sessionStub(c.env, c.get("owner"), sessionId)
-        .abort()
-        .catch(() => false),
-    );
-  c.req.raw.signal.addEventListener("abort", stop, { once: true });
 }
 
 export const openai = new Hono<AppEnv>()

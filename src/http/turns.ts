@@ -84,6 +84,20 @@ export async function runTurnToEnd(c: Context<AppEnv>, input: RouteTurnInput): P
   return { events, end, error };
 }
 
+/**
+ * A stateless turn has nobody else to finish for (its session id is never shown), so when its
+ * caller goes away it is stopped, as OpenAI stops generating; a stored one runs to its end.
+ */
+export function abortOnDisconnect(c: Context<AppEnv>, sessionId: string): void {
+  const stop = () =>
+    c.executionCtx.waitUntil(
+      sessionStub(c.env, c.get("owner"), sessionId)
+        .abort()
+        .catch(() => false),
+    );
+  c.req.raw.signal.addEventListener("abort", stop, { once: true });
+}
+
 /** A fresh session id for callers that did not bring one. */
 export function newSessionId(): string {
   return crypto.randomUUID();

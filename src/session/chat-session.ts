@@ -77,7 +77,8 @@ export class ChatSession extends DurableObject<Env> {
     if (!started.ok) return started;
     const { turn, model } = started;
     const subscriber = this.subscribe(turn, input.dialect, undefined, {
-      sessionId: input.sessionId,
+      // A stateless turn's session is a throwaway: naming it would suggest it can be looked up.
+      sessionId: storesTurn(input.mode) ? input.sessionId : "",
       model,
       includeUsage: input.includeUsage,
       clientTools: Boolean(input.clientTools?.length),
