@@ -3,8 +3,10 @@
  * MODEL_ALIASES: a title it set stays, a turn on its own key writes its title with that key, and
  * the Next.js front end's model ids reach the upstream as the default model.
  */
+import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { configFor } from "../../src/config";
 import { eventually, type Recorded, script, uniqueId, upstreamRequests } from "../workers/helpers";
 
 // Bob's key: lightly used elsewhere, so these requests stay well inside its rate limit.
@@ -109,6 +111,7 @@ describe("a turn on the caller's own api_key", () => {
 
 describe("the Next.js front end's model ids, with no MODEL_ALIASES", () => {
   it("reach the upstream as DEFAULT_MODEL", async () => {
+    expect(configFor(env).modelAliases).toEqual({});
     for (const model of ["chat-model", "chat-model-reasoning", "title-model", "artifact-model"]) {
       const marker = uniqueId(model);
       const res = await as("/api/chat", {
@@ -118,7 +121,7 @@ describe("the Next.js front end's model ids, with no MODEL_ALIASES", () => {
         `0:{"type":"text-delta","textDelta":"Echo:"}\n0:{"type":"text-delta","textDelta":" hi"}\n0:{"type":"text-delta","textDelta":" ${marker}"}\nd:{"type":"finish","finishReason":"stop"}\n`,
       );
       const [req] = await upstreamRequests(marker);
-      expect(req.body.model, model).toBe("gpt-4o-mini");
+      expect(req.body.model, model).toBe(configFor(env).defaultModel);
     }
   });
 });

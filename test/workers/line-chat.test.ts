@@ -1,6 +1,7 @@
 /** Reference 003 on `POST /api/chat`: the Next.js front end's line stream, byte for byte, and its JSON answer. */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { configFor } from "../../src/config";
 import { call, script, uniqueId, upstreamRequests } from "./helpers";
 
 interface LineBody {
@@ -119,9 +120,10 @@ describe("reference 003 line stream on POST /api/chat", () => {
   });
 
   it("sends the front end's model ids upstream as DEFAULT_MODEL, unless MODEL_ALIASES names them", async () => {
-    const { MODEL_ALIASES, DEFAULT_MODEL } = env as unknown as { MODEL_ALIASES: string; DEFAULT_MODEL: string };
+    // The Worker's own reading of its bindings: DEFAULT_MODEL may come from a var or the default.
+    const { modelAliases, defaultModel: DEFAULT_MODEL } = configFor(env);
     // This project's aliases name two of the four; the other two fall back to the default.
-    expect(JSON.parse(MODEL_ALIASES)).toEqual({ "chat-model": "gpt-test-chat", "title-model": "gpt-test-title" });
+    expect(modelAliases).toEqual({ "chat-model": "gpt-test-chat", "title-model": "gpt-test-title" });
     for (const [model, upstream] of [
       ["chat-model", "gpt-test-chat"],
       ["title-model", "gpt-test-title"],
