@@ -8,14 +8,13 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { openAICompletion } from "../events/encode/openai";
 import { failureStatus } from "../llm/errors";
-import { resolveModel } from "../llm/model-config";
+import { turnModel } from "../llm/model-config";
 import { listModels } from "../llm/models";
 import type { ChatMessage, ToolDefinition } from "../llm/provider";
-import { sessionStub } from "../session/address";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
 import { describeRoute } from "./openapi";
-import { newSessionId, type RouteTurnInput, runTurnToEnd, startTurnStream } from "./turns";
+import { abortOnDisconnect, newSessionId, type RouteTurnInput, runTurnToEnd, startTurnStream } from "./turns";
 import { readJson, SessionIdSchema } from "./validate";
 
 const ContentPart = z.looseObject({ type: z.string({ error: "must be a string" }), text: z.string().optional() });
@@ -136,20 +135,6 @@ function recordedSession(c: Context<AppEnv>): string | undefined {
   return parsed.data;
 }
 
-/**
- * A stateless turn has nobody else to finish for (its session id is never shown), so when its
- * caller goes away it is stopped, as OpenAI stops generating; a recorded one runs to its end.
- */
-function abortOnDisconnect(c: Context<AppEnv>, sessionId: string): void {
-  const stop = () =>
-    c.executionCtx.waitUntil(
-      sessionStub(c.env, c.get("owner"), sessionId)
-        .abort()
-        .catch(() => false),
-    );
-  c.req.raw.signal.addEventListener("abort", stop, { once: true });
-}
-
 export const openai = new Hono<AppEnv>()
   .get("/v1/models", (c) =>
     c.json({
@@ -178,20 +163,14 @@ export const openai = new Hono<AppEnv>()
 
     if (body.stream) {
       // Like OpenAI: a failure before the first token is an HTTP status, not a 200 with an error.
-      const res = await startTurnStream(c, { ...input, waitForFirstOutput: true });
-      if (!recordIn) {
-        // A throwaway session: naming it would suggest it can be looked up later.
-        res.headers.delete("X-Session-Id");
-        res.headers.delete("X-Message-Id");
-      }
-      return res;
+      return startTurnStream(c, { ...input, waitForFirstOutput: true });
     }
 
     const { events, end, error } = await runTurnToEnd(c, input);
     // A reply cut short is not an answer; the caller can retry (a recorded session keeps the part).
     if (error) throw new ApiError(failureStatus(error.code), error.code, error.message);
     const completion = openAICompletion(events, end, {
-      model: resolveModel(c.get("config"), input.modelConfig?.model_name),
+      model: turnModel(c.get("config"), input.modelConfig),
       clientTools: Boolean(clientTools),
     });
     return c.json(completion, 200, recordIn ? { "X-Session-Id": recordIn } : {});

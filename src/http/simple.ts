@@ -1,9 +1,10 @@
 /**
  * References 001 and 002, the simple API: `GET /` (a welcome for API clients), `POST /chat`
- * (JSON), `POST /chat/stream` (SSE in the `agent` dialect), and the caller's usage totals at
- * `GET /stats` and `POST /reset-stats`. Turns are stored: a session id brings the history back.
+ * (JSON), `POST /chat/stream` and `GET /chat/stream` (SSE in the `agent` dialect), and the
+ * caller's usage totals at `GET /stats` and `POST /reset-stats`. `/chat` always stores its turns
+ * (a new session when none is named); a stream keeps no memory unless it names a session.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { accepts } from "hono/accepts";
 import { z } from "zod";
 import { agentUsage } from "../events/encode/agent";
@@ -11,8 +12,8 @@ import type { TurnEvent } from "../events/types";
 import { directoryStub } from "../session/address";
 import type { AppEnv } from "./app-env";
 import { describeRoute } from "./openapi";
-import { newSessionId, type RouteTurnInput, runTurnToEnd, startTurnStream } from "./turns";
-import { readJson, SessionIdSchema } from "./validate";
+import { abortOnDisconnect, newSessionId, type RouteTurnInput, runTurnToEnd, startTurnStream } from "./turns";
+import { parseWith, readJson, SessionIdSchema } from "./validate";
 
 /** Far above any sane message, far below SQLite's 2 MB row cap and the 1 MB body limit. */
 const MAX_CONTENT_CHARS = 500_000;
@@ -20,13 +21,24 @@ const MAX_SYSTEM_PROMPT_CHARS = 100_000;
 
 const ChatBody = z.object({
   message: z.string({ error: "must be a string" }).min(1, "must not be empty").max(MAX_CONTENT_CHARS),
-  /** Omitted: a new session, whose id the answer carries. */
+  /** Omitted: `/chat` makes a new session, whose id the answer carries; a stream stores nothing. */
   session_id: SessionIdSchema.optional(),
   /** Replaces `SYSTEM_PROMPT` for this turn only; "" sends no system message. */
   system_prompt: z.string({ error: "must be a string" }).max(MAX_SYSTEM_PROMPT_CHARS).optional(),
 });
 
 type ChatBody = z.infer<typeof ChatBody>;
+
+const HOW_TO_GET =
+  "is required: GET /chat/stream?message=<text>[&system_prompt=<text>][&session_id=<id>] (what an EventSource can send), or POST /chat/stream with a JSON body {message, system_prompt?, session_id?}";
+
+/** The same fields as query parameters: a browser's EventSource can only GET, with no body. */
+const ChatQuery = ChatBody.extend({
+  message: z
+    .string({ error: (issue) => (issue.input === undefined ? HOW_TO_GET : "must be a string") })
+    .min(1, "must not be empty")
+    .max(MAX_CONTENT_CHARS),
+});
 
 function turnInput(body: ChatBody, sessionId: string): RouteTurnInput {
   return {
@@ -37,6 +49,23 @@ function turnInput(body: ChatBody, sessionId: string): RouteTurnInput {
   };
 }
 
+/**
+ * A stream keeps no memory unless it names a session: the message alone is the context, nothing
+ * is stored or listed, and only the usage totals count it. A stateless turn nobody can name is
+ * stopped when its client goes away.
+ */
+function streamTurn(c: Context<AppEnv>, body: ChatBody): Promise<Response> {
+  if (body.session_id) return startTurnStream(c, turnInput(body, body.session_id));
+  const sessionId = newSessionId();
+  abortOnDisconnect(c, sessionId);
+  return startTurnStream(c, {
+    sessionId,
+    mode: { kind: "direct", messages: [{ role: "user", content: body.message }] },
+    systemPrompt: body.system_prompt,
+    dialect: "agent",
+  });
+}
+
 /** All the text a turn wrote, across its tool steps: what a streaming client concatenated. */
 export function replyText(events: TurnEvent[]): string {
   return events.map((e) => (e.type === "text-delta" ? e.text : "")).join("");
@@ -45,7 +74,8 @@ export function replyText(events: TurnEvent[]): string {
 /** The main endpoints, for a client that starts at `/`; `/openapi.json` lists every route. */
 const ENDPOINTS = {
   chat: "POST /chat {message, session_id?, system_prompt?} -> {response, session_id, usage}",
-  chat_stream: "POST /chat/stream {message, session_id?, system_prompt?} -> SSE start/content/complete/error",
+  chat_stream:
+    "POST /chat/stream {message, session_id?, system_prompt?} (or GET /chat/stream?message=…) -> SSE start/content/complete/error; stored only with a session_id",
   stats: "GET /stats, POST /reset-stats",
   native_stream: "POST /api/chat/stream {session_id, content, model_config?} -> SSE",
   openai: "POST /v1/chat/completions, GET /v1/models",
@@ -96,15 +126,13 @@ export const simple = new Hono<AppEnv>()
       { "X-Session-Id": sessionId },
     );
   })
-  .post("/chat/stream", async (c) => {
-    const body = await readJson(c, ChatBody);
-    return startTurnStream(c, turnInput(body, body.session_id ?? newSessionId()));
-  })
+  .post("/chat/stream", async (c) => streamTurn(c, await readJson(c, ChatBody)))
+  .get("/chat/stream", async (c) => streamTurn(c, parseWith(ChatQuery, c.req.query())))
   .get("/stats", async (c) => c.json(await directoryStub(c.env, c.get("owner")).stats()))
   .post("/reset-stats", async (c) => c.json(await directoryStub(c.env, c.get("owner")).resetStats()));
 
 const sse = {
-  description: "text/event-stream of reference 002 frames; the session id in X-Session-Id",
+  description: "text/event-stream of reference 002 frames; with a session_id, that id in X-Session-Id",
   contentType: "text/event-stream",
 };
 const stats = "{requests, input_tokens, output_tokens, total_tokens, total_cost, since}";
@@ -131,10 +159,18 @@ describeRoute({
 describeRoute({
   method: "post",
   path: "/chat/stream",
-  summary: "Send a message, stream the reply (reference 002)",
+  summary: "Send a message, stream the reply (reference 002); stored only in a session_id given",
   tag: "simple",
   body: ChatBody,
   responses: { 200: sse, 400: "bad input", 409: "a turn is running" },
+});
+describeRoute({
+  method: "get",
+  path: "/chat/stream",
+  summary: "The same stream for a browser EventSource, the fields as query parameters",
+  tag: "simple",
+  query: ChatQuery,
+  responses: { 200: sse, 400: "no message, or bad input", 409: "a turn is running" },
 });
 describeRoute({
   method: "get",

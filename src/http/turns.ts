@@ -5,7 +5,7 @@ import type { TurnEvent } from "../events/types";
 import { failureStatus } from "../llm/errors";
 import { resolveUpstream, UpstreamRefused } from "../llm/model-config";
 import { sessionStub } from "../session/address";
-import type { TurnInput, TurnResult } from "../session/types";
+import { storesTurn, type TurnInput, type TurnResult } from "../session/types";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
 import { acquireTurnSlot } from "./limits";
@@ -22,7 +22,10 @@ export function checkUpstream(c: Context<AppEnv>, modelConfig: TurnInput["modelC
   }
 }
 
-/** Starts a turn and answers with its live stream. `headers` adds to (or replaces) the SSE headers. */
+/**
+ * Starts a turn and answers with its live stream. `headers` adds to (or replaces) the SSE headers.
+ * A stateless turn's session and message ids are not sent: neither can be looked up later.
+ */
 export async function startTurnStream(
   c: Context<AppEnv>,
   input: RouteTurnInput,
@@ -41,9 +44,10 @@ export async function startTurnStream(
     await release();
     throw new ApiError(started.status, started.code, started.message);
   }
-  return new Response(started.stream, {
-    headers: { ...SSE_HEADERS, "X-Session-Id": input.sessionId, "X-Message-Id": started.messageId, ...headers },
-  });
+  const ids: Record<string, string> = storesTurn(input.mode)
+    ? { "X-Session-Id": input.sessionId, "X-Message-Id": started.messageId }
+    : {};
+  return new Response(started.stream, { headers: { ...SSE_HEADERS, ...ids, ...headers } });
 }
 
 /** The outcome of a turn that is not streamed: what a JSON answer is built from. */
@@ -78,6 +82,20 @@ export async function runTurnToEnd(c: Context<AppEnv>, input: RouteTurnInput): P
     throw new ApiError(failureStatus(error.code), error.code, error.message);
   }
   return { events, end, error };
+}
+
+/**
+ * A stateless turn has nobody else to finish for (its session id is never shown), so when its
+ * caller goes away it is stopped, as OpenAI stops generating; a stored one runs to its end.
+ */
+export function abortOnDisconnect(c: Context<AppEnv>, sessionId: string): void {
+  const stop = () =>
+    c.executionCtx.waitUntil(
+      sessionStub(c.env, c.get("owner"), sessionId)
+        .abort()
+        .catch(() => false),
+    );
+  c.req.raw.signal.addEventListener("abort", stop, { once: true });
 }
 
 /** A fresh session id for callers that did not bring one. */

@@ -9,6 +9,9 @@ import type { ChatProvider, ChatRequest, ProviderChunk } from "./provider";
 
 const DELAY_MS = 20;
 
+/** What replies and stored messages name as their model: no model asked for answered them. */
+export const DEMO_MODEL = "edge-chat-demo";
+
 export class DemoProvider implements ChatProvider {
   readonly name = "demo";
 

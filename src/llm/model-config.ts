@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import type { Config } from "../config";
-import { DemoProvider } from "./demo";
+import { DEMO_MODEL, DemoProvider } from "./demo";
 import { FallbackProvider } from "./fallback";
 import { OpenAIProvider } from "./openai";
 import { hostAllowed, isPrivateHost } from "./outbound";
@@ -105,8 +105,27 @@ export function createModelProvider(config: Config, mc: ModelConfig | undefined)
   ]);
 }
 
+/**
+ * Names that the Vercel AI chatbot template (the Next.js line-stream front end) sends as `model`
+ * whatever the server has: they name a role, not a model, so no upstream knows them. Unless
+ * `MODEL_ALIASES` says otherwise they mean `DEFAULT_MODEL`.
+ */
+const FRONT_END_MODELS: ReadonlySet<string> = new Set([
+  "chat-model",
+  "chat-model-reasoning",
+  "title-model",
+  "artifact-model",
+]);
+
 /** The model to ask for: the caller's, else the default, through `MODEL_ALIASES`. */
 export function resolveModel(config: Config, requested: string | undefined): string {
   const name = requested ?? config.defaultModel;
-  return config.modelAliases[name] ?? name;
+  // Own keys only: a name like "constructor" must not find Object's prototype.
+  if (Object.hasOwn(config.modelAliases, name)) return config.modelAliases[name];
+  return FRONT_END_MODELS.has(name) ? config.defaultModel : name;
+}
+
+/** The model a turn names in its replies and stored messages: the demo model names itself. */
+export function turnModel(config: Config, mc: ModelConfig | undefined): string {
+  return resolveUpstream(config, mc).kind === "demo" ? DEMO_MODEL : resolveModel(config, mc?.model_name);
 }

@@ -10,7 +10,7 @@ import { type Dialect, type EncoderOptions, isSse } from "../events/encode";
 import type { TurnEvent } from "../events/types";
 import { logError } from "../lib/log";
 import { failureStatus } from "../llm/errors";
-import { createModelProvider, resolveModel } from "../llm/model-config";
+import { createModelProvider, type ModelConfig, resolveModel, resolveUpstream, turnModel } from "../llm/model-config";
 import { turnUsage } from "../llm/pricing";
 import type { ChatRequest } from "../llm/provider";
 import { applyMigrations } from "../storage/migrate";
@@ -31,6 +31,7 @@ import {
   type Conversation,
   type Refusal,
   type ResumeResult,
+  storesTurn,
   type TurnInput,
   type TurnResult,
   type TurnStart,
@@ -76,7 +77,8 @@ export class ChatSession extends DurableObject<Env> {
     if (!started.ok) return started;
     const { turn, model } = started;
     const subscriber = this.subscribe(turn, input.dialect, undefined, {
-      sessionId: input.sessionId,
+      // A stateless turn's session is a throwaway: naming it would suggest it can be looked up.
+      sessionId: storesTurn(input.mode) ? input.sessionId : "",
       model,
       includeUsage: input.includeUsage,
       clientTools: Boolean(input.clientTools?.length),
@@ -181,6 +183,7 @@ export class ChatSession extends DurableObject<Env> {
         session_id: sessionId,
         owner,
         title: title ?? "",
+        ...(title ? { title_by_caller: 1 } : {}),
         created_at: now,
         updated_at: now,
         next_seq: this.seq,
@@ -222,7 +225,7 @@ export class ChatSession extends DurableObject<Env> {
     if (this.active && !this.active.ended) return busy(input.sessionId);
     const config = configFor(this.env);
     const request: ChatRequest = {
-      model: resolveModel(config, input.modelConfig?.model_name),
+      model: turnModel(config, input.modelConfig),
       temperature: input.modelConfig?.temperature,
       // Always bounded: the caller's value, capped; the cap when the caller names none.
       maxTokens: Math.min(input.modelConfig?.max_tokens ?? config.maxOutputTokens, config.maxOutputTokens),
@@ -232,7 +235,7 @@ export class ChatSession extends DurableObject<Env> {
     const messageId = crypto.randomUUID();
     const createdAt = new Date().toISOString();
     const mode = input.mode;
-    const stored = mode.kind !== "direct" || mode.record === true;
+    const stored = storesTurn(mode);
     if (stored) this.ensureSchema();
     let recorder: TurnRecorder | undefined;
 
@@ -300,9 +303,7 @@ export class ChatSession extends DurableObject<Env> {
         nextSeq: () => this.seq++,
         onEvent: (event) => {
           if (stored) this.log.append(event);
-          return event.type === "turn-end"
-            ? this.turnEnded(event, input.owner, input.sessionId, stored, config)
-            : undefined;
+          return event.type === "turn-end" ? this.turnEnded(event, input, stored, config) : undefined;
         },
       },
       input.dialect,
@@ -322,8 +323,7 @@ export class ChatSession extends DurableObject<Env> {
   /** Awaited before `turn-end` goes out, so lists and stats are current when a client sees it. */
   private turnEnded(
     event: Extract<TurnEvent, { type: "turn-end" }>,
-    owner: string,
-    sessionId: string,
+    input: TurnInput,
     stored: boolean,
     config: Config,
   ): Promise<void> {
@@ -334,24 +334,24 @@ export class ChatSession extends DurableObject<Env> {
     }
     const summary = stored ? this.summary() : null;
     const usage = turnUsage(config.modelPrices, event.message.model ?? "", event.usage);
-    const stub = directoryStub(this.env, owner);
-    // The demo model's canned answer would make every title the same: keep the first words then.
+    const stub = directoryStub(this.env, input.owner);
     if (
       stored &&
       config.autoTitles &&
-      config.provider !== "demo" &&
+      // The demo model's canned answer would make every title the same: keep the first words then.
+      resolveUpstream(config, input.modelConfig).kind !== "demo" &&
       event.finishReason === "stop" &&
-      summary?.message_count === 2
+      summary?.message_count === 2 &&
+      !this.store.meta()?.titleByCaller
     ) {
-      this.ctx.waitUntil(this.retitle(config, event.message.content));
+      this.ctx.waitUntil(this.retitle(config, event.message.content, titleModelConfig(input.modelConfig)));
     }
-    return this.directory.push(() => stub.turnEnded(sessionId, summary, usage));
+    return this.directory.push(() => stub.turnEnded(input.sessionId, summary, usage));
   }
 
   /** After the first exchange: the model's title replaces the first-words one, if it gives one. */
-  private async retitle(config: Config, answer: string): Promise<void> {
+  private async retitle(config: Config, answer: string, modelConfig: ModelConfig): Promise<void> {
     const question = this.store.messages().find((m) => m.role === "user")?.content ?? "";
-    const modelConfig = { model_name: "title-model" in config.modelAliases ? "title-model" : undefined };
     const title = await writeTitle(
       createModelProvider(config, modelConfig),
       resolveModel(config, modelConfig.model_name),
@@ -436,6 +436,17 @@ export class ChatSession extends DurableObject<Env> {
     const stub = directoryStub(this.env, meta.owner);
     return this.directory.push(() => stub.upsert(summary));
   }
+}
+
+/**
+ * Which model writes a conversation's title: one the caller paid for with their own key writes it
+ * with that key, on the upstream and model the turn used (the server's key must not pay for it,
+ * and the `title-model` alias names a model of the server's upstream); otherwise `title-model`,
+ * which `resolveModel` turns into the configured alias or the default model.
+ */
+function titleModelConfig(mc: ModelConfig | undefined): ModelConfig {
+  if (mc?.api_key) return { api_key: mc.api_key, base_url: mc.base_url, model_name: mc.model_name };
+  return { model_name: "title-model" };
 }
 
 function tableExists(sql: SqlStorage, name: string): boolean {

@@ -7,6 +7,8 @@ export interface SessionMeta {
   sessionId: string;
   owner: string;
   title: string;
+  /** The caller named the conversation: its title is never replaced by one of ours. */
+  titleByCaller: boolean;
   createdAt: string;
   updatedAt: string;
   nextSeq: number;
@@ -42,6 +44,7 @@ export class SessionStore {
       sessionId: kv.session_id,
       owner: kv.owner ?? "",
       title: kv.title ?? "",
+      titleByCaller: kv.title_by_caller === "1",
       createdAt: kv.created_at,
       updatedAt: kv.updated_at ?? kv.created_at,
       nextSeq: Number(kv.next_seq ?? 1),
@@ -50,7 +53,10 @@ export class SessionStore {
 
   setMeta(
     values: Partial<
-      Record<"session_id" | "owner" | "title" | "created_at" | "updated_at" | "next_seq", string | number>
+      Record<
+        "session_id" | "owner" | "title" | "title_by_caller" | "created_at" | "updated_at" | "next_seq",
+        string | number
+      >
     >,
   ): void {
     for (const [key, value] of Object.entries(values)) {

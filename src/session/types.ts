@@ -31,6 +31,11 @@ export interface TurnInput {
   waitForFirstOutput?: boolean;
 }
 
+/** Whether a turn leaves anything behind: a stateless one has no conversation to name or list. */
+export function storesTurn(mode: TurnInput["mode"]): boolean {
+  return mode.kind !== "direct" || mode.record === true;
+}
+
 export interface Refusal {
   ok: false;
   status: 400 | 404 | 409 | 429 | 502 | 504;

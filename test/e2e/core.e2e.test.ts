@@ -433,12 +433,21 @@ describe("edge-chat under wrangler dev", () => {
     expect(turn.message.status).toBe("complete");
     expect(turn.message.content).toBe(chunks.map((c) => c.data.content).join(""));
     expect(turn.message.content).toContain("demo model");
+    // It names itself, not the DEFAULT_MODEL nobody called.
+    expect(turn.message.model).toBe("edge-chat-demo");
     expect(upstreamFor(session), "the demo server must not call any upstream").toEqual([]);
 
     const conv = await getJson(demo, `/api/v1/context/conversations/${session}`);
-    expect(conv.body.messages.map((m: any) => [m.role, m.status])).toEqual([
-      ["user", "complete"],
-      ["assistant", "complete"],
+    expect(conv.body.messages.map((m: any) => [m.role, m.status, m.model])).toEqual([
+      ["user", "complete", null],
+      ["assistant", "complete", "edge-chat-demo"],
     ]);
+
+    const completion = await post(demo, "/v1/chat/completions", {
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "Who answers?" }],
+    });
+    expect(completion.status).toBe(200);
+    expect(await completion.json()).toMatchObject({ object: "chat.completion", model: "edge-chat-demo" });
   });
 });

@@ -38,6 +38,13 @@ describe("agent (reference 002) encoder", () => {
     );
   });
 
+  it("names no session in the start frame of a turn that has none (a stream that keeps no memory)", () => {
+    const encode = createAgentEncoder({ sessionId: "", model: "m" });
+    expect(encode({ ...t, seq: 1, type: "turn-start", messageId: "m1" })).toBe(
+      `id: 1\ndata: {"type":"start","message":"${START_MESSAGE}"}\n\n`,
+    );
+  });
+
   it("prices nothing it has no price for, and counts nothing it was not told", () => {
     const end: TurnEvent = {
       ...t,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { DemoProvider } from "../../src/llm/demo";
+import { loadConfig } from "../../src/config";
+import { DEMO_MODEL, DemoProvider } from "../../src/llm/demo";
+import { turnModel } from "../../src/llm/model-config";
 import type { ProviderChunk } from "../../src/llm/provider";
 
 describe("the offline demo model", () => {
@@ -29,5 +31,15 @@ describe("the offline demo model", () => {
       })(),
     ).rejects.toBeDefined();
     expect(n).toBe(2);
+  });
+
+  it("is the model a turn names when nothing else is configured, whatever the caller asked for", () => {
+    expect(DEMO_MODEL).toBe("edge-chat-demo");
+    const demo = loadConfig({});
+    expect(turnModel(demo, undefined)).toBe(DEMO_MODEL);
+    expect(turnModel(demo, { model_name: "gpt-4o" })).toBe(DEMO_MODEL);
+    // A caller's own key reaches a real model, which is then the one named.
+    expect(turnModel(demo, { api_key: "sk-own", model_name: "gpt-4o" })).toBe("gpt-4o");
+    expect(turnModel(loadConfig({ OPENAI_API_KEY: "sk-x" }), undefined)).toBe("gpt-4o-mini");
   });
 });

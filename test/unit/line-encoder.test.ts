@@ -117,6 +117,17 @@ describe("reference 003 requests", () => {
     ).toBe("gpt-4o-mini");
   });
 
+  it("without MODEL_ALIASES, the front end's four model ids mean DEFAULT_MODEL; other names pass unchanged", () => {
+    const config = loadConfig({ OPENAI_API_KEY: "sk-x", DEFAULT_MODEL: "gpt-4o" });
+    for (const id of ["chat-model", "chat-model-reasoning", "title-model", "artifact-model"]) {
+      expect(resolveModel(config, id), id).toBe("gpt-4o");
+    }
+    expect(resolveModel(config, "gpt-4")).toBe("gpt-4");
+    // Only the aliases' own keys: not a name Object's prototype happens to have.
+    expect(resolveModel(config, "constructor")).toBe("constructor");
+    expect(resolveModel(loadConfig({ MODEL_ALIASES: '{"artifact-model":"o3"}' }), "artifact-model")).toBe("o3");
+  });
+
   it("with stream:false answer one JSON object built from the turn's events", () => {
     const events: TurnEvent[] = [
       { ...base, seq: 1, type: "turn-start", messageId: "m0" },

@@ -16,6 +16,7 @@ describe("listModels", () => {
   });
 
   it("is the default model alone when nothing else is configured", () => {
+    // The front-end ids that mean the default model are accepted, but they are not models to list.
     expect(listModels(loadConfig({}))).toEqual(["gpt-4o-mini"]);
   });
 });

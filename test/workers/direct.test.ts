@@ -15,6 +15,9 @@ describe("POST /api/chat/stream/direct", () => {
     ];
     const res = await call("/api/chat/stream/direct", { json: { session_id: sid, messages } });
     expect(res.status).toBe(200);
+    // Nothing will be stored under these ids, so none is handed out.
+    expect(res.headers.get("x-session-id")).toBeNull();
+    expect(res.headers.get("x-message-id")).toBeNull();
     const events = nativeEvents(await res.text());
     expect(events.map((e) => e.type)).toEqual(["chunk", "chunk", "complete"]);
     expect(events[2].data.message).toMatchObject({ role: "assistant", content: "direct", status: "complete" });

@@ -38,6 +38,11 @@ function expectFrames(text: string, payloads: unknown[]): string[] {
   return ids;
 }
 
+/** Every conversation the caller has, as one string to search for a marker. */
+async function listed(): Promise<string> {
+  return JSON.stringify(await (await call("/api/v1/context/conversations?limit=500")).json());
+}
+
 describe("POST /chat/stream (reference 002)", () => {
   it("streams start, the upstream's pieces as content, then complete with the whole reply and its usage", async () => {
     const marker = uniqueId("agent");
@@ -45,8 +50,6 @@ describe("POST /chat/stream (reference 002)", () => {
     const res = await call("/chat/stream", { json: { message: `${marker} ${script({ pieces })}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
-    const sessionId = res.headers.get("x-session-id")!;
-    expect(sessionId).toMatch(UUID);
 
     const text = await res.text();
     const req = await onlyRequest(marker);
@@ -54,7 +57,7 @@ describe("POST /chat/stream (reference 002)", () => {
     // Priced in its own test below; here the bytes around it.
     const { total_cost } = JSON.parse(parseSse(text).at(-1)!.data).usage;
     expectFrames(text, [
-      { type: "start", message: START_MESSAGE, session_id: sessionId },
+      { type: "start", message: START_MESSAGE },
       ...pieces.map((chunk) => ({ type: "content", chunk })),
       {
         type: "complete",
@@ -62,13 +65,22 @@ describe("POST /chat/stream (reference 002)", () => {
         usage: { input_tokens: input, output_tokens: pieces.length, total_tokens: input + pieces.length, total_cost },
       },
     ]);
+  });
 
-    // A new session was made for it, and kept.
-    const stored = await (await call(`/api/v1/context/conversations/${sessionId}`)).json<any>();
-    expect(stored.messages.map((m: any) => [m.role, m.content])).toEqual([
-      ["user", `${marker} ${script({ pieces })}`],
-      ["assistant", pieces.join("")],
+  it("keeps no memory without a session_id: nothing is stored or listed, and no session is named", async () => {
+    const marker = uniqueId("agent-stateless");
+    const first = await call("/chat/stream", { json: { message: `first ${marker}` } });
+    expect(first.headers.get("x-session-id")).toBeNull();
+    expect(first.headers.get("x-message-id")).toBeNull();
+    expect(JSON.parse(parseSse(await first.text())[0].data)).toEqual({ type: "start", message: START_MESSAGE });
+
+    // The next message starts from nothing: only the system prompt and itself go upstream.
+    await (await call("/chat/stream", { json: { message: `second ${marker}` } })).text();
+    expect((await onlyRequest(`second ${marker}`)).body.messages).toEqual([
+      { role: "system", content: SYSTEM_PROMPT },
+      { role: "user", content: `second ${marker}` },
     ]);
+    expect(await listed()).not.toContain(marker);
   });
 
   it("prices the complete frame's usage from MODEL_PRICES", async () => {
@@ -100,7 +112,6 @@ describe("POST /chat/stream (reference 002)", () => {
   it("ends with an error frame when the upstream fails, before or during the reply", async () => {
     const failed = await call("/chat/stream", { json: { message: `${uniqueId()} ${script({ status: 500 })}` } });
     expect(failed.status).toBe(200);
-    const sessionId = failed.headers.get("x-session-id")!;
     const text = await failed.text();
     const [, error] = parseSse(text).map((f) => JSON.parse(f.data));
     expect(error).toEqual({
@@ -108,7 +119,7 @@ describe("POST /chat/stream (reference 002)", () => {
       error: expect.stringMatching(/model provider failed/),
       code: "upstream_unavailable",
     });
-    expectFrames(text, [{ type: "start", message: START_MESSAGE, session_id: sessionId }, error]);
+    expectFrames(text, [{ type: "start", message: START_MESSAGE }, error]);
 
     const cut = await call("/chat/stream", {
       json: { message: `${uniqueId()} ${script({ pieces: ["a", "b", "c"], cutAfter: 2 })}` },
@@ -142,6 +153,87 @@ describe("POST /chat/stream (reference 002)", () => {
   });
 });
 
+describe("GET /chat/stream (an EventSource, which cannot POST)", () => {
+  const eventSourceHeaders = { accept: "text/event-stream", "cache-control": "no-cache" };
+
+  it("answers what new EventSource('/chat/stream', {method, body}) sends with a 400 saying how to call it", async () => {
+    // A browser ignores the method and body options: this GET is all that arrives.
+    const res = await call("/chat/stream", { headers: eventSourceHeaders });
+    expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    const { error } = await res.json<any>();
+    expect(error).toEqual({
+      message: expect.stringContaining("GET /chat/stream?message="),
+      type: "invalid_request_error",
+      code: "invalid_request",
+      param: "message",
+    });
+    expect(error.message).toMatch(/^message: is required: .*POST \/chat\/stream/);
+  });
+
+  it("streams the same frames as the POST for ?message=, storing nothing", async () => {
+    const marker = uniqueId("agent-get");
+    const pieces = ["春", "风", "拂"];
+    const message = `写一首诗 ${marker} ${script({ pieces })}`;
+    const res = await call(`/chat/stream?message=${encodeURIComponent(message)}`, { headers: eventSourceHeaders });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    expect(res.headers.get("x-session-id")).toBeNull();
+    const text = await res.text();
+    const req = await onlyRequest(marker);
+    expect(req.body.messages).toEqual([
+      { role: "system", content: SYSTEM_PROMPT },
+      { role: "user", content: message },
+    ]);
+    const input = promptTokens(req);
+    expectFrames(text, [
+      { type: "start", message: START_MESSAGE },
+      ...pieces.map((chunk) => ({ type: "content", chunk })),
+      {
+        type: "complete",
+        full_content: pieces.join(""),
+        usage: { input_tokens: input, output_tokens: 3, total_tokens: input + 3, total_cost: priced(input, 3) },
+      },
+    ]);
+    expect(await listed()).not.toContain(marker);
+  });
+
+  it("takes system_prompt, and session_id to continue a stored conversation", async () => {
+    const marker = uniqueId("agent-get-sys");
+    const query = new URLSearchParams({
+      message: `${marker} ${script({ echoSystem: true })}`,
+      system_prompt: "你是一个诗人",
+    });
+    const frames = parseSse(await (await call(`/chat/stream?${query}`)).text()).map((f) => JSON.parse(f.data));
+    expect(frames.at(-1)).toMatchObject({ type: "complete", full_content: "你是一个诗人" });
+
+    const sid = uniqueId("agent-get-s");
+    await (await call("/chat/stream", { json: { message: `one ${sid}`, session_id: sid } })).text();
+    const res = await call(`/chat/stream?${new URLSearchParams({ message: `two ${sid}`, session_id: sid })}`);
+    expect(res.headers.get("x-session-id")).toBe(sid);
+    const [start] = parseSse(await res.text());
+    expect(JSON.parse(start.data)).toEqual({ type: "start", message: START_MESSAGE, session_id: sid });
+    const stored = await (await call(`/api/v1/context/conversations/${sid}`)).json<any>();
+    expect(stored.messages.map((m: any) => m.content)).toEqual([
+      `one ${sid}`,
+      `Echo: one ${sid}`,
+      `two ${sid}`,
+      `Echo: two ${sid}`,
+    ]);
+  });
+
+  it("refuses bad parameters with a JSON error naming them", async () => {
+    for (const [query, param] of [
+      ["message=", "message"],
+      ["message=hi&session_id=no%2Fslashes", "session_id"],
+    ] as const) {
+      const res = await call(`/chat/stream?${query}`);
+      expect(res.status).toBe(400);
+      expect((await res.json<any>()).error).toMatchObject({ code: "invalid_request", param });
+    }
+  });
+});
+
 describe("POST /chat (references 001, 002)", () => {
   it("answers in JSON with a new session id, then continues that session with its history", async () => {
     const marker = uniqueId("json");
@@ -168,6 +260,8 @@ describe("POST /chat (references 001, 002)", () => {
     ]);
     const stored = await (await call(`/api/v1/context/conversations/${a.session_id}`)).json<any>();
     expect(stored.message_count).toBe(4);
+    // Unlike the stream, the JSON route keeps what it was not given a session for.
+    expect(await listed()).toContain(a.session_id);
   });
 
   it("sends system_prompt upstream as the system message, for that turn only", async () => {

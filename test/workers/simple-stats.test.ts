@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { UsageStats as Stats } from "../../src/directory/directory";
+import { parseSse } from "../support/sse";
 import { call, uniqueId } from "./helpers";
 
 const ATTEMPTS = 6;
@@ -61,6 +62,34 @@ describe("usage stats", () => {
     throw new Error(
       `never saw exactly the 2 turns of one attempt in ${ATTEMPTS} attempts; last stats: ${JSON.stringify(seen)}`,
     );
+  });
+
+  it("counts a stream that keeps no memory (POST and GET /chat/stream without a session_id)", async () => {
+    let seen: Stats | undefined;
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      await reset();
+      const marker = uniqueId("stats-stateless");
+      const usages = [];
+      for (const res of [
+        await call("/chat/stream", { json: { message: `post ${marker}` } }),
+        await call(`/chat/stream?message=${encodeURIComponent(`get ${marker}`)}`),
+      ]) {
+        const complete = JSON.parse(parseSse(await res.text()).at(-1)!.data);
+        expect(complete.type).toBe("complete");
+        usages.push(complete.usage);
+      }
+      seen = await stats();
+      if (seen.requests !== 2) continue; // another file's turn landed in between: try again
+      expect(seen).toMatchObject({
+        input_tokens: usages[0].input_tokens + usages[1].input_tokens,
+        output_tokens: usages[0].output_tokens + usages[1].output_tokens,
+      });
+      expect(seen.total_cost).toBeCloseTo(usages[0].total_cost + usages[1].total_cost, 15);
+      const list = await (await call("/api/v1/context/conversations?limit=500")).json<any>();
+      expect(JSON.stringify(list)).not.toContain(marker);
+      return;
+    }
+    throw new Error(`never saw exactly the 2 turns of one attempt in ${ATTEMPTS} attempts: ${JSON.stringify(seen)}`);
   });
 
   it("counts turns of every dialect, streamed or not", async () => {

@@ -41,7 +41,12 @@ export function createAgentEncoder(options: EncoderOptions): Encoder {
     switch (event.type) {
       case "turn-start":
         sawStart = true;
-        return { type: "start", message: START_MESSAGE, session_id: options.sessionId };
+        // A stateless turn has no session to name.
+        return {
+          type: "start",
+          message: START_MESSAGE,
+          ...(options.sessionId ? { session_id: options.sessionId } : {}),
+        };
       case "text-delta":
         text += event.text;
         return { type: "content", chunk: event.text };
