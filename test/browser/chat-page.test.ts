@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { allStarted } from "../support/all-started";
 import { type EverythingServer, startEverythingServer } from "../support/mcp-everything";
 import { type ScriptedUpstream, script, startScriptedUpstream } from "../support/scripted-upstream";
 import { type DevServer, startWranglerDev } from "../support/wrangler-dev";
@@ -24,7 +25,10 @@ const dirs: string[] = [];
 const opened: OpenPage[] = [];
 
 beforeAll(async () => {
-  [upstream, mcp] = await Promise.all([startScriptedUpstream(), startEverythingServer("streamableHttp")]);
+  await allStarted([
+    startScriptedUpstream().then((u) => (upstream = u)),
+    startEverythingServer("streamableHttp").then((m) => (mcp = m)),
+  ]);
   const [dir, authDir] = await Promise.all([
     mkdtemp(join(tmpdir(), "edge-chat-page-")),
     mkdtemp(join(tmpdir(), "edge-chat-page-auth-")),
@@ -39,10 +43,12 @@ beforeAll(async () => {
     UPSTREAM_RETRIES: "0",
   };
   // Everything at once: the two servers and the browser start in parallel.
-  [server, authServer, browser] = await Promise.all([
-    startWranglerDev({ persistDir: dir, vars }),
-    startWranglerDev({ persistDir: authDir, vars: { ...vars, API_KEYS: `tester:${API_KEY}` } }),
-    launchChromium(),
+  await allStarted([
+    startWranglerDev({ persistDir: dir, vars }).then((s) => (server = s)),
+    startWranglerDev({ persistDir: authDir, vars: { ...vars, API_KEYS: `tester:${API_KEY}` } }).then(
+      (s) => (authServer = s),
+    ),
+    launchChromium().then((b) => (browser = b)),
   ]);
 });
 
