@@ -153,8 +153,9 @@ export async function startWrangler(procs: Procs, opts: WranglerOptions, probePa
   let url: string | undefined;
   for (;;) {
     if (!proc.alive() || Date.now() > deadline) {
+      const before = url ? `before ${url}${probePath} answered` : "before its Ready line";
+      const why = `${proc.alive() ? "timed out" : "exited"} ${before}`;
       await proc.stop();
-      const why = `${proc.alive() ? "timed out" : "exited"} ${url ? `before ${url}${probePath} answered` : "before Ready"}`;
       throw new Error(`${opts.name}: wrangler dev did not start (${why})\n${proc.logs().slice(-4000)}`);
     }
     // Only the first `Ready on` counts: wrangler prints another on a reload.
