@@ -100,7 +100,7 @@ export default defineConfig({
         },
       },
       {
-        // The web page in a real headless Chromium (Debian's, driven by playwright-core) against
+        // The web page in a real headless Chromium (test/browser/chromium.ts picks it) against
         // `wrangler dev`. Node environment: the test drives the browser, the page runs in it.
         test: {
           name: "browser",
@@ -109,9 +109,6 @@ export default defineConfig({
           testTimeout: 60_000,
           // Two wrangler starts, the MCP server and the browser launch, all in one beforeAll.
           hookTimeout: 120_000,
-          // A real browser against real processes: one more try for a test that lost a timing race
-          // on a loaded 2-core machine (seen once, with a benchmark running beside it).
-          retry: 1,
         },
       },
     ],

@@ -1,16 +1,18 @@
 /**
  * The processes a bench run starts: `wrangler dev` for a given config, the reference MCP server,
  * and `wrangler deploy --dry-run`. Each runs in its own process group on 127.0.0.1 and is ended
- * (group and all) by `stop()`; `Procs.stopAll()` ends whatever is still running.
+ * (group and all) by `stop()`; `Procs.stopAll()` ends whatever is still running. Servers bind port 0
+ * and the port is read from their output: a port probed free and handed over could be taken by
+ * another process (a test run beside the bench) before the server binds it.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { connect, createServer } from "node:net";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stripVTControlCharacters } from "node:util";
+import { firstMatch, LOOPBACK_LISTENING, WRANGLER_READY } from "../../test/support/listen-line.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(REPO_ROOT, "node_modules", ".bin");
@@ -26,20 +28,6 @@ export interface Proc {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** A loopback port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close((err) => (err || !port ? reject(err ?? new Error("no port")) : resolve(port)));
-    });
-  });
-}
 
 /** Node 22 (the `node` devDependency) first on PATH: wrangler and server-everything need it. */
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -131,13 +119,12 @@ export interface WranglerOptions {
   startTimeoutMs: number;
 }
 
-/** `wrangler dev` on a free loopback port; resolves once `probePath` answers 200. */
+/** `wrangler dev` on a loopback port of the kernel's choosing; resolves once `probePath` answers 200. */
 export async function startWrangler(procs: Procs, opts: WranglerOptions, probePath = "/health"): Promise<Proc> {
   mkdirSync(opts.persistDir, { recursive: true });
   // An empty env file, so a developer's `.dev.vars` (a real key, say) never reaches a bench server.
   const envFile = join(opts.persistDir, "bench-empty.env");
   writeFileSync(envFile, "");
-  const [port, inspectorPort] = [await freePort(), await freePort()];
   const args = [
     "dev",
     "--config",
@@ -145,71 +132,73 @@ export async function startWrangler(procs: Procs, opts: WranglerOptions, probePa
     "--ip",
     "127.0.0.1",
     "--port",
-    String(port),
+    "0",
     "--inspector-port",
-    String(inspectorPort),
+    "0",
     "--persist-to",
     opts.persistDir,
     "--env-file",
     envFile,
     ...Object.entries(opts.vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     "--show-interactive-dev-session=false",
-    // Both servers log the same way; per-request info lines would cost CPU under load.
+    // Info, not warn: the port wrangler bound is only printed at info (`Ready on`). It costs each
+    // request a log line (measured: ~1 ms more time to first token, for both servers alike, so the
+    // paired figures hold); a probed port would instead race other processes for it.
     "--log-level",
-    "warn",
+    "info",
   ];
   const proc = procs.spawn(opts.name, join(BIN, "wrangler"), args, childEnv());
-  const url = `http://127.0.0.1:${port}`;
+  const ready = firstMatch([proc.child.stdout!, proc.child.stderr!], WRANGLER_READY);
   const deadline = Date.now() + opts.startTimeoutMs;
-  for (let _attempt = 0; ; _attempt++) {
+  let url: string | undefined;
+  for (;;) {
     if (!proc.alive() || Date.now() > deadline) {
+      const before = url ? `before ${url}${probePath} answered` : "before its Ready line";
+      const why = `${proc.alive() ? "timed out" : "exited"} ${before}`;
       await proc.stop();
-      throw new Error(
-        `${opts.name}: wrangler dev did not start (${proc.alive() ? "timed out" : "exited"})\n${proc.logs().slice(-4000)}`,
-      );
+      throw new Error(`${opts.name}: wrangler dev did not start (${why})\n${proc.logs().slice(-4000)}`);
     }
-    try {
-      const res = await fetch(url + probePath, { signal: AbortSignal.timeout(2_000) });
-      await res.arrayBuffer();
-      if (res.status === 200) break;
-    } catch {
-      // Not listening yet.
+    // Only the first `Ready on` counts: wrangler prints another on a reload.
+    const printed = ready();
+    if (!url && printed) url = new URL(printed[1]).origin;
+    if (url) {
+      try {
+        const res = await fetch(url + probePath, { signal: AbortSignal.timeout(2_000) });
+        await res.arrayBuffer();
+        if (res.status === 200) break;
+      } catch {
+        // Not answering yet.
+      }
     }
     await sleep(150);
   }
   return { name: opts.name, url, logs: proc.logs, stop: proc.stop };
 }
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: "127.0.0.1" });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
 /** The reference MCP server over streamable HTTP (`…/mcp`), kept on loopback by the test preload. */
 export async function startEverything(procs: Procs, startTimeoutMs: number): Promise<Proc> {
   const entry = join(REPO_ROOT, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
   const preload = join(REPO_ROOT, "test", "support", "bind-loopback.mjs");
-  const port = await freePort();
+  // PORT=0 reaches its `app.listen(process.env.PORT || 3001)` as 0 ("0" is truthy); the preload
+  // reports the port it got.
   const proc = procs.spawn(
     "mcp-everything",
     join(BIN, "node"),
     ["--import", preload, entry, "streamableHttp"],
-    childEnv({ PORT: String(port) }),
+    childEnv({ PORT: "0" }),
   );
+  const listening = firstMatch([proc.child.stderr!], LOOPBACK_LISTENING);
   const deadline = Date.now() + startTimeoutMs;
-  while (!(await accepts(port))) {
+  let bound = listening();
+  while (!bound) {
     if (!proc.alive() || Date.now() > deadline) {
       await proc.stop();
       throw new Error(`server-everything did not start\n${proc.logs().slice(-4000)}`);
     }
     await sleep(100);
+    bound = listening();
   }
+  const port = Number(bound[2]);
   return { name: "mcp-everything", url: `http://127.0.0.1:${port}/mcp`, logs: proc.logs, stop: proc.stop };
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { allStarted } from "../support/all-started";
 import { type EverythingServer, startEverythingServer } from "../support/mcp-everything";
 import { type ScriptedUpstream, script, startScriptedUpstream } from "../support/scripted-upstream";
 import { type DevServer, startWranglerDev } from "../support/wrangler-dev";
@@ -24,7 +25,10 @@ const dirs: string[] = [];
 const opened: OpenPage[] = [];
 
 beforeAll(async () => {
-  [upstream, mcp] = await Promise.all([startScriptedUpstream(), startEverythingServer("streamableHttp")]);
+  await allStarted([
+    startScriptedUpstream().then((u) => (upstream = u)),
+    startEverythingServer("streamableHttp").then((m) => (mcp = m)),
+  ]);
   const [dir, authDir] = await Promise.all([
     mkdtemp(join(tmpdir(), "edge-chat-page-")),
     mkdtemp(join(tmpdir(), "edge-chat-page-auth-")),
@@ -39,10 +43,12 @@ beforeAll(async () => {
     UPSTREAM_RETRIES: "0",
   };
   // Everything at once: the two servers and the browser start in parallel.
-  [server, authServer, browser] = await Promise.all([
-    startWranglerDev({ persistDir: dir, vars }),
-    startWranglerDev({ persistDir: authDir, vars: { ...vars, API_KEYS: `tester:${API_KEY}` } }),
-    launchChromium(),
+  await allStarted([
+    startWranglerDev({ persistDir: dir, vars }).then((s) => (server = s)),
+    startWranglerDev({ persistDir: authDir, vars: { ...vars, API_KEYS: `tester:${API_KEY}` } }).then(
+      (s) => (authServer = s),
+    ),
+    launchChromium().then((b) => (browser = b)),
   ]);
 });
 
@@ -87,17 +93,52 @@ const replyText = async (reply: Locator): Promise<string> =>
   (await reply.locator(".markdown").allTextContents()).join("");
 const sessionOf = (page: Page): string => decodeURIComponent(new URL(page.url()).hash.slice(1));
 
-/** Samples the reply's text until it stops streaming; every distinct length seen, in order. */
-async function watchGrowth(reply: Locator, timeoutMs = 20_000): Promise<number[]> {
+/**
+ * Runs in the page: a MutationObserver that logs every distinct state of the last reply (its text
+ * length and data-state) and of the tool card, as the page renders them. Asserting on this log,
+ * not on samples taken over this test's round trips to the browser, makes "seen growing piece by
+ * piece" independent of how fast a loaded machine answers those round trips.
+ */
+const RECORDER = `(() => {
+  if (window.__seen) return;
+  const seen = (window.__seen = []);
+  const record = () => {
+    const replies = document.querySelectorAll(".msg.assistant");
+    const reply = replies[replies.length - 1];
+    if (!reply) return;
+    const card = document.querySelector(".tool-card");
+    const entry = {
+      length: [...reply.querySelectorAll(".markdown")].map((m) => m.textContent).join("").length,
+      state: reply.getAttribute("data-state"),
+      tool: card ? card.getAttribute("data-state") : null,
+      progress: card ? card.querySelectorAll(".tool-progress li").length : 0,
+    };
+    if (JSON.stringify(entry) !== JSON.stringify(seen[seen.length - 1])) seen.push(entry);
+  };
+  const all = { subtree: true, childList: true, characterData: true, attributes: true };
+  new MutationObserver(record).observe(document, all);
+})()`;
+
+interface Seen {
+  length: number;
+  state: string | null;
+  tool: string | null;
+  progress: number;
+}
+
+/** Starts the recorder in the page now and again on every load (a reload starts a new log). */
+async function record(page: Page): Promise<void> {
+  await page.addInitScript({ content: RECORDER });
+  await page.evaluate(RECORDER);
+}
+
+const seenIn = (page: Page): Promise<Seen[]> => page.evaluate("window.__seen") as Promise<Seen[]>;
+
+/** Every distinct reply length the page showed while streaming, in order, and the final one. */
+async function growthSeen(page: Page): Promise<number[]> {
   const lengths: number[] = [];
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const length = (await replyText(reply)).length;
-    if (length !== lengths.at(-1)) lengths.push(length);
-    if ((await reply.getAttribute("data-state")) !== "streaming") return lengths;
-    if (Date.now() > deadline) throw new Error(`still streaming after ${timeoutMs} ms; lengths ${lengths.join(",")}`);
-    await new Promise((r) => setTimeout(r, 40));
-  }
+  for (const e of await seenIn(page)) if (e.length !== lengths.at(-1)) lengths.push(e.length);
+  return lengths;
 }
 
 async function stored(base: DevServer, sessionId: string, key?: string): Promise<any> {
@@ -121,6 +162,7 @@ describe("the chat page", () => {
 
   it("streams a reply as it is written and renders it as Markdown; Enter sends, Shift+Enter is a newline", async () => {
     const page = await open(server);
+    await record(page);
     await until(() => page.evaluate("document.activeElement?.id")).toBe("input");
     const pieces = [
       "Here ",
@@ -144,14 +186,13 @@ describe("the chat page", () => {
     // The bubble keeps the line break Shift+Enter typed.
     await until(() => page.locator(".msg.user .bubble").textContent()).toMatch(/^Show me Markdown\nplease /);
     const reply = lastReply(page);
-    const lengths = await watchGrowth(reply);
+    await until(attrOf(reply, "data-state")).toBe("complete");
+    const lengths = await growthSeen(page);
     // Seen growing piece by piece, not all at once at the end.
     // (Not strictly monotonic: closing a code fence drops the newline an open one showed.)
     const increases = lengths.filter((n, i) => i > 0 && n > lengths[i - 1]).length;
     expect(increases, `lengths seen: ${lengths}`).toBeGreaterThanOrEqual(5);
     expect(lengths.at(-1)).toBe(Math.max(...lengths));
-
-    await until(attrOf(reply, "data-state")).toBe("complete");
     await until(() => textOf(reply.locator("strong"))).toBe("bold");
     await until(() => textOf(reply.locator("p code"))).toBe("inline <code>");
     await until(() => textOf(reply.locator("pre code"))).toBe("const x = 1 < 2;");
@@ -199,6 +240,7 @@ describe("the chat page", () => {
     expect(name, JSON.stringify(tools.map((t) => t.name))).toBeDefined();
 
     const page = await open(server);
+    await record(page);
     await send(
       page,
       `Run the long operation ${script({ steps: [{ toolCalls: [{ name: name!, arguments: { duration: 1, steps: 3 } }] }, { text: "The operation **finished**." }] })}`,
@@ -208,21 +250,13 @@ describe("the chat page", () => {
     await until(() => textOf(card.locator(".tool-name"))).toBe(name!);
     await until(() => textOf(card.locator(".tool-args"))).toContain('"duration": 1');
 
-    // Progress arrives while the tool still runs, before its result.
-    const seen: { progress: number; state: string | null }[] = [];
-    for (
-      let state = await card.getAttribute("data-state");
-      state === "running";
-      state = await card.getAttribute("data-state")
-    ) {
-      seen.push({ progress: await card.locator(".tool-progress li").count(), state });
-      await new Promise((r) => setTimeout(r, 40));
-    }
+    await until(attrOf(card, "data-state")).toBe("done");
+    // Progress was shown while the tool still ran, before its result.
+    const seen = await seenIn(page);
     expect(
-      seen.some((s) => s.progress > 0),
+      seen.some((e) => e.tool === "running" && e.progress > 0),
       JSON.stringify(seen),
     ).toBe(true);
-    await until(attrOf(card, "data-state")).toBe("done");
     await until(() => card.locator(".tool-progress li").allTextContents()).toEqual([
       "progress 1/3",
       "progress 2/3",
@@ -246,8 +280,14 @@ describe("the chat page", () => {
 
   it("reconnects after a reload mid-reply and shows the reply finishing", async () => {
     const page = await open(server);
+    await record(page);
     const words = 80;
-    await send(page, `Tell me a long story ${script({ text: "word ", repeat: words, delayMs: 50 })}`);
+    // The upstream holds the reply after 10 words until released: the reload is mid-reply for sure.
+    const gate = `story-${Date.now()}`;
+    await send(
+      page,
+      `Tell me a long story ${script({ text: "word ", repeat: words, delayMs: 50, gate, gateAfter: 10 })}`,
+    );
     await until(async () => (await replyText(lastReply(page))).length).toBeGreaterThan(20);
     const sessionId = sessionOf(page);
 
@@ -257,9 +297,10 @@ describe("the chat page", () => {
     await until(attrOf(reply, "data-state")).toBe("streaming");
     await until(async () => (await replyText(reply)).length).toBeGreaterThan(0);
     await screenshot(page, "4-resumed-mid-reply.png");
-    const lengths = await watchGrowth(reply);
-    expect(lengths.length, `lengths after the reload: ${lengths}`).toBeGreaterThanOrEqual(3);
+    upstream.release(gate);
     await until(attrOf(reply, "data-state")).toBe("complete");
+    const lengths = await growthSeen(page);
+    expect(lengths.length, `lengths after the reload: ${lengths}`).toBeGreaterThanOrEqual(3);
     expect(await replyText(reply)).toBe("word ".repeat(words).trim());
     // Replayed from its start into one view: nothing shown twice.
     await until(() => page.locator(".msg.user").count()).toBe(1);
@@ -345,19 +386,20 @@ describe("the chat page", () => {
     page.on("request", (r) => {
       if (/\/api\/chat\/[^/]+\/stream/.test(r.url())) streams.push(r.url());
     });
-    await send(page, `Keyed and slow ${script({ text: "step ", repeat: 50, delayMs: 50 })}`);
+    // Held after 10 steps until released, so the reload below is mid-reply for sure.
+    const gate = `keyed-${Date.now()}`;
+    await send(page, `Keyed and slow ${script({ text: "step ", repeat: 50, delayMs: 50, gate, gateAfter: 10 })}`);
     await until(async () => (await replyText(lastReply(page))).length).toBeGreaterThan(15);
     const sessionId = sessionOf(page);
 
     // The key survives the reload (localStorage), and the resumed GET stream carries a token.
     await page.reload();
+    await until(async () => streams).toContainEqual(expect.stringMatching(/[?&]token=/));
+    for (const u of streams) expect(u, "the key itself never goes in a URL").not.toContain(API_KEY);
+    upstream.release(gate);
     const reply = lastReply(page);
     await until(attrOf(reply, "data-state"), 15_000).toBe("complete");
     expect(await replyText(reply)).toBe("step ".repeat(50).trim());
-    expect(
-      streams.some((u) => /[?&]token=/.test(u) && !u.includes(API_KEY)),
-      streams.join("\n"),
-    ).toBe(true);
     expect((await stored(authServer, sessionId, API_KEY)).messages.at(-1).status).toBe("complete");
   });
 });

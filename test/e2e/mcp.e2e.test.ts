@@ -6,6 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { allStarted } from "../support/all-started";
 import { type EverythingServer, startEverythingServer } from "../support/mcp-everything";
 import { type ScriptedUpstream, script, startScriptedUpstream } from "../support/scripted-upstream";
 import { nativeEvents } from "../support/sse";
@@ -18,10 +19,10 @@ let server: DevServer;
 let dir: string;
 
 beforeAll(async () => {
-  [upstream, mcp, mcpSse] = await Promise.all([
-    startScriptedUpstream(),
-    startEverythingServer("streamableHttp"),
-    startEverythingServer("sse"),
+  await allStarted([
+    startScriptedUpstream().then((u) => (upstream = u)),
+    startEverythingServer("streamableHttp").then((m) => (mcp = m)),
+    startEverythingServer("sse").then((m) => (mcpSse = m)),
   ]);
   dir = await mkdtemp(join(tmpdir(), "edge-chat-e2e-mcp-"));
   server = await startWranglerDev({

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { McpPool, type McpServerConfig } from "../../src/mcp";
 import type { ToolCallContext } from "../../src/tools/types";
+import { allStarted } from "../support/all-started";
 import { type EverythingServer, startEverythingServer } from "../support/mcp-everything";
 
 interface Seen {
@@ -93,9 +94,9 @@ let sseProxy: Awaited<ReturnType<typeof startProxy>>;
 const pools: McpPool[] = [];
 
 beforeAll(async () => {
-  [everything, everythingSse] = await Promise.all([
-    startEverythingServer("streamableHttp"),
-    startEverythingServer("sse"),
+  await allStarted([
+    startEverythingServer("streamableHttp").then((m) => (everything = m)),
+    startEverythingServer("sse").then((m) => (everythingSse = m)),
   ]);
   [proxy, sseProxy] = await Promise.all([startProxy(everything.url), startProxy(everythingSse.url)]);
 });

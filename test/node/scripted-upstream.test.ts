@@ -355,6 +355,38 @@ describe("scripted upstream (real OpenAI SDK against it)", () => {
     expect(rec.outcome).toBe("client-closed");
   });
 
+  it("a gate holds the stream after gateAfter pieces until release(), and stays open after", async () => {
+    const m = marker("gate");
+    const gate = `gate-${m}`;
+    const directive = script({ pieces: ["a ", "b ", "c ", "d "], gate, gateAfter: 2 });
+    const stream = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: "user", content: `${m} ${directive}` }],
+      stream: true,
+    });
+    const chunks = stream[Symbol.asyncIterator]();
+    let text = "";
+    while (text !== "a b ") text += (await chunks.next()).value?.choices[0]?.delta.content ?? "";
+    // No delay between pieces: without the gate the other two would be written already.
+    const held = (await fetchRequests(m))[0]!;
+    expect(held).toMatchObject({ chunksSent: 2, outcome: "pending" });
+
+    up.release(gate);
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+      text += next.value.choices[0]?.delta.content ?? "";
+    }
+    expect(text).toBe("a b c d ");
+
+    const again = await client.chat.completions.create({
+      model: MODEL,
+      messages: [{ role: "user", content: `${m} again ${directive}` }],
+      stream: true,
+    });
+    let againText = "";
+    for await (const chunk of again) againText += chunk.choices[0]?.delta.content ?? "";
+    expect(againText).toBe("a b c d ");
+  });
+
   it("returns a non-streaming chat.completion with usage (and tool_calls with null content)", async () => {
     const completion = await client.chat.completions.create({
       model: MODEL,

@@ -1,13 +1,14 @@
 /**
  * Starts the reference MCP server (`@modelcontextprotocol/server-everything`) for tests, in Node:
- * one process per call, on a free loopback port (the preload `bind-loopback.mjs` keeps its
- * `app.listen(PORT)` off the network), in its own process group so `close()` ends all of it.
+ * one process per call, with PORT=0 (its `app.listen(PORT)` binds a port of the kernel's choosing,
+ * kept off the network by the preload `bind-loopback.mjs`, which also reports the port), in its own
+ * process group so `close()` ends all of it.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { connect } from "node:net";
 import { join } from "node:path";
-import { freePort, REPO_ROOT } from "./wrangler-dev";
+import { firstMatch, LOOPBACK_LISTENING } from "./listen-line";
+import { REPO_ROOT } from "./wrangler-dev";
 
 export type EverythingTransport = "streamableHttp" | "sse";
 
@@ -25,26 +26,15 @@ const PRELOAD = join(REPO_ROOT, "test", "support", "bind-loopback.mjs");
 const START_TIMEOUT_MS = 20_000;
 const MAX_LOG_CHARS = 50_000;
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: "127.0.0.1" });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startEverythingServer(transport: EverythingTransport): Promise<EverythingServer> {
   // The package needs Node 22; plain `node` on this machine is 20.
   for (const file of [NODE, ENTRY]) if (!existsSync(file)) throw new Error(`${file} is missing (run npm install)`);
-  const port = await freePort();
   const child = spawn(NODE, ["--import", PRELOAD, ENTRY, transport], {
     cwd: REPO_ROOT,
-    env: { ...process.env, PORT: String(port) },
+    // The package reads `process.env.PORT || 3001`: the string "0" is truthy, so 0 reaches listen.
+    env: { ...process.env, PORT: "0" },
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -54,6 +44,7 @@ export async function startEverythingServer(transport: EverythingTransport): Pro
   };
   child.stdout!.on("data", collect);
   child.stderr!.on("data", collect);
+  const listening = firstMatch([child.stderr!], LOOPBACK_LISTENING);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let spawnError: Error | undefined;
   child.once("error", (err) => (spawnError = err));
@@ -71,14 +62,17 @@ export async function startEverythingServer(transport: EverythingTransport): Pro
     })());
 
   const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!(await accepts(port))) {
+  let bound = listening();
+  while (!bound) {
     if (spawnError || child.exitCode !== null || Date.now() > deadline) {
       await close();
       const why = spawnError?.message ?? (child.exitCode !== null ? `exited with ${child.exitCode}` : "timed out");
       throw new Error(`server-everything (${transport}) did not start: ${why}\n${output}`);
     }
     await sleep(100);
+    bound = listening();
   }
+  const port = Number(bound[2]);
   const path = transport === "sse" ? "/sse" : "/mcp";
   return { url: `http://127.0.0.1:${port}${path}`, port, close, logs: () => output };
 }

@@ -69,6 +69,13 @@ export interface Script {
   malformedAfter?: number;
   /** Send headers (streaming) and then nothing until the client goes away. */
   hang?: boolean;
+  /**
+   * Streaming, with `gateAfter`: after that many content pieces, send nothing more until the test
+   * calls `release(gate)` (or the client goes away), so a test can act mid-reply without racing
+   * the clock. A released gate stays open.
+   */
+  gate?: string;
+  gateAfter?: number;
   finishReason?: "stop" | "length" | "tool_calls";
   toolCalls?: ScriptToolCall[];
   /** `false`: omit the usage chunk even if `stream_options.include_usage` is set. */
@@ -93,6 +100,8 @@ export interface ScriptedUpstream {
   port: number;
   /** Snapshot of the request log. */
   requests(): RecordedRequest[];
+  /** Opens the gate of that name (see `Script.gate`), now and for later requests. */
+  release(gate: string): void;
   /** Closes the server and destroys every open socket. */
   close(): Promise<void>;
 }
@@ -269,10 +278,28 @@ export async function startScriptedUpstream(opts: StartOptions = {}): Promise<Sc
   const log: Entry[] = [];
   const statusCounters = new Map<string, number>();
   const sockets = new Set<Socket>();
+  const gates = new Map<string, { open: boolean; waiters: Array<() => void> }>();
   let nextId = 1;
   let closing = false;
 
   const snapshot = (e: Entry): RecordedRequest => ({ ...e.rec });
+
+  function gateNamed(name: string): { open: boolean; waiters: Array<() => void> } {
+    let gate = gates.get(name);
+    if (!gate) {
+      gate = { open: false, waiters: [] };
+      gates.set(name, gate);
+    }
+    return gate;
+  }
+
+  /** Resolves false when the client went away before the gate opened. */
+  function passGate(name: string, conn: Conn): Promise<boolean> {
+    const gate = gateNamed(name);
+    if (gate.open) return Promise.resolve(true);
+    const opened = new Promise<boolean>((resolve) => gate.waiters.push(() => resolve(true)));
+    return Promise.race([opened, conn.untilGone().then(() => false)]);
+  }
 
   function finish(rec: RecordedRequest, outcome: RequestOutcome): void {
     rec.outcome = outcome;
@@ -551,6 +578,7 @@ export async function startScriptedUpstream(opts: StartOptions = {}): Promise<Sc
     const firstDelayMs = nonNegInt(s.firstDelayMs) ?? 0;
     const cutAfter = nonNegInt(s.cutAfter);
     const malformedAfter = nonNegInt(s.malformedAfter);
+    const gateAfter = typeof s.gate === "string" ? nonNegInt(s.gateAfter) : undefined;
 
     const stream = body.stream === true;
 
@@ -645,6 +673,7 @@ export async function startScriptedUpstream(opts: StartOptions = {}): Promise<Sc
         await malformed();
         return;
       }
+      if (i === gateAfter && !(await passGate(s.gate!, conn))) return;
       const wait = delayMs + (i === 0 ? firstDelayMs : 0);
       if (!(await conn.sleep(wait))) return;
       if (!(await conn.write(chunk({ content: pieces[i] }, null)))) return;
@@ -808,6 +837,11 @@ export async function startScriptedUpstream(opts: StartOptions = {}): Promise<Sc
     url: `http://${urlHost}:${port}/v1`,
     port,
     requests: () => log.map(snapshot),
+    release(name: string): void {
+      const gate = gateNamed(name);
+      gate.open = true;
+      for (const wake of gate.waiters.splice(0)) wake();
+    },
     close(): Promise<void> {
       if (closed) return closed;
       closing = true;

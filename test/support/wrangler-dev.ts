@@ -1,15 +1,17 @@
 /**
  * Starts a real `wrangler dev` process for end-to-end tests (runs in Node, not in the Workers
- * runtime). Each server gets its own free port and persistence directory; `stop()` ends the whole
- * process group (wrangler, its esbuild and workerd children).
+ * runtime). Each server gets its own persistence directory and binds port 0 (so does its inspector):
+ * the port it got is read from its `Ready on` line, never probed beforehand, so parallel runs
+ * cannot take each other's ports. `stop()` ends the whole process group (wrangler, its esbuild and
+ * workerd children). A restart on the same storage is a new server with a new URL.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 // Terminal colour codes: workerd's messages keep them even with NO_COLOR.
 import { stripVTControlCharacters } from "node:util";
+import { firstMatch, WRANGLER_READY } from "./listen-line";
 
 export interface DevServer {
   url: string;
@@ -23,8 +25,6 @@ export interface StartOptions {
   persistDir: string;
   /** Worker vars, passed as `--var K:V`. */
   vars?: Record<string, string>;
-  /** Port to listen on; a free one when omitted. */
-  port?: number;
   /** How long to wait for `GET /health` to answer 200 (default 60 s). */
   startTimeoutMs?: number;
   /**
@@ -45,20 +45,6 @@ const KILL_GRACE_MS = 5_000;
 const MAX_LOG_CHARS = 200_000;
 /** Var names whose values must never appear in logs or error messages. */
 const SECRET_NAME = /KEY|SECRET|TOKEN|PASSWORD|AUTH/i;
-
-/** A port nobody listens on right now (listen on 0, read it, close). */
-export function freePort(host = "127.0.0.1"): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close((err) => (err || !port ? reject(err ?? new Error("no port assigned")) : resolve(port)));
-    });
-  });
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -97,17 +83,14 @@ export async function startWranglerDev(opts: StartOptions): Promise<DevServer> {
     envFiles = [empty];
   }
 
-  const port = opts.port ?? (await freePort());
-  const inspectorPort = await freePort();
-  const url = `http://127.0.0.1:${port}`;
   const args = [
     "dev",
     "--ip",
     "127.0.0.1",
     "--port",
-    String(port),
+    "0",
     "--inspector-port",
-    String(inspectorPort),
+    "0",
     "--persist-to",
     opts.persistDir,
     ...envFiles.flatMap((f) => ["--env-file", f]),
@@ -141,6 +124,7 @@ export async function startWranglerDev(opts: StartOptions): Promise<DevServer> {
   };
   child.stdout!.on("data", collect);
   child.stderr!.on("data", collect);
+  const ready = firstMatch([child.stdout!, child.stderr!], WRANGLER_READY);
   const logs = () => redact(stripVTControlCharacters(output));
 
   const exited = new Promise<void>((resolve) => {
@@ -170,33 +154,43 @@ export async function startWranglerDev(opts: StartOptions): Promise<DevServer> {
     return stopping;
   };
 
-  const deadline = Date.now() + (opts.startTimeoutMs ?? START_TIMEOUT_MS);
-  let lastProblem = "no answer yet";
+  const timeoutMs = opts.startTimeoutMs ?? START_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
+  let url: string | undefined;
+  let lastProblem = "none";
   for (;;) {
+    const waitingFor = url ? `${url}/health to answer 200` : "its `Ready on` line";
+    const output = () => `\n--- wrangler output ---\n${logs()}`;
     if (spawnError || !isAlive(child)) {
       await stop();
       const why = spawnError
         ? `failed to spawn: ${spawnError.message}`
         : `exited with ${child.exitCode ?? child.signalCode}`;
-      throw new Error(`wrangler dev ${why} before ${url}/health answered.\n--- wrangler output ---\n${logs()}`);
+      throw new Error(`wrangler dev ${why} while waiting for ${waitingFor}.${output()}`);
     }
     if (Date.now() > deadline) {
       await stop();
       throw new Error(
-        `wrangler dev did not answer 200 on ${url}/health within ${opts.startTimeoutMs ?? START_TIMEOUT_MS} ms (last: ${lastProblem}).\n--- wrangler output ---\n${logs()}`,
+        `wrangler dev did not start: ${timeoutMs} ms waiting for ${waitingFor} (last: ${lastProblem}).${output()}`,
       );
     }
-    try {
-      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
-      await res.arrayBuffer();
-      if (res.status === 200) break;
-      lastProblem = `HTTP ${res.status}`;
-    } catch (err) {
-      lastProblem =
-        err instanceof Error ? `${err.name}: ${(err.cause as Error | undefined)?.message ?? err.message}` : String(err);
+    const printed = ready();
+    if (!url && printed) url = new URL(printed[1]).origin;
+    if (url) {
+      try {
+        const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
+        await res.arrayBuffer();
+        if (res.status === 200) break;
+        lastProblem = `HTTP ${res.status}`;
+      } catch (err) {
+        lastProblem =
+          err instanceof Error
+            ? `${err.name}: ${(err.cause as Error | undefined)?.message ?? err.message}`
+            : String(err);
+      }
     }
     await sleep(200);
   }
 
-  return { url, port, stop, logs };
+  return { url, port: Number(new URL(url).port), stop, logs };
 }
