@@ -159,7 +159,9 @@ describe("PROVIDERS", () => {
   });
 
   it("rejects a malformed PROVIDERS value by name", () => {
-    expect(() => loadConfig({ PROVIDERS: '{"providers":[{"name":"x"}]}' })).toThrow(/configuration: PROVIDERS must be JSON/);
+    expect(() => loadConfig({ PROVIDERS: '{"providers":[{"name":"x"}]}' })).toThrow(
+      /configuration: PROVIDERS must be JSON/,
+    );
     expect(() => loadConfig({ PROVIDERS: '{"providers":[{"name":"x","base_url":"ftp://h","models":["m"]}]}' })).toThrow(
       /PROVIDERS/,
     );
