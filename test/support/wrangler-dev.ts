@@ -25,8 +25,10 @@ export interface StartOptions {
   persistDir: string;
   /** Worker vars, passed as `--var K:V`. */
   vars?: Record<string, string>;
-  /** How long to wait for `GET /health` to answer 200 (default 60 s). */
+  /** How long to wait for `GET /health` to answer `healthStatus` (default 60 s). */
   startTimeoutMs?: number;
+  /** What `GET /health` answers once the server is up: 200, or 503 for a misconfigured one. */
+  healthStatus?: number;
   /**
    * Load vars from these env files instead of the repo's `.dev.vars`/`.env`. Default: one empty
    * file, so a developer's local `.dev.vars` (say, a real key) never leaks into a test's server.
@@ -155,11 +157,12 @@ export async function startWranglerDev(opts: StartOptions): Promise<DevServer> {
   };
 
   const timeoutMs = opts.startTimeoutMs ?? START_TIMEOUT_MS;
+  const healthStatus = opts.healthStatus ?? 200;
   const deadline = Date.now() + timeoutMs;
   let url: string | undefined;
   let lastProblem = "none";
   for (;;) {
-    const waitingFor = url ? `${url}/health to answer 200` : "its `Ready on` line";
+    const waitingFor = url ? `${url}/health to answer ${healthStatus}` : "its `Ready on` line";
     const output = () => `\n--- wrangler output ---\n${logs()}`;
     if (spawnError || !isAlive(child)) {
       await stop();
@@ -180,7 +183,7 @@ export async function startWranglerDev(opts: StartOptions): Promise<DevServer> {
       try {
         const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
         await res.arrayBuffer();
-        if (res.status === 200) break;
+        if (res.status === healthStatus) break;
         lastProblem = `HTTP ${res.status}`;
       } catch (err) {
         lastProblem =
