@@ -4,12 +4,13 @@
  * conversation of another key is simply not there (404). With no keys configured, auth is off and
  * every caller is the one local owner.
  */
-import { Hono, type MiddlewareHandler } from "hono";
+import { createRoute } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import type { ApiKey, Config } from "../config";
 import type { AppEnv } from "./app-env";
 import { LOCAL_OWNER } from "./context";
 import { ApiError } from "./errors";
-import { describeRoute } from "./openapi";
+import { errors, json, routes } from "./openapi";
 import { mintToken, verifyToken } from "./tokens";
 
 const utf8 = new TextEncoder();
@@ -40,8 +41,8 @@ function presentedKey(authorization: string | undefined, apiKeyHeader: string | 
   return m?.[1].trim() || apiKeyHeader?.trim() || undefined;
 }
 
-function unauthorized(code: string, message: string): ApiError {
-  return new ApiError(401, code, message, undefined, { "WWW-Authenticate": 'Bearer realm="edge-chat"' });
+function unauthorized(code: "missing_api_key" | "invalid_api_key" | "invalid_token", message: string): ApiError {
+  return new ApiError(code, message, { headers: { "WWW-Authenticate": 'Bearer realm="edge-chat"' } });
 }
 
 export function authOn(config: Config): boolean {
@@ -82,17 +83,21 @@ export function auth(): MiddlewareHandler<AppEnv> {
 }
 
 /** `POST /api/auth/token`: a short-lived token for `?token=` on GET streams. */
-export const tokens = new Hono<AppEnv>().post("/api/auth/token", async (c) => {
-  const config = c.get("config");
-  if (!authOn(config)) throw new ApiError(400, "auth_off", "auth is off (API_KEYS is not set): no token is needed");
-  const { token, expiresAt } = await mintToken(config, c.get("owner"));
-  return c.json({ token, expires_at: expiresAt.toISOString(), usage: "append ?token=<token> to GET stream URLs" });
-});
-
-describeRoute({
-  method: "post",
-  path: "/api/auth/token",
-  summary: "Mint a short-lived token for GET streams (EventSource cannot send headers)",
-  tag: "auth",
-  responses: { 200: "{token, expires_at}", 400: "auth is off", 401: "no or bad key" },
-});
+export const tokens = routes().openapi(
+  createRoute({
+    method: "post",
+    path: "/api/auth/token",
+    summary: "Mint a short-lived token for GET streams (EventSource cannot send headers)",
+    tags: ["auth"],
+    responses: { 200: json("{token, expires_at}"), ...errors("auth_off", "invalid_api_key") },
+  }),
+  async (c) => {
+    const config = c.get("config");
+    if (!authOn(config)) throw new ApiError("auth_off", "auth is off (API_KEYS is not set): no token is needed");
+    const { token, expiresAt } = await mintToken(config, c.get("owner"));
+    return c.json(
+      { token, expires_at: expiresAt.toISOString(), usage: "append ?token=<token> to GET stream URLs" },
+      200,
+    );
+  },
+);

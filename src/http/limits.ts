@@ -18,13 +18,9 @@ export function rateLimit(): MiddlewareHandler<AppEnv> {
       const { success } = await limiter.limit({ key: c.get("owner") });
       if (!success) {
         throw new ApiError(
-          429,
           "rate_limited",
           `too many requests for this API key; try again within ${RATE_PERIOD_SECONDS} s`,
-          undefined,
-          {
-            "Retry-After": String(RATE_PERIOD_SECONDS),
-          },
+          { retryAfter: RATE_PERIOD_SECONDS },
         );
       }
     }
@@ -45,13 +41,9 @@ export async function acquireTurnSlot(c: Context<AppEnv>, sessionId: string): Pr
   const ok = await directory.acquireTurn(sessionId, config.maxConcurrentTurns, leaseMs);
   if (!ok) {
     throw new ApiError(
-      429,
       "too_many_turns",
       `this API key already has ${config.maxConcurrentTurns} turns running; wait for one to end`,
-      undefined,
-      {
-        "Retry-After": "5",
-      },
+      { retryAfter: 5 },
     );
   }
   return async () => {

@@ -8,7 +8,12 @@ import { sleep } from "../lib/sleep";
 import { UpstreamError, type UpstreamErrorCode } from "./errors";
 import type { ChatProvider, ChatRequest, ProviderChunk } from "./provider";
 
-const RETRIABLE = new Set<UpstreamErrorCode>(["upstream_rate_limited", "upstream_unavailable", "upstream_unreachable"]);
+const RETRIABLE = new Set<UpstreamErrorCode>([
+  "upstream_rate_limited",
+  "upstream_unavailable",
+  "upstream_overloaded",
+  "upstream_unreachable",
+]);
 
 export interface RetryOptions {
   retries: number;

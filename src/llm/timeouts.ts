@@ -47,9 +47,9 @@ export class TimedProvider implements ChatProvider {
         yield chunk;
       }
       // The SDK ends an aborted stream quietly rather than throwing.
-      if (!signal.aborted && timer.signal.aborted) throw new UpstreamError("upstream_timeout", reason, 504);
+      if (!signal.aborted && timer.signal.aborted) throw new UpstreamError("upstream_timeout", reason);
     } catch (err) {
-      if (!signal.aborted && timer.signal.aborted) throw new UpstreamError("upstream_timeout", reason, 504);
+      if (!signal.aborted && timer.signal.aborted) throw new UpstreamError("upstream_timeout", reason);
       throw err;
     } finally {
       clearTimeout(pending);

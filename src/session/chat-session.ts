@@ -9,9 +9,8 @@ import type { ConversationSummary } from "../directory/directory";
 import { type Dialect, type EncoderOptions, isSse } from "../events/encode";
 import type { TurnEvent } from "../events/types";
 import { logError } from "../lib/log";
-import { failureStatus } from "../llm/errors";
 import { createModelProvider, type ModelConfig, resolveModel, resolveUpstream, turnModel } from "../llm/model-config";
-import { turnUsage } from "../llm/pricing";
+import { costOf, turnUsage } from "../llm/pricing";
 import type { ChatRequest } from "../llm/provider";
 import { applyMigrations } from "../storage/migrate";
 import { createToolbox } from "../tools/create";
@@ -87,7 +86,7 @@ export class ChatSession extends DurableObject<Env> {
       const first = await turn.firstOutput;
       if (first.type === "error") {
         void subscriber.stream.cancel().catch(() => {});
-        return { ok: false, status: failureStatus(first.code), code: first.code, message: first.message };
+        return { ok: false, code: first.code, message: first.message, retryAfter: first.retryAfter };
       }
     }
     return { ok: true, stream: subscriber.stream, turnId: turn.turnId, messageId: started.messageId };
@@ -253,7 +252,6 @@ export class ChatSession extends DurableObject<Env> {
       if (!this.store.dropAfterLastUserMessage()) {
         return {
           ok: false,
-          status: 400,
           code: "nothing_to_regenerate",
           message: `session ${input.sessionId} has no user message to answer again`,
         };
@@ -376,7 +374,8 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   private encoderOptions(model: string): EncoderOptions {
-    return { sessionId: this.sessionId(), model, prices: configFor(this.env).modelPrices };
+    const prices = configFor(this.env).modelPrices;
+    return { sessionId: this.sessionId(), model, priceOf: (m, usage) => costOf(prices, m, usage) };
   }
 
   private ensureSchema(): void {

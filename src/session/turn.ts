@@ -171,7 +171,12 @@ export async function* runTurn(spec: TurnSpec): AsyncGenerator<TurnEventBody> {
       finishReason = "error";
       if (!(err instanceof UpstreamError)) logError("turn failed", err);
       const e = err instanceof UpstreamError ? err : null;
-      yield { type: "error", code: e?.code ?? "internal_error", message: e?.message ?? "the turn failed unexpectedly" };
+      yield {
+        type: "error",
+        code: e?.code ?? "internal_error",
+        message: e?.message ?? "the turn failed unexpectedly",
+        ...(e?.retryAfterSeconds !== undefined ? { retryAfter: e.retryAfterSeconds } : {}),
+      };
     }
   }
   message = {

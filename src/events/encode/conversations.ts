@@ -1,14 +1,15 @@
 /**
- * Reference 004's SSE dialect (`/api/v1/chat/{id}/stream`, read by a browser `EventSource`):
- * `data: {"type":"start"|"chunk"|"end"|"error","data":{…}}`, each frame with `id: <seq>`. The
- * reference has no tool frames: tool steps are left out, the text around them is sent as chunks.
+ * The conversations API's SSE dialect (`/api/v1/chat/{id}/stream`, read by a browser
+ * `EventSource`): `data: {"type":"start"|"chunk"|"end"|"error","data":{…}}`, each frame with
+ * `id: <seq>`, and its JSON answer `{session_id, response}`. It has no tool frames: tool steps are
+ * left out, and the text around them is sent as chunks.
  */
+import { defineDialect, type Encoder, type EncoderOptions, replyText } from "../dialect";
 import { jsonFrame } from "../sse";
 import type { TurnEvent } from "../types";
-import type { Encoder, EncoderOptions } from "./index";
 
 /** One encoder per stream: `full_text` is all the text of the turn, as the client concatenated it. */
-export function createV1Encoder(options: EncoderOptions): Encoder {
+function createConversationsEncoder(options: EncoderOptions): Encoder {
   let text = "";
   let sawStart = false;
 
@@ -39,3 +40,12 @@ export function createV1Encoder(options: EncoderOptions): Encoder {
 
   return (event) => jsonFrame(event.seq, payload(event));
 }
+
+export const conversationsDialect = defineDialect({
+  name: "conversations",
+  formerly: ["v1"],
+  encoder: createConversationsEncoder,
+  sse: true,
+  headers: {},
+  collect: ({ events }, options) => ({ session_id: options.sessionId, response: replyText(events) }),
+});
