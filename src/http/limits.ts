@@ -8,8 +8,12 @@ import type { AppEnv } from "./app-env";
 import { authOn } from "./auth";
 import { ApiError } from "./errors";
 
-/** The binding's period: a caller refused now may try again within it. */
-const RATE_PERIOD_SECONDS = 60;
+/**
+ * The `RATE_LIMITER` binding's period in wrangler.toml, mirrored: the binding does not tell its
+ * period at runtime, and a caller refused now may try again within it. test/unit/rate-period.test.ts
+ * reads wrangler.toml and fails when the two differ.
+ */
+export const RATE_PERIOD_SECONDS = 60;
 
 export function rateLimit(): MiddlewareHandler<AppEnv> {
   return async function rateLimit(c, next) {
