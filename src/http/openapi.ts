@@ -55,8 +55,14 @@ const validationHook: Hook<unknown, AppEnv, string, undefined> = (result) => {
   throw zodError(result.error, result.target === "header" ? headerCase : undefined);
 };
 
+/** How the headers we read are written; any other is title-cased. */
+const HEADER_NAMES: Record<string, string> = { "last-event-id": "Last-Event-ID" };
+
 function headerCase(name: string): string {
-  return name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase());
+  return (
+    HEADER_NAMES[name] ??
+    name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => dash + letter.toUpperCase())
+  );
 }
 
 /** A route group: every file's routes are one of these, mounted by the Worker's entry. */

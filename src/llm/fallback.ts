@@ -15,8 +15,6 @@ const FALL_THROUGH = new Set<UpstreamErrorCode>([
 ]);
 
 export class FallbackProvider implements ChatProvider {
-  readonly name = "openai";
-
   constructor(private readonly chain: { model: string; provider: ChatProvider }[]) {}
 
   async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderChunk> {

@@ -13,7 +13,6 @@ const FINISH: Record<string, "stop" | "length" | "tool-calls"> = {
 };
 
 export class OpenAIProvider implements ChatProvider {
-  readonly name = "openai";
   private readonly client: OpenAI;
 
   constructor(options: { apiKey?: string; baseUrl?: string }) {

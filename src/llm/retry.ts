@@ -41,14 +41,10 @@ export function retryDelay(
 }
 
 export class RetryingProvider implements ChatProvider {
-  readonly name;
-
   constructor(
     private readonly inner: ChatProvider,
     private readonly options: RetryOptions,
-  ) {
-    this.name = inner.name;
-  }
+  ) {}
 
   async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderChunk> {
     const { retries, baseMs = 250, maxWaitMs = 8000 } = this.options;

@@ -11,14 +11,10 @@ export interface StreamTimeouts {
 }
 
 export class TimedProvider implements ChatProvider {
-  readonly name;
-
   constructor(
     private readonly inner: ChatProvider,
     private readonly timeouts: StreamTimeouts,
-  ) {
-    this.name = inner.name;
-  }
+  ) {}
 
   async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderChunk> {
     const { firstTokenMs, idleMs } = this.timeouts;

@@ -40,11 +40,6 @@ export function forgetCached(key: string): void {
   entries.delete(key);
 }
 
-/** The tool list under `key` (say, `mcpServersKey(env.MCP_SERVERS)`) for `ttlMs`. */
-export function cachedToolList(key: string, ttlMs: number, load: () => Promise<ToolInfo[]>): Promise<ToolInfo[]> {
-  return cached(`tools:${key}`, ttlMs, load);
-}
-
 /** A cache key for one `MCP_SERVERS` value (hashed: the value may hold credentials). */
 export function mcpServersKey(raw: string | undefined): string {
   return `mcp-${(raw ?? "").length}-${fnv1a(raw ?? "")}`;
