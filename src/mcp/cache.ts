@@ -4,7 +4,6 @@
  */
 
 import { fnv1a } from "../lib/hash";
-import type { ToolInfo } from "../tools/types";
 
 interface Entry {
   expires: number;
