@@ -148,13 +148,8 @@ export class ChatSession extends DurableObject<Env> {
 
   /** Prunes event logs of turns that ended long enough ago; messages are never pruned. */
   async alarm(): Promise<void> {
-    this.pruneEventLog(EVENT_LOG_TTL_MS);
-  }
-
-  /** Exposed for tests, which cannot wait ten minutes. */
-  pruneEventLog(olderThanMs: number): void {
     if (!this.hasSchema) return;
-    const remaining = this.log.prune(new Date(Date.now() - olderThanMs));
+    const remaining = this.log.prune(new Date(Date.now() - EVENT_LOG_TTL_MS));
     if (remaining > 0 && !(this.active && !this.active.ended))
       void this.ctx.storage.setAlarm(Date.now() + EVENT_LOG_TTL_MS);
   }
