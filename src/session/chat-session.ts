@@ -100,13 +100,6 @@ export class ChatSession extends DurableObject<Env> {
     return { ok: true, events: await started.turn.collect() };
   }
 
-  /** The running turn's live events from now on, or null when nothing runs. */
-  follow(dialect: Dialect): ReadableStream<Uint8Array> | null {
-    const turn = this.active;
-    if (!turn || turn.ended) return null;
-    return this.subscribe(turn, dialect).stream;
-  }
-
   /**
    * The running turn's live events, or, when idle, those of the next turn to start within
    * `waitMs` (reference 004's client opens its EventSource before it posts the message). The
