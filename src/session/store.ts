@@ -69,12 +69,11 @@ export class SessionStore {
     }
   }
 
-  insertMessage(m: StoredMessage & { turn_id?: string }): void {
+  insertMessage(m: StoredMessage): void {
     this.sql.exec(
-      `INSERT INTO messages (id, turn_id, role, content, tool_calls, tool_call_id, name, status, usage, model, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO messages (id, role, content, tool_calls, tool_call_id, name, status, usage, model, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       m.id,
-      m.turn_id ?? null,
       m.role,
       fitText(m.content),
       m.tool_calls ? fitText(JSON.stringify(m.tool_calls)) : null,
