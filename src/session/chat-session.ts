@@ -25,7 +25,6 @@ import { SessionStore } from "./store";
 import { Subscriber } from "./subscriber";
 import { titleFrom, writeTitle } from "./title";
 import { Transcript } from "./transcript";
-import type { TurnRecorder } from "./turn";
 import {
   busy,
   type Conversation,
@@ -225,7 +224,7 @@ export class ChatSession extends DurableObject<Env> {
     const mode = input.mode;
     const stored = storesTurn(mode);
     if (stored) this.ensureSchema();
-    let recorder: TurnRecorder | undefined;
+    let recorder: Transcript | undefined;
 
     if (mode.kind === "direct") {
       const callerHasSystem = mode.messages.some((m) => m.role === "system");
@@ -280,7 +279,6 @@ export class ChatSession extends DurableObject<Env> {
         createdAt,
         tools: input.clientTools?.length ? undefined : createToolbox(config),
         clientTools: input.clientTools,
-        recorder,
         limits: {
           maxToolSteps: config.maxToolSteps,
           toolTimeoutMs: config.toolTimeoutMs,
@@ -289,6 +287,7 @@ export class ChatSession extends DurableObject<Env> {
       },
       {
         nextSeq: () => this.seq++,
+        record: recorder && ((out) => recorder.observe(out)),
         onEvent: (event) => {
           if (stored) this.log.append(event);
           return event.type === "turn-end" ? this.turnEnded(event, input, stored, config) : undefined;
