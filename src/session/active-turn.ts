@@ -9,7 +9,8 @@ import { Collector, Subscriber, type SubscriberOptions, type TurnListener } from
 import { runTurn, type TurnSpec } from "./turn";
 import { isMessageChange, type TurnOutput } from "./turn-output";
 
-interface TurnHooks {
+/** How a turn reaches the session that runs it: its numbering, its storage, its end. */
+export interface TurnHooks {
   /** The next per-session sequence number. */
   nextSeq(): number;
   /**

@@ -1,4 +1,5 @@
 /** The ChatSession object's SQLite queries. Nothing else in the code writes SQL for a session. */
+import type { ConversationSummary } from "../directory/directory";
 import type { MessageStatus, StoredMessage, ToolCall, Usage } from "../events/types";
 import type { ChatMessage } from "../llm/provider";
 import { fitText } from "../storage/fit";
@@ -132,6 +133,19 @@ export class SessionStore {
 
   messageCount(): number {
     return Number(this.sql.exec("SELECT COUNT(*) AS n FROM messages").one().n);
+  }
+
+  /** The conversation's line in its owner's list; null before it has a meta. */
+  summary(): ConversationSummary | null {
+    const meta = this.meta();
+    if (!meta) return null;
+    return {
+      session_id: meta.sessionId,
+      title: meta.title,
+      created_at: meta.createdAt,
+      updated_at: meta.updatedAt,
+      message_count: this.messageCount(),
+    };
   }
 
   /**
