@@ -25,7 +25,7 @@ export function messageTokens(m: ChatMessage): number {
   return n;
 }
 
-export interface ContextOptions {
+interface ContextOptions {
   /** Tool results longer than this are cut on replay (the full text stays stored). */
   toolResultMaxChars?: number;
 }

@@ -4,7 +4,7 @@ import type { MessageStatus, StoredMessage, ToolCall, Usage } from "../events/ty
 import type { ChatMessage } from "../llm/provider";
 import { fitText } from "../storage/fit";
 
-export interface SessionMeta {
+interface SessionMeta {
   sessionId: string;
   owner: string;
   title: string;
@@ -131,10 +131,6 @@ export class SessionStore {
     return this.sql.exec<Row>("SELECT * FROM messages ORDER BY idx").toArray().map(toMessage);
   }
 
-  messageCount(): number {
-    return Number(this.sql.exec("SELECT COUNT(*) AS n FROM messages").one().n);
-  }
-
   /** The conversation's line in its owner's list; null before it has a meta. */
   summary(): ConversationSummary | null {
     const meta = this.meta();
@@ -144,7 +140,7 @@ export class SessionStore {
       title: meta.title,
       created_at: meta.createdAt,
       updated_at: meta.updatedAt,
-      message_count: this.messageCount(),
+      message_count: Number(this.sql.exec("SELECT COUNT(*) AS n FROM messages").one().n),
     };
   }
 

@@ -11,7 +11,7 @@ import { type CondenseOptions, condenseResult } from "./condense";
 import type { TurnOutput } from "./turn-output";
 
 /** What a tool step needs besides the calls: the tools, their time limit, and the condenser. */
-export interface ToolStepOptions extends CondenseOptions {
+interface ToolStepOptions extends CondenseOptions {
   tools: ToolSource;
   timeoutMs: number;
 }

@@ -13,7 +13,7 @@ import { titleFrom } from "./title";
 import type { Refusal, TurnInput } from "./types";
 
 /** Where and when a turn's first writes land. */
-export interface TurnWrites {
+interface TurnWrites {
   store: SessionStore;
   now: string;
   /** The session's next sequence number, kept with the meta so a restart continues from it. */

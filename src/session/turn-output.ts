@@ -11,7 +11,7 @@ import type { StoredMessage, TurnEventBody } from "../events/types";
  * message that follows a tool step). `message-finished`: an assistant message that asked for tools
  * reached its final state. The turn's last message arrives with `turn-end` instead.
  */
-export type MessageChange =
+type MessageChange =
   | { type: "message-added"; message: StoredMessage }
   | { type: "message-finished"; message: StoredMessage };
 
