@@ -42,7 +42,7 @@ const ABORT_SETTLE_MS = 2000;
 /** Event logs are kept this long after their turn ends, for clients that come back. */
 const EVENT_LOG_TTL_MS = 10 * 60_000;
 
-/** A turn that started: its stream is the caller's to open. */
+/** A turn that started, for `startTurn` to stream or `completeTurn` to collect. */
 interface Begun {
   ok: true;
   turn: ActiveTurn;
@@ -163,6 +163,7 @@ export class ChatSession extends DurableObject<Env> {
     return true;
   }
 
+  /** The conversation with every message; null when there is none. */
   conversation(): Conversation | null {
     const summary = this.tables?.summary();
     return summary ? { ...summary, messages: this.store.messages() } : null;
@@ -266,8 +267,9 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   /**
-   * Numbers the turn's events; for a stored turn, writes its rows through a transcript and logs
-   * its events, flushing both together so the log never runs ahead of the sequence in the meta.
+   * Numbers the turn's events. A stored turn's rows go through a transcript and its events to the
+   * log; each transcript write flushes the log and the sequence counter with it, so one commit
+   * (one wait at the output gate) carries all three.
    */
   private turnHooks(input: TurnInput, stored: boolean, config: Config): TurnHooks {
     const transcript = stored
