@@ -43,6 +43,14 @@ export async function* runTurn(spec: TurnSpec): AsyncGenerator<TurnOutput> {
   let message = streamingReply(spec.messageId, spec.createdAt, spec.request.model);
   let usage: Usage | null = null;
   let finishReason: FinishReason = "stop";
+  const toolStep = spec.tools && {
+    tools: spec.tools,
+    timeoutMs: limits.toolTimeoutMs,
+    provider,
+    model: spec.request.model,
+    signal,
+    maxChars: limits.toolResultMaxChars,
+  };
   yield { type: "turn-start", messageId: message.id };
 
   try {
@@ -75,22 +83,14 @@ export async function* runTurn(spec: TurnSpec): AsyncGenerator<TurnOutput> {
         finishReason = "tool-calls";
         break;
       }
-      if (calls.length === 0 || !spec.tools) {
+      if (calls.length === 0 || !toolStep) {
         finishReason = stepFinish === "tool-calls" ? "stop" : stepFinish;
         break;
       }
 
       message = { ...message, tool_calls: calls, status: "complete" };
-      messages.push(
-        ...(yield* runToolStep(message, {
-          tools: spec.tools,
-          timeoutMs: limits.toolTimeoutMs,
-          provider,
-          model: spec.request.model,
-          signal,
-          maxChars: limits.toolResultMaxChars,
-        })),
-      );
+      messages.push(...(yield* runToolStep(message, toolStep)));
+      // What the model says after the results is a message of its own, stored after them.
       message = streamingReply(crypto.randomUUID(), new Date().toISOString(), spec.request.model);
       yield { type: "message-added", message };
     }
