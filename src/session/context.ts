@@ -5,7 +5,7 @@
 import type { ChatMessage } from "../llm/provider";
 import { messageTokens } from "../llm/tokens";
 
-export interface ContextOptions {
+interface ContextOptions {
   /** Tool results longer than this are cut on replay (the full text stays stored). */
   toolResultMaxChars?: number;
 }
