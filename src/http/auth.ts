@@ -4,7 +4,6 @@
  * conversation of another key is simply not there (404). With no keys configured, auth is off and
  * every caller is the one local owner.
  */
-import { createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { timingSafeEqual } from "hono/utils/buffer";
 import { sha256 } from "hono/utils/crypto";
@@ -12,7 +11,7 @@ import type { ApiKey, Config } from "../config";
 import type { AppEnv } from "./app-env";
 import { LOCAL_OWNER } from "./context";
 import { ApiError } from "./errors";
-import { errors, json, routes } from "./openapi";
+import { errors, json, routeIn, routes } from "./openapi";
 import { mintToken, verifyToken } from "./tokens";
 
 /** Routes anyone may call: liveness, and the page browsers land on. */
@@ -103,12 +102,12 @@ export function auth(): MiddlewareHandler<AppEnv> {
 }
 
 /** `POST /api/auth/token`: a short-lived token for `?token=` on GET streams. */
+const route = routeIn("auth");
+
 export const tokens = routes().openapi(
-  createRoute({
-    method: "post",
-    path: "/api/auth/token",
+  route({
+    at: "POST /api/auth/token",
     summary: "Mint a short-lived token for GET streams (EventSource cannot send headers)",
-    tags: ["auth"],
     responses: { 200: json("{token, expires_at}"), ...errors("auth_off", "invalid_api_key") },
   }),
   async (c) => {

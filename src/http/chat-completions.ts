@@ -3,11 +3,10 @@
  * OpenAI: the caller sends the whole history and nothing is kept, unless an `X-Session-Id` header
  * names a session to record the exchange in.
  */
-import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { listModels } from "../llm/models";
 import type { ChatMessage, ToolDefinition } from "../llm/provider";
-import { errors, json, jsonBody, routes } from "./openapi";
+import { errors, json, jsonBody, routeIn, routes } from "./openapi";
 import { abortOnDisconnect, answerTurn, newSessionId, type RouteTurnInput, startTurnStream } from "./turns";
 import { SessionIdSchema } from "./validate";
 
@@ -122,13 +121,13 @@ function toToolDefinition(t: NonNullable<Body["tools"]>[number]): ToolDefinition
 /** `X-Session-Id` names a session to record the exchange in. */
 const RecordHeaders = z.object({ "x-session-id": SessionIdSchema.optional() });
 
+const route = routeIn("openai");
+
 export const chatCompletions = routes()
   .openapi(
-    createRoute({
-      method: "get",
-      path: "/v1/models",
+    route({
+      at: "GET /v1/models",
       summary: "The model names a caller may use",
-      tags: ["openai"],
       responses: { 200: json('{object:"list", data:[{id, object:"model", created, owned_by}]}') },
     }),
     (c) =>
@@ -142,12 +141,10 @@ export const chatCompletions = routes()
       ),
   )
   .openapi(
-    createRoute({
-      method: "post",
-      path: "/v1/chat/completions",
+    route({
+      at: "POST /v1/chat/completions",
       summary:
         "A chat completion. Stateless unless an X-Session-Id header names a session to record the last user message and the reply in. With stream:true, text/event-stream of chat.completion.chunk frames ending in data: [DONE]",
-      tags: ["openai"],
       request: { headers: RecordHeaders, body: jsonBody(CompletionBody) },
       responses: {
         200: {

@@ -3,10 +3,9 @@
  * SDK's `useChat` (UI messages with `parts`, and a `trigger`; see ui-message.ts) and the older
  * data stream protocol's plain messages (see data-stream.ts).
  */
-import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { DataStreamBody, dataStreamTurn } from "./data-stream";
-import { errors, routes, stream } from "./openapi";
+import { errors, routeIn, routes, stream } from "./openapi";
 import { isUiChatBody, UiChatBody, uiMessageTurn } from "./ui-message";
 import { parseWith } from "./validate";
 
@@ -18,13 +17,13 @@ const AnyObject = z.looseObject({}, { error: "request body must be a JSON object
  */
 const documentedBody = z.toJSONSchema(z.union([UiChatBody, DataStreamBody]), { io: "input", unrepresentable: "any" });
 
+const route = routeIn("chat");
+
 export const chat = routes().openapi(
-  createRoute({
-    method: "post",
-    path: "/api/chat",
+  route({
+    at: "POST /api/chat",
     summary:
       "AI SDK useChat (UI messages → UI message stream, stored in session `id`) or plain messages (→ data stream lines `0:`/`9:`/`a:`/`3:`/`d:`, or JSON with stream:false; stateless)",
-    tags: ["chat"],
     request: { body: { content: { "application/json": { schema: documentedBody as object } }, required: true } },
     responses: {
       200: stream(

@@ -6,16 +6,15 @@
  * Its client reads FastAPI's error shape (`throw new Error(error.detail)`), so errors here carry
  * their message as `detail` too.
  */
-import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import type { ConversationSummary } from "../directory/directory";
 import { directoryStub, sessionStub } from "../session/address";
 import type { Refusal, ResumeResult } from "../session/types";
 import { ApiError, errorBody, errorShape } from "./errors";
-import { errors, json, jsonBody, optionalJsonBody, routes, stream } from "./openapi";
+import { errors, json, jsonBody, optionalJsonBody, routeIn, routes, stream } from "./openapi";
 import { MessageText } from "./schemas";
 import { answerTurn, newSessionId, type RouteTurnInput, startTurnStream, streamResponse } from "./turns";
-import { SessionIdSchema, SessionParams } from "./validate";
+import { LastEventIdHeaders, SessionIdSchema, SessionParams } from "./validate";
 
 const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -32,15 +31,6 @@ const CreateBody = z.object({
 
 const ChatBody = z.object({ message: MessageText });
 
-/** What an EventSource sends back on reconnect: the last `id:` it saw. */
-const ResumeHeaders = z.object({
-  "last-event-id": z
-    .string()
-    .regex(/^\d{0,15}$/, "must be a non-negative integer")
-    .transform((v) => (v === "" ? undefined : Number(v)))
-    .optional(),
-});
-
 const withDetail = errorShape((code, message, param) => ({ ...errorBody(code, message, param), detail: message }));
 
 function notFound(sessionId: string): ApiError {
@@ -52,18 +42,17 @@ function turnInput(sessionId: string, message: string): RouteTurnInput {
 }
 
 const frames = stream("the conversations SSE frames: start, chunk, end or error");
-const tags = ["conversations"];
+
+const route = routeIn("conversations");
 
 export const conversations = routes();
 conversations.use("/api/v1/*", withDetail);
 
 conversations
   .openapi(
-    createRoute({
-      method: "get",
-      path: "/api/v1/context/conversations",
+    route({
+      at: "GET /api/v1/context/conversations",
       summary: "The caller's conversations, newest first",
-      tags,
       request: { query: ListQuery },
       responses: { 200: json("{conversations, limit, offset}"), ...errors("invalid_request") },
     }),
@@ -74,11 +63,9 @@ conversations
     },
   )
   .openapi(
-    createRoute({
-      method: "post",
-      path: "/api/v1/context/conversations",
+    route({
+      at: "POST /api/v1/context/conversations",
       summary: "Create a conversation (body optional)",
-      tags,
       request: { body: optionalJsonBody(CreateBody) },
       responses: {
         201: json("{session_id, title, created_at, updated_at, message_count}"),
@@ -94,11 +81,9 @@ conversations
     },
   )
   .openapi(
-    createRoute({
-      method: "get",
-      path: "/api/v1/context/conversations/{session_id}",
+    route({
+      at: "GET /api/v1/context/conversations/{session_id}",
       summary: "One conversation with its messages",
-      tags,
       request: { params: SessionParams },
       responses: { 200: json("the conversation"), ...errors("conversation_not_found") },
     }),
@@ -110,11 +95,9 @@ conversations
     },
   )
   .openapi(
-    createRoute({
-      method: "delete",
-      path: "/api/v1/context/conversations/{session_id}/context",
+    route({
+      at: "DELETE /api/v1/context/conversations/{session_id}/context",
       summary: "Forget a conversation's messages, keep the conversation",
-      tags,
       request: { params: SessionParams },
       responses: {
         200: json("the emptied conversation's summary"),
@@ -134,11 +117,9 @@ conversations
     },
   )
   .openapi(
-    createRoute({
-      method: "delete",
-      path: "/api/v1/context/conversations/{session_id}",
+    route({
+      at: "DELETE /api/v1/context/conversations/{session_id}",
       summary: "Delete a conversation and everything stored for it",
-      tags,
       request: { params: SessionParams },
       responses: { 200: json("{session_id, deleted: true}"), ...errors("conversation_not_found") },
     }),
@@ -149,11 +130,9 @@ conversations
     },
   )
   .openapi(
-    createRoute({
-      method: "post",
-      path: "/api/v1/chat/{session_id}",
+    route({
+      at: "POST /api/v1/chat/{session_id}",
       summary: "Send a message to a conversation, get the whole reply",
-      tags,
       request: { params: SessionParams, body: jsonBody(ChatBody) },
       responses: {
         200: json("{session_id, response}"),
@@ -163,23 +142,19 @@ conversations
     (c) => answerTurn(c, turnInput(c.req.valid("param").session_id, c.req.valid("json").message)),
   )
   .openapi(
-    createRoute({
-      method: "post",
-      path: "/api/v1/chat/{session_id}/stream",
+    route({
+      at: "POST /api/v1/chat/{session_id}/stream",
       summary: "Send a message to a conversation, stream the reply",
-      tags,
       request: { params: SessionParams, body: jsonBody(ChatBody) },
       responses: { 200: frames, ...errors("invalid_request", "turn_in_progress") },
     }),
     (c) => startTurnStream(c, turnInput(c.req.valid("param").session_id, c.req.valid("json").message)),
   )
   .openapi(
-    createRoute({
-      method: "get",
-      path: "/api/v1/chat/{session_id}/stream",
+    route({
+      at: "GET /api/v1/chat/{session_id}/stream",
       summary: "For an EventSource: the running turn, or the next one to start, until it ends",
-      tags,
-      request: { params: SessionParams, headers: ResumeHeaders },
+      request: { params: SessionParams, headers: LastEventIdHeaders },
       responses: { 200: frames, ...errors("invalid_request") },
     }),
     async (c) => {

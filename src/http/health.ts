@@ -1,14 +1,13 @@
 /** `GET /health`: what is configured, never a secret. */
-import { createRoute } from "@hono/zod-openapi";
 import { authOn } from "./auth";
-import { json, routes } from "./openapi";
+import { json, routeIn, routes } from "./openapi";
+
+const route = routeIn("meta");
 
 export const health = routes().openapi(
-  createRoute({
-    method: "get",
-    path: "/health",
+  route({
+    at: "GET /health",
     summary: "Liveness and configuration, never a secret (503 with the problems when misconfigured)",
-    tags: ["meta"],
     responses: {
       200: json("{status, model, provider, ...}"),
       503: json('{status: "misconfigured", problems: [{variable, problem}]}'),

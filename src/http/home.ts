@@ -2,10 +2,9 @@
  * `GET /`: one URL, two audiences. A browser asking for HTML gets the chat page
  * (public/index.html); curl, SDKs and anything sending `*\/*` or JSON get a welcome document.
  */
-import { createRoute } from "@hono/zod-openapi";
 import { accepts } from "hono/accepts";
 import { z } from "zod";
-import { routes } from "./openapi";
+import { routeIn, routes } from "./openapi";
 
 /** The main endpoints, for a client that starts at `/`; `/openapi.json` lists every route. */
 const ENDPOINTS = {
@@ -19,12 +18,12 @@ const ENDPOINTS = {
   conversation_chat: "POST /api/v1/chat/{session_id}, POST|GET /api/v1/chat/{session_id}/stream",
 };
 
+const route = routeIn("meta");
+
 export const home = routes().openapi(
-  createRoute({
-    method: "get",
-    path: "/",
+  route({
+    at: "GET /",
     summary: "Welcome: what this is and where to start (a browser asking for text/html gets the chat page)",
-    tags: ["meta"],
     responses: {
       200: {
         description: "the chat page for a browser, else {name, description, links, endpoints}",

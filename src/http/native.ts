@@ -2,11 +2,13 @@
  * The native API: `POST /api/chat/stream` (a message into a stored session),
  * `POST /api/chat/stream/direct` (the caller's messages, nothing stored), `POST /api/chat/abort`.
  */
-import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { z } from "zod";
-import { ModelConfigSchema } from "../llm/model-config";
+import { type ModelConfig, ModelConfigSchema } from "../llm/model-config";
 import { sessionStub } from "../session/address";
-import { errors, json, jsonBody, routes, stream } from "./openapi";
+import type { TurnMode } from "../session/types";
+import type { AppEnv } from "./app-env";
+import { errors, json, jsonBody, routeIn, routes, stream } from "./openapi";
 import { MessageText, PlainMessages } from "./schemas";
 import { startTurnStream } from "./turns";
 import { SessionIdSchema } from "./validate";
@@ -27,52 +29,36 @@ const AbortBody = z.object({ session_id: SessionIdSchema });
 
 const frames = stream("the native SSE frames: chunk, tool_call, tool_stream_chunk, tool_result, complete or error");
 const turnErrors = errors("invalid_request", "turn_in_progress", "body_too_large", "too_many_turns");
+const route = routeIn("native");
+
+/** A native turn in the body's session: its messages and model settings, its reply in native frames. */
+function nativeTurn(c: Context<AppEnv>, body: { session_id: string; model_config?: ModelConfig }, mode: TurnMode) {
+  return startTurnStream(c, { sessionId: body.session_id, mode, modelConfig: body.model_config, dialect: "native" });
+}
 
 export const native = routes()
   .openapi(
-    createRoute({
-      method: "post",
-      path: "/api/chat/stream",
+    route({
+      at: "POST /api/chat/stream",
       summary: "Send a message to a stored session, stream the reply",
-      tags: ["native"],
       request: { body: jsonBody(StreamBody) },
       responses: { 200: frames, ...turnErrors },
     }),
-    (c) => {
-      const body = c.req.valid("json");
-      return startTurnStream(c, {
-        sessionId: body.session_id,
-        mode: { kind: "persist", content: body.content },
-        modelConfig: body.model_config,
-        dialect: "native",
-      });
-    },
+    (c) => nativeTurn(c, c.req.valid("json"), { kind: "persist", content: c.req.valid("json").content }),
   )
   .openapi(
-    createRoute({
-      method: "post",
-      path: "/api/chat/stream/direct",
+    route({
+      at: "POST /api/chat/stream/direct",
       summary: "Stream a reply to the given messages; nothing is stored",
-      tags: ["native"],
       request: { body: jsonBody(DirectBody) },
       responses: { 200: frames, ...turnErrors },
     }),
-    (c) => {
-      const body = c.req.valid("json");
-      return startTurnStream(c, {
-        sessionId: body.session_id,
-        mode: { kind: "direct", messages: body.messages },
-        modelConfig: body.model_config,
-        dialect: "native",
-      });
-    },
+    (c) => nativeTurn(c, c.req.valid("json"), { kind: "direct", messages: c.req.valid("json").messages }),
   )
   .openapi(
-    createRoute({
-      method: "post",
-      path: "/api/chat/abort",
+    route({
+      at: "POST /api/chat/abort",
       summary: "Stop the running turn of a session",
-      tags: ["native"],
       request: { body: jsonBody(AbortBody) },
       responses: { 200: json("{aborted: boolean}"), ...errors("invalid_request") },
     }),

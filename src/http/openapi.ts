@@ -5,12 +5,30 @@
  * responses described by their entries in the error table.
  */
 
-import type { Hook } from "@hono/zod-openapi";
+import type { Hook, RouteConfig } from "@hono/zod-openapi";
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { ERRORS, type ErrorCode } from "../errors";
 import type { AppEnv } from "./app-env";
 import { zodError } from "./validate";
+
+type Method = "get" | "post" | "put" | "patch" | "delete";
+
+/** A route as `createRoute` takes it, but with `at: "POST /path"` for its method and path. */
+type RouteSpec = Omit<RouteConfig, "method" | "path" | "tags"> & { at: `${Uppercase<Method>} /${string}` };
+
+type Defined<S extends RouteSpec> = S["at"] extends `${infer M extends Uppercase<Method>} ${infer P extends string}`
+  ? Omit<S, "at"> & { method: Lowercase<M>; path: P; tags: string[] }
+  : never;
+
+/** `createRoute` for one group of routes, which share their OpenAPI tag. */
+export function routeIn(tag: string) {
+  return <const S extends RouteSpec>({ at, ...rest }: S) => {
+    const space = at.indexOf(" ");
+    const route = { ...rest, method: at.slice(0, space).toLowerCase(), path: at.slice(space + 1), tags: [tag] };
+    return createRoute(route as unknown as Defined<S>);
+  };
+}
 
 /** A JSON request body, required. */
 export function jsonBody<S extends z.ZodType>(schema: S) {
@@ -74,13 +92,7 @@ export function routes(): OpenAPIHono<AppEnv> {
 export function serveDocument(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
   app.openapi(
-    createRoute({
-      method: "get",
-      path: "/openapi.json",
-      summary: "This document",
-      tags: ["meta"],
-      responses: { 200: json("OpenAPI 3.1") },
-    }),
+    routeIn("meta")({ at: "GET /openapi.json", summary: "This document", responses: { 200: json("OpenAPI 3.1") } }),
     (c) =>
       c.json(
         app.getOpenAPI31Document({

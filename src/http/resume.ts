@@ -4,35 +4,26 @@
  * follow until the turn ends. 204 when nothing runs and nothing is left to replay, which is what
  * the AI SDK's `reconnectToStream` and a finished EventSource expect.
  */
-import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { DIALECT_NAMES, dialectNamed } from "../events/encode";
 import { sessionStub } from "../session/address";
 import type { ResumeResult } from "../session/types";
-import { errors, routes, stream } from "./openapi";
+import { errors, routeIn, routes, stream } from "./openapi";
 import { streamResponse } from "./turns";
-import { SessionParams } from "./validate";
+import { LastEventIdHeaders, SessionParams } from "./validate";
 
 const ResumeQuery = z.object({
   after: z.coerce.number().int().min(0).optional(),
   format: z.enum(DIALECT_NAMES).optional().describe("the dialect to replay in; the turn's own by default"),
 });
 
-const ResumeHeaders = z.object({
-  "last-event-id": z
-    .string()
-    .regex(/^\d{0,15}$/, "must be a non-negative integer")
-    .transform((v) => (v === "" ? undefined : Number(v)))
-    .optional(),
-});
+const route = routeIn("resume");
 
 export const resume = routes().openapi(
-  createRoute({
-    method: "get",
-    path: "/api/chat/{session_id}/stream",
+  route({
+    at: "GET /api/chat/{session_id}/stream",
     summary: "Resume the session's latest turn: replay after Last-Event-ID (or ?after=), then follow live",
-    tags: ["resume"],
-    request: { params: SessionParams, query: ResumeQuery, headers: ResumeHeaders },
+    request: { params: SessionParams, query: ResumeQuery, headers: LastEventIdHeaders },
     responses: {
       200: stream("the turn's events, in its dialect or ?format="),
       204: { description: "nothing running, nothing to replay" },

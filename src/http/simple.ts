@@ -4,12 +4,11 @@
  * always stores its turns (a new session when none is named); a stream keeps no memory unless it
  * names a session.
  */
-import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { z } from "zod";
 import { directoryStub } from "../session/address";
 import type { AppEnv } from "./app-env";
-import { errors, json, jsonBody, routes, stream } from "./openapi";
+import { errors, json, jsonBody, routeIn, routes, stream } from "./openapi";
 import { MAX_CONTENT_CHARS, MessageText } from "./schemas";
 import { abortOnDisconnect, answerTurn, newSessionId, type RouteTurnInput, startTurnStream } from "./turns";
 import { SessionIdSchema } from "./validate";
@@ -69,13 +68,13 @@ const frames = stream(
 const turnErrors = errors("invalid_request", "turn_in_progress", "too_many_turns");
 const stats = json("{requests, input_tokens, output_tokens, total_tokens, total_cost, since}");
 
+const route = routeIn("simple");
+
 export const simple = routes()
   .openapi(
-    createRoute({
-      method: "post",
-      path: "/chat",
+    route({
+      at: "POST /chat",
       summary: "Send a message, get the whole reply; stored (in a new session when none is named)",
-      tags: ["simple"],
       request: { body: jsonBody(ChatBody) },
       responses: { 200: json("{response, session_id, usage}"), ...turnErrors, ...errors("upstream_unavailable") },
     }),
@@ -86,43 +85,35 @@ export const simple = routes()
     },
   )
   .openapi(
-    createRoute({
-      method: "post",
-      path: "/chat/stream",
+    route({
+      at: "POST /chat/stream",
       summary: "Send a message, stream the reply; stored only in a session_id given",
-      tags: ["simple"],
       request: { body: jsonBody(ChatBody) },
       responses: { 200: frames, ...turnErrors },
     }),
     (c) => streamTurn(c, c.req.valid("json")),
   )
   .openapi(
-    createRoute({
-      method: "get",
-      path: "/chat/stream",
+    route({
+      at: "GET /chat/stream",
       summary: "The same stream for a browser EventSource, the fields as query parameters",
-      tags: ["simple"],
       request: { query: ChatQuery },
       responses: { 200: frames, ...turnErrors },
     }),
     (c) => streamTurn(c, c.req.valid("query")),
   )
   .openapi(
-    createRoute({
-      method: "get",
-      path: "/stats",
+    route({
+      at: "GET /stats",
       summary: "The caller's usage totals since the last reset",
-      tags: ["simple"],
       responses: { 200: stats },
     }),
     async (c) => c.json(await directoryStub(c.env, c.get("owner")).stats(), 200),
   )
   .openapi(
-    createRoute({
-      method: "post",
-      path: "/reset-stats",
+    route({
+      at: "POST /reset-stats",
       summary: "Zero the caller's usage totals",
-      tags: ["simple"],
       responses: { 200: stats },
     }),
     async (c) => c.json(await directoryStub(c.env, c.get("owner")).resetStats(), 200),

@@ -1,15 +1,14 @@
 /** `GET /api/tools` and `GET /api/servers`: what the model may call, and from where. */
-import { createRoute } from "@hono/zod-openapi";
 import { createTools } from "../tools/create";
-import { json, routes } from "./openapi";
+import { json, routeIn, routes } from "./openapi";
+
+const route = routeIn("tools");
 
 export const tools = routes()
   .openapi(
-    createRoute({
-      method: "get",
-      path: "/api/tools",
+    route({
+      at: "GET /api/tools",
       summary: "Every tool the model may call",
-      tags: ["tools"],
       responses: { 200: json("{tools: [{name, description, input_schema, server}]}") },
     }),
     async (c) => {
@@ -22,11 +21,9 @@ export const tools = routes()
     },
   )
   .openapi(
-    createRoute({
-      method: "get",
-      path: "/api/servers",
+    route({
+      at: "GET /api/servers",
       summary: "The configured MCP servers and their state",
-      tags: ["tools"],
       responses: { 200: json("{servers: [...]}") },
     }),
     async (c) => {

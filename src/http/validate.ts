@@ -63,3 +63,12 @@ export const SessionIdSchema = z
 
 /** A route's `{session_id}` path parameter. */
 export const SessionParams = z.object({ session_id: SessionIdSchema });
+
+/** What an EventSource sends back on reconnect: the last `id:` it saw (the session's event seq). */
+export const LastEventIdHeaders = z.object({
+  "last-event-id": z
+    .string()
+    .regex(/^\d{0,15}$/, "must be a non-negative integer")
+    .transform((v) => (v === "" ? undefined : Number(v)))
+    .optional(),
+});

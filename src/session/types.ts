@@ -6,18 +6,20 @@ import type { StoredMessage, TurnEvent } from "../events/types";
 import type { ModelConfig } from "../llm/model-config";
 import type { ChatMessage, ToolDefinition } from "../llm/provider";
 
+/**
+ * `persist`: a new user message joins the stored history. `regenerate`: the last reply is dropped
+ * and the last user message answered again. `direct`: the caller's messages are the context;
+ * nothing is stored unless `record` (then the last user message and the reply are).
+ */
+export type TurnMode =
+  | { kind: "persist"; content: string }
+  | { kind: "regenerate" }
+  | { kind: "direct"; messages: ChatMessage[]; record?: boolean };
+
 export interface TurnInput {
   owner: string;
   sessionId: string;
-  /**
-   * `persist`: a new user message joins the stored history. `regenerate`: the last reply is dropped
-   * and the last user message answered again. `direct`: the caller's messages are the context;
-   * nothing is stored unless `record` (then the last user message and the reply are).
-   */
-  mode:
-    | { kind: "persist"; content: string }
-    | { kind: "regenerate" }
-    | { kind: "direct"; messages: ChatMessage[]; record?: boolean };
+  mode: TurnMode;
   modelConfig?: ModelConfig;
   /** Replaces `SYSTEM_PROMPT` for this turn. */
   systemPrompt?: string;

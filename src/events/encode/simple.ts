@@ -4,9 +4,9 @@
  * JSON answer for `/chat`, `{response, session_id, usage}`. It has no tool frames: tool steps are
  * left out, and the text the model writes around them still arrives as `content`.
  */
-import { defineDialect, type Encoder, type EncoderOptions, replyText } from "../dialect";
-import { jsonFrame } from "../sse";
-import type { TurnEvent, Usage } from "../types";
+import { defineDialect, type EncoderOptions, replyText } from "../dialect";
+import type { Usage } from "../types";
+import { textFramesEncoder } from "./text-frames";
 
 /** The `start` frame's text, as that format's clients expect it (in English). */
 export const START_MESSAGE = "Generating a response...";
@@ -28,54 +28,26 @@ export function simpleUsage(options: Pick<EncoderOptions, "priceOf">, model: str
   };
 }
 
-/**
- * One encoder per stream: it keeps the text sent so far, because `full_content` is the whole
- * reply, and after tool steps the turn's last message holds only the final step.
- */
-function createSimpleEncoder(options: EncoderOptions): Encoder {
-  let text = "";
-  let sawStart = false;
-
-  function payload(event: TurnEvent): Record<string, unknown> | null {
-    switch (event.type) {
-      case "turn-start":
-        sawStart = true;
-        // A stateless turn has no session to name.
-        return {
-          type: "start",
-          message: START_MESSAGE,
-          ...(options.sessionId ? { session_id: options.sessionId } : {}),
-        };
-      case "text-delta":
-        text += event.text;
-        return { type: "content", chunk: event.text };
-      case "turn-end": {
-        // An errored turn has already said so with an `error` frame, and the stream ends there.
-        if (event.finishReason === "error") return null;
-        const model = event.message.model ?? options.model;
-        return {
-          type: "complete",
-          // A client that joined mid-turn has only part of the text: the stored reply is better.
-          full_content: sawStart ? text : event.message.content,
-          usage: simpleUsage(options, model, event.usage),
-        };
-      }
-      case "error":
-        return { type: "error", error: event.message, code: event.code };
-      case "tool-call":
-      case "tool-progress":
-      case "tool-result":
-        return null;
-    }
-  }
-
-  return (event) => jsonFrame(event.seq, payload(event));
-}
+const encoder = textFramesEncoder({
+  // A stateless turn has no session to name.
+  start: (_event, options) => ({
+    type: "start",
+    message: START_MESSAGE,
+    ...(options.sessionId ? { session_id: options.sessionId } : {}),
+  }),
+  chunk: (chunk) => ({ type: "content", chunk }),
+  end: (full_content, event, options) => ({
+    type: "complete",
+    full_content,
+    usage: simpleUsage(options, event.message.model ?? options.model, event.usage),
+  }),
+  error: (event) => ({ type: "error", error: event.message, code: event.code }),
+});
 
 export const simpleDialect = defineDialect({
   name: "simple",
   formerly: ["agent"],
-  encoder: createSimpleEncoder,
+  encoder,
   sse: true,
   headers: {},
   collect: ({ events, end, error }, options) => ({
