@@ -1,3 +1,5 @@
+import type { ErrorCode } from "../errors";
+
 /**
  * TurnEvent: the one internal event model. A turn produces these; they are logged for resume and
  * encoded into each caller's wire dialect by the pure encoders in `encode/`.
@@ -49,10 +51,9 @@ export type TurnEvent = Base &
     | { type: "tool-progress"; callId: string; text: string }
     | { type: "tool-result"; callId: string; name: string; result: unknown; isError: boolean }
     | { type: "turn-end"; message: StoredMessage; usage: Usage | null; finishReason: FinishReason }
-    | { type: "error"; message: string; code: string }
+    /** `retryAfter`: seconds the upstream asked callers to wait, passed on to a 429 or 503 answer. */
+    | { type: "error"; message: string; code: ErrorCode; retryAfter?: number }
   );
-
-export type TurnEventType = TurnEvent["type"];
 
 /** Distributive Omit, so each variant keeps its own fields. */
 export type TurnEventBody = TurnEvent extends infer E

@@ -1,5 +1,9 @@
 /** What middleware puts on the Hono context, declared once so `c.get("owner")` is typed everywhere. */
 import type { Config } from "../config";
+import type { ErrorCode } from "../errors";
+
+/** How an API family shapes its error bodies (the one error path renders them with it). */
+export type ErrorBodyShape = (code: ErrorCode, message: string, param: string | null) => Record<string, unknown>;
 
 export interface AppEnv {
   Bindings: Env;
@@ -7,5 +11,7 @@ export interface AppEnv {
     /** Whose conversations this request may touch. */
     owner: string;
     config: Config;
+    /** Set by routes whose clients read another error shape than OpenAI's. */
+    errorBody?: ErrorBodyShape;
   };
 }

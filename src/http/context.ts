@@ -21,7 +21,7 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
       if (c.req.method === "GET" && c.req.path === "/health") {
         return c.json({ status: "misconfigured", problems: err.problems }, 503);
       }
-      throw new ApiError(500, "bad_configuration", `the server is misconfigured: ${err.message}`);
+      throw new ApiError("bad_configuration", `the server is misconfigured: ${err.message}`);
     }
     await next();
   };

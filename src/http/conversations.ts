@@ -1,18 +1,20 @@
 /**
- * Reference 004's conversation API: the owner's list, create, one conversation, clear its
- * history (keeping it), delete it.
+ * The conversations API, as a REST client with a browser `EventSource` uses it: the owner's
+ * list, create, one conversation, clear its history (keeping it), delete it; and chat in a
+ * conversation — `POST /api/v1/chat/{id}` (JSON), `POST /api/v1/chat/{id}/stream` (SSE), and
+ * `GET` on that path for the `EventSource`, which that client opens before it posts the message.
+ * Its client reads FastAPI's error shape (`throw new Error(error.detail)`), so errors here carry
+ * their message as `detail` too.
  */
-import { type Context, Hono, type MiddlewareHandler } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import type { ConversationSummary } from "../directory/directory";
 import { directoryStub, sessionStub } from "../session/address";
-import type { Refusal } from "../session/types";
-import type { AppEnv } from "./app-env";
-import { ApiError } from "./errors";
-import { describeRoute } from "./openapi";
-import { newSessionId } from "./turns";
-import { parseWith, readJson, SessionIdSchema } from "./validate";
+import type { Refusal, ResumeResult } from "../session/types";
+import { ApiError, errorBody, errorShape } from "./errors";
+import { errors, json, jsonBody, optionalJsonBody, routeIn, routes, stream } from "./openapi";
+import { MessageText } from "./schemas";
+import { answerTurn, newSessionId, type RouteTurnInput, startTurnStream, streamResponse } from "./turns";
+import { LastEventIdHeaders, SessionIdSchema, SessionParams } from "./validate";
 
 const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -27,107 +29,146 @@ const CreateBody = z.object({
   title: z.string({ error: "must be a string" }).trim().max(TITLE_MAX_CHARS).optional(),
 });
 
-/**
- * Reference 004's client reads FastAPI's error shape (`throw new Error(error.detail)`): on its
- * routes, the body the one error path rendered also carries its message as `detail`.
- */
-export function withDetail(): MiddlewareHandler<AppEnv> {
-  return async function withDetail(c, next) {
-    await next();
-    if (c.res.status < 400 || !/^application\/json/i.test(c.res.headers.get("content-type") ?? "")) return;
-    const body = (await c.res
-      .clone()
-      .json()
-      .catch(() => null)) as { error?: { message?: unknown } } | null;
-    if (typeof body?.error?.message !== "string") return;
-    c.res = c.json({ ...body, detail: body.error.message }, c.res.status as ContentfulStatusCode);
-  };
-}
+const ChatBody = z.object({ message: MessageText });
 
-/** The body is optional: no body (or an empty one) is `{}`. */
-async function optionalJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  if (c.req.raw.body === null || c.req.header("content-length") === "0") return parseWith(schema, {});
-  return readJson(c, schema);
-}
+const withDetail = errorShape((code, message, param) => ({ ...errorBody(code, message, param), detail: message }));
 
 function notFound(sessionId: string): ApiError {
-  return new ApiError(404, "conversation_not_found", `no conversation ${sessionId}`);
+  return new ApiError("conversation_not_found", `no conversation ${sessionId}`);
 }
 
-export const conversations = new Hono<AppEnv>()
-  .use("/api/v1/context/*", withDetail())
-  .get("/api/v1/context/conversations", async (c) => {
-    const q = parseWith(ListQuery, c.req.query());
-    const list = await directoryStub(c.env, c.get("owner")).list(q.limit, q.offset);
-    return c.json({ conversations: list, limit: q.limit, offset: q.offset });
-  })
-  .post("/api/v1/context/conversations", async (c) => {
-    const body = await optionalJson(c, CreateBody);
-    const sessionId = body.session_id ?? newSessionId();
-    const summary = await sessionStub(c.env, c.get("owner"), sessionId).create(
-      c.get("owner"),
-      sessionId,
-      body.title || undefined,
-    );
-    return c.json(summary, 201);
-  })
-  .get("/api/v1/context/conversations/:session_id", async (c) => {
-    const sessionId = parseWith(SessionIdSchema, c.req.param("session_id"));
-    const conversation = await sessionStub(c.env, c.get("owner"), sessionId).conversation();
-    if (!conversation) throw notFound(sessionId);
-    return c.json(conversation);
-  })
-  .delete("/api/v1/context/conversations/:session_id/context", async (c) => {
-    const sessionId = parseWith(SessionIdSchema, c.req.param("session_id"));
-    // RPC typing loses the union's narrowing; the shape is ours.
-    const result = (await sessionStub(c.env, c.get("owner"), sessionId).clear()) as
-      | ConversationSummary
-      | Refusal
-      | null;
-    if (!result) throw notFound(sessionId);
-    if ("ok" in result) throw new ApiError(result.status, result.code, result.message);
-    return c.json(result);
-  })
-  .delete("/api/v1/context/conversations/:session_id", async (c) => {
-    const sessionId = parseWith(SessionIdSchema, c.req.param("session_id"));
-    if (!(await sessionStub(c.env, c.get("owner"), sessionId).destroy())) throw notFound(sessionId);
-    return c.json({ session_id: sessionId, deleted: true });
-  });
+function turnInput(sessionId: string, message: string): RouteTurnInput {
+  return { sessionId, mode: { kind: "persist", content: message }, dialect: "conversations" };
+}
 
-describeRoute({
-  method: "get",
-  path: "/api/v1/context/conversations",
-  summary: "The caller's conversations, newest first",
-  tag: "conversations",
-  query: ListQuery,
-  responses: { 200: "{conversations, limit, offset}", 400: "bad query" },
-});
-describeRoute({
-  method: "post",
-  path: "/api/v1/context/conversations",
-  summary: "Create a conversation (body optional)",
-  tag: "conversations",
-  body: CreateBody,
-  responses: { 201: "{session_id, title, created_at, updated_at, message_count}", 400: "bad input" },
-});
-describeRoute({
-  method: "get",
-  path: "/api/v1/context/conversations/:session_id",
-  summary: "One conversation with its messages",
-  tag: "conversations",
-  responses: { 200: "the conversation", 404: "no such conversation" },
-});
-describeRoute({
-  method: "delete",
-  path: "/api/v1/context/conversations/:session_id/context",
-  summary: "Forget a conversation's messages, keep the conversation",
-  tag: "conversations",
-  responses: { 200: "the emptied conversation's summary", 404: "no such conversation", 409: "a turn is running" },
-});
-describeRoute({
-  method: "delete",
-  path: "/api/v1/context/conversations/:session_id",
-  summary: "Delete a conversation and everything stored for it",
-  tag: "conversations",
-  responses: { 200: "{session_id, deleted: true}", 404: "no such conversation" },
-});
+const frames = stream("the conversations SSE frames: start, chunk, end or error");
+
+const route = routeIn("conversations");
+
+export const conversations = routes();
+conversations.use("/api/v1/*", withDetail);
+
+conversations
+  .openapi(
+    route({
+      at: "GET /api/v1/context/conversations",
+      summary: "The caller's conversations, newest first",
+      request: { query: ListQuery },
+      responses: { 200: json("{conversations, limit, offset}"), ...errors("invalid_request") },
+    }),
+    async (c) => {
+      const q = c.req.valid("query");
+      const list = await directoryStub(c.env, c.get("owner")).list(q.limit, q.offset);
+      return c.json({ conversations: list, limit: q.limit, offset: q.offset }, 200);
+    },
+  )
+  .openapi(
+    route({
+      at: "POST /api/v1/context/conversations",
+      summary: "Create a conversation (body optional)",
+      request: { body: optionalJsonBody(CreateBody) },
+      responses: {
+        201: json("{session_id, title, created_at, updated_at, message_count}"),
+        ...errors("invalid_request"),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const sessionId = body.session_id ?? newSessionId();
+      const owner = c.get("owner");
+      const summary = await sessionStub(c.env, owner, sessionId).create(owner, sessionId, body.title || undefined);
+      return c.json(summary, 201);
+    },
+  )
+  .openapi(
+    route({
+      at: "GET /api/v1/context/conversations/{session_id}",
+      summary: "One conversation with its messages",
+      request: { params: SessionParams },
+      responses: { 200: json("the conversation"), ...errors("conversation_not_found") },
+    }),
+    async (c) => {
+      const { session_id } = c.req.valid("param");
+      const conversation = await sessionStub(c.env, c.get("owner"), session_id).conversation();
+      if (!conversation) throw notFound(session_id);
+      return c.json(conversation, 200);
+    },
+  )
+  .openapi(
+    route({
+      at: "DELETE /api/v1/context/conversations/{session_id}/context",
+      summary: "Forget a conversation's messages, keep the conversation",
+      request: { params: SessionParams },
+      responses: {
+        200: json("the emptied conversation's summary"),
+        ...errors("conversation_not_found", "turn_in_progress"),
+      },
+    }),
+    async (c) => {
+      const { session_id } = c.req.valid("param");
+      // RPC typing loses the union's narrowing; the shape is ours.
+      const result = (await sessionStub(c.env, c.get("owner"), session_id).clear()) as
+        | ConversationSummary
+        | Refusal
+        | null;
+      if (!result) throw notFound(session_id);
+      if ("ok" in result) throw new ApiError(result.code, result.message);
+      return c.json(result, 200);
+    },
+  )
+  .openapi(
+    route({
+      at: "DELETE /api/v1/context/conversations/{session_id}",
+      summary: "Delete a conversation and everything stored for it",
+      request: { params: SessionParams },
+      responses: { 200: json("{session_id, deleted: true}"), ...errors("conversation_not_found") },
+    }),
+    async (c) => {
+      const { session_id } = c.req.valid("param");
+      if (!(await sessionStub(c.env, c.get("owner"), session_id).destroy())) throw notFound(session_id);
+      return c.json({ session_id, deleted: true }, 200);
+    },
+  )
+  .openapi(
+    route({
+      at: "POST /api/v1/chat/{session_id}",
+      summary: "Send a message to a conversation, get the whole reply",
+      request: { params: SessionParams, body: jsonBody(ChatBody) },
+      responses: {
+        200: json("{session_id, response}"),
+        ...errors("invalid_request", "turn_in_progress", "upstream_unavailable"),
+      },
+    }),
+    (c) => answerTurn(c, turnInput(c.req.valid("param").session_id, c.req.valid("json").message)),
+  )
+  .openapi(
+    route({
+      at: "POST /api/v1/chat/{session_id}/stream",
+      summary: "Send a message to a conversation, stream the reply",
+      request: { params: SessionParams, body: jsonBody(ChatBody) },
+      responses: { 200: frames, ...errors("invalid_request", "turn_in_progress") },
+    }),
+    (c) => startTurnStream(c, turnInput(c.req.valid("param").session_id, c.req.valid("json").message)),
+  )
+  .openapi(
+    route({
+      at: "GET /api/v1/chat/{session_id}/stream",
+      summary: "For an EventSource: the running turn, or the next one to start, until it ends",
+      request: { params: SessionParams, headers: LastEventIdHeaders },
+      responses: { 200: frames, ...errors("invalid_request") },
+    }),
+    async (c) => {
+      const { session_id } = c.req.valid("param");
+      const after = c.req.valid("header")["last-event-id"];
+      const stub = sessionStub(c.env, c.get("owner"), session_id);
+      let body: ReadableStream<Uint8Array> | undefined;
+      if (after !== undefined) {
+        // An EventSource that lost its connection mid-turn comes back with the last id it saw:
+        // the rest of that turn, when there is any; otherwise it waits like a new one.
+        const resumed = (await stub.resume({ dialect: "conversations", after })) as ResumeResult;
+        if (resumed.ok) body = resumed.stream;
+      }
+      body ??= await stub.watch("conversations");
+      return streamResponse(body, "conversations", { "X-Session-Id": session_id });
+    },
+  );

@@ -4,9 +4,11 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
+import { DIALECT_HEADERS } from "../events/encode";
 import type { AppEnv } from "./app-env";
 
-const EXPOSED = ["X-Session-Id", "X-Message-Id", "x-vercel-ai-ui-message-stream", "Retry-After"];
+/** What a cross-origin client may read: our ids, `Retry-After`, and every header a dialect sends. */
+const EXPOSED = ["X-Session-Id", "X-Message-Id", "Retry-After", ...DIALECT_HEADERS];
 const ALLOWED_HEADERS = ["Authorization", "X-API-Key", "Content-Type", "Last-Event-ID", "X-Session-Id"];
 
 export function corsFromConfig(): MiddlewareHandler<AppEnv> {

@@ -8,8 +8,12 @@ import type { AppEnv } from "./app-env";
 import { authOn } from "./auth";
 import { ApiError } from "./errors";
 
-/** The binding's period: a caller refused now may try again within it. */
-const RATE_PERIOD_SECONDS = 60;
+/**
+ * The `RATE_LIMITER` binding's period in wrangler.toml, mirrored: the binding does not tell its
+ * period at runtime, and a caller refused now may try again within it. test/unit/rate-period.test.ts
+ * reads wrangler.toml and fails when the two differ.
+ */
+export const RATE_PERIOD_SECONDS = 60;
 
 export function rateLimit(): MiddlewareHandler<AppEnv> {
   return async function rateLimit(c, next) {
@@ -18,13 +22,9 @@ export function rateLimit(): MiddlewareHandler<AppEnv> {
       const { success } = await limiter.limit({ key: c.get("owner") });
       if (!success) {
         throw new ApiError(
-          429,
           "rate_limited",
           `too many requests for this API key; try again within ${RATE_PERIOD_SECONDS} s`,
-          undefined,
-          {
-            "Retry-After": String(RATE_PERIOD_SECONDS),
-          },
+          { retryAfter: RATE_PERIOD_SECONDS },
         );
       }
     }
@@ -45,13 +45,9 @@ export async function acquireTurnSlot(c: Context<AppEnv>, sessionId: string): Pr
   const ok = await directory.acquireTurn(sessionId, config.maxConcurrentTurns, leaseMs);
   if (!ok) {
     throw new ApiError(
-      429,
       "too_many_turns",
       `this API key already has ${config.maxConcurrentTurns} turns running; wait for one to end`,
-      undefined,
-      {
-        "Retry-After": "5",
-      },
+      { retryAfter: 5 },
     );
   }
   return async () => {

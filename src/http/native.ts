@@ -1,87 +1,69 @@
-/** Reference 000's API: `/api/chat/stream`, `/api/chat/stream/direct`, `/api/chat/abort`. */
-import { Hono } from "hono";
+/**
+ * The native API: `POST /api/chat/stream` (a message into a stored session),
+ * `POST /api/chat/stream/direct` (the caller's messages, nothing stored), `POST /api/chat/abort`.
+ */
+import type { Context } from "hono";
 import { z } from "zod";
-import { ModelConfigSchema } from "../llm/model-config";
+import { type ModelConfig, ModelConfigSchema } from "../llm/model-config";
 import { sessionStub } from "../session/address";
+import type { TurnMode } from "../session/types";
 import type { AppEnv } from "./app-env";
-import { describeRoute } from "./openapi";
+import { errors, json, jsonBody, routeIn, routes, stream } from "./openapi";
+import { MessageText, PlainMessages } from "./schemas";
 import { startTurnStream } from "./turns";
-import { readJson, SessionIdSchema } from "./validate";
-
-/** Far above any sane message, far below SQLite's 2 MB row cap and the 1 MB body limit. */
-const MAX_CONTENT_CHARS = 500_000;
-
-const ContentSchema = z.string({ error: "must be a string" }).min(1, "must not be empty").max(MAX_CONTENT_CHARS);
+import { SessionIdSchema } from "./validate";
 
 const StreamBody = z.object({
   session_id: SessionIdSchema,
-  content: ContentSchema,
+  content: MessageText,
   model_config: ModelConfigSchema.optional(),
 });
 
 const DirectBody = z.object({
   session_id: SessionIdSchema,
-  messages: z
-    .array(
-      z.object({
-        role: z.enum(["system", "user", "assistant"]),
-        content: z.string({ error: "must be a string" }).max(MAX_CONTENT_CHARS),
-      }),
-    )
-    .min(1, "must hold at least one message")
-    .max(1000),
+  messages: PlainMessages,
   model_config: ModelConfigSchema.optional(),
 });
 
 const AbortBody = z.object({ session_id: SessionIdSchema });
 
-export const native = new Hono<AppEnv>()
-  .post("/api/chat/stream", async (c) => {
-    const body = await readJson(c, StreamBody);
-    return startTurnStream(c, {
-      sessionId: body.session_id,
-      mode: { kind: "persist", content: body.content },
-      modelConfig: body.model_config,
-      dialect: "native",
-    });
-  })
-  .post("/api/chat/stream/direct", async (c) => {
-    const body = await readJson(c, DirectBody);
-    return startTurnStream(c, {
-      sessionId: body.session_id,
-      mode: { kind: "direct", messages: body.messages },
-      modelConfig: body.model_config,
-      dialect: "native",
-    });
-  })
-  .post("/api/chat/abort", async (c) => {
-    const body = await readJson(c, AbortBody);
-    const aborted = await sessionStub(c.env, c.get("owner"), body.session_id).abort();
-    return c.json({ aborted });
-  });
+const frames = stream("the native SSE frames: chunk, tool_call, tool_stream_chunk, tool_result, complete or error");
+const turnErrors = errors("invalid_request", "turn_in_progress", "body_too_large", "too_many_turns");
+const route = routeIn("native");
 
-const sse = { description: "text/event-stream of reference 000 frames", contentType: "text/event-stream" };
-describeRoute({
-  method: "post",
-  path: "/api/chat/stream",
-  summary: "Send a message, stream the reply (reference 000)",
-  tag: "native",
-  body: StreamBody,
-  responses: { 200: sse, 400: "bad input", 409: "a turn is running", 413: "body too large" },
-});
-describeRoute({
-  method: "post",
-  path: "/api/chat/stream/direct",
-  summary: "Stream a reply to the given messages; nothing stored",
-  tag: "native",
-  body: DirectBody,
-  responses: { 200: sse, 400: "bad input", 409: "a turn is running" },
-});
-describeRoute({
-  method: "post",
-  path: "/api/chat/abort",
-  summary: "Stop the running turn of a session",
-  tag: "native",
-  body: AbortBody,
-  responses: { 200: "{aborted: boolean}", 400: "bad input" },
-});
+/** A native turn in the body's session: its messages and model settings, its reply in native frames. */
+function nativeTurn(c: Context<AppEnv>, body: { session_id: string; model_config?: ModelConfig }, mode: TurnMode) {
+  return startTurnStream(c, { sessionId: body.session_id, mode, modelConfig: body.model_config, dialect: "native" });
+}
+
+export const native = routes()
+  .openapi(
+    route({
+      at: "POST /api/chat/stream",
+      summary: "Send a message to a stored session, stream the reply",
+      request: { body: jsonBody(StreamBody) },
+      responses: { 200: frames, ...turnErrors },
+    }),
+    (c) => nativeTurn(c, c.req.valid("json"), { kind: "persist", content: c.req.valid("json").content }),
+  )
+  .openapi(
+    route({
+      at: "POST /api/chat/stream/direct",
+      summary: "Stream a reply to the given messages; nothing is stored",
+      request: { body: jsonBody(DirectBody) },
+      responses: { 200: frames, ...turnErrors },
+    }),
+    (c) => nativeTurn(c, c.req.valid("json"), { kind: "direct", messages: c.req.valid("json").messages }),
+  )
+  .openapi(
+    route({
+      at: "POST /api/chat/abort",
+      summary: "Stop the running turn of a session",
+      request: { body: jsonBody(AbortBody) },
+      responses: { 200: json("{aborted: boolean}"), ...errors("invalid_request") },
+    }),
+    async (c) => {
+      const aborted = await sessionStub(c.env, c.get("owner"), c.req.valid("json").session_id).abort();
+      return c.json({ aborted }, 200);
+    },
+  );

@@ -1,36 +1,49 @@
-/** The seam between routes and sessions: start a turn, stream it, or wait for its end. */
-import type { Context } from "hono";
+/** The seam between routes and sessions: start a turn, stream it, or wait for its end and answer. */
+import type { Context, TypedResponse } from "hono";
+import type { JSONValue } from "hono/utils/types";
+import type { FinishedTurn } from "../events/dialect";
+import { type Dialect, dialect, type EncoderOptions } from "../events/encode";
 import { SSE_HEADERS } from "../events/sse";
-import type { TurnEvent } from "../events/types";
-import { failureStatus } from "../llm/errors";
-import { resolveUpstream, UpstreamRefused } from "../llm/model-config";
+import { resolveUpstream, turnModel, UpstreamRefused } from "../llm/model-config";
+import { costOf } from "../llm/pricing";
 import { sessionStub } from "../session/address";
-import { storesTurn, type TurnInput, type TurnResult } from "../session/types";
+import { type Refusal, storesTurn, type TurnInput, type TurnResult } from "../session/types";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
 import { acquireTurnSlot } from "./limits";
 
 export type RouteTurnInput = Omit<TurnInput, "owner">;
 
+export type { FinishedTurn };
+
 /** Refuses a caller-chosen upstream before any session is touched. */
 export function checkUpstream(c: Context<AppEnv>, modelConfig: TurnInput["modelConfig"]): void {
   try {
     resolveUpstream(c.get("config"), modelConfig);
   } catch (err) {
-    if (err instanceof UpstreamRefused) throw new ApiError(400, "upstream_not_allowed", err.message, err.param);
+    if (err instanceof UpstreamRefused) throw new ApiError("upstream_not_allowed", err.message, { param: err.param });
     throw err;
   }
 }
 
-/**
- * Starts a turn and answers with its live stream. `headers` adds to (or replaces) the SSE headers.
- * A stateless turn's session and message ids are not sent: neither can be looked up later.
- */
-export async function startTurnStream(
-  c: Context<AppEnv>,
-  input: RouteTurnInput,
+function refused(refusal: Refusal): ApiError {
+  return new ApiError(refusal.code, refusal.message, { retryAfter: refusal.retryAfter });
+}
+
+/** A stream in `name`'s dialect, with the headers its clients look for. */
+export function streamResponse(
+  stream: ReadableStream<Uint8Array>,
+  name: Dialect,
   headers: Record<string, string> = {},
-): Promise<Response> {
+): Response {
+  return new Response(stream, { headers: { ...SSE_HEADERS, ...dialect(name).headers, ...headers } });
+}
+
+/**
+ * Starts a turn and answers with its live stream. A stateless turn's session and message ids are
+ * not sent: neither can be looked up later.
+ */
+export async function startTurnStream(c: Context<AppEnv>, input: RouteTurnInput): Promise<Response> {
   checkUpstream(c, input.modelConfig);
   const owner = c.get("owner");
   const release = await acquireTurnSlot(c, input.sessionId);
@@ -42,23 +55,15 @@ export async function startTurnStream(
     });
   if (!started.ok) {
     await release();
-    throw new ApiError(started.status, started.code, started.message);
+    throw refused(started);
   }
   const ids: Record<string, string> = storesTurn(input.mode)
     ? { "X-Session-Id": input.sessionId, "X-Message-Id": started.messageId }
     : {};
-  return new Response(started.stream, { headers: { ...SSE_HEADERS, ...ids, ...headers } });
+  return streamResponse(started.stream, input.dialect, ids);
 }
 
-/** The outcome of a turn that is not streamed: what a JSON answer is built from. */
-export interface FinishedTurn {
-  events: TurnEvent[];
-  end: Extract<TurnEvent, { type: "turn-end" }>;
-  /** The turn's `error` event, if it failed. */
-  error?: Extract<TurnEvent, { type: "error" }>;
-}
-
-/** Runs a turn to its end. A turn that failed with nothing to show becomes a 502/504 ApiError. */
+/** Runs a turn to its end. A turn that failed with nothing to show is answered with its error's status. */
 export async function runTurnToEnd(c: Context<AppEnv>, input: RouteTurnInput): Promise<FinishedTurn> {
   checkUpstream(c, input.modelConfig);
   const owner = c.get("owner");
@@ -72,16 +77,42 @@ export async function runTurnToEnd(c: Context<AppEnv>, input: RouteTurnInput): P
     })) as TurnResult;
   if (!result.ok) {
     await release();
-    throw new ApiError(result.status, result.code, result.message);
+    throw refused(result);
   }
   const events = result.events;
   const end = events.find((e): e is FinishedTurn["end"] => e.type === "turn-end");
   const error = events.find((e): e is NonNullable<FinishedTurn["error"]> => e.type === "error");
-  if (!end) throw new ApiError(502, "turn_failed", error?.message ?? "the turn ended without an answer");
-  if (error && !end.message.content) {
-    throw new ApiError(failureStatus(error.code), error.code, error.message);
-  }
+  if (!end) throw new ApiError("turn_failed", error?.message ?? "the turn ended without an answer");
+  if (error && !end.message.content) throw refused({ ok: false, ...error });
   return { events, end, error };
+}
+
+/** What a dialect's answer is framed with: the same options its stream would get. */
+export function answerOptions(c: Context<AppEnv>, input: RouteTurnInput): EncoderOptions {
+  const config = c.get("config");
+  return {
+    sessionId: storesTurn(input.mode) ? input.sessionId : "",
+    model: turnModel(config, input.modelConfig),
+    clientTools: Boolean(input.clientTools?.length),
+    priceOf: (model, usage) => costOf(config.modelPrices, model, usage),
+  };
+}
+
+/**
+ * Runs a turn to its end and answers with the dialect's whole-reply body. `strict`: a reply cut
+ * short by a failure is no answer (OpenAI's clients retry on the status); otherwise what was
+ * written is answered, with the error beside it.
+ */
+export async function answerTurn(
+  c: Context<AppEnv>,
+  input: RouteTurnInput,
+  { strict = false, headers = {} }: { strict?: boolean; headers?: Record<string, string> } = {},
+): Promise<Response & TypedResponse<JSONValue, 200, "json">> {
+  const turn = await runTurnToEnd(c, input);
+  if (strict && turn.error) throw refused({ ok: false, ...turn.error });
+  const collect = dialect(input.dialect).collect;
+  if (!collect) throw new Error(`the ${input.dialect} dialect has no whole-reply answer`);
+  return c.json(collect(turn, answerOptions(c, input)) as JSONValue, 200, headers);
 }
 
 /**

@@ -1,37 +1,74 @@
-/** Request bodies through zod, the single source of request types; failures name the field. */
-import type { Context } from "hono";
+/**
+ * Requests through zod, the single source of request types; failures name the field. Routes
+ * declare their schemas in `createRoute` and `@hono/zod-openapi` validates with them; this file
+ * holds what every route shares: reading a JSON body, and turning a zod failure into our error.
+ */
+import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { SESSION_ID_PATTERN } from "../session/address";
+import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
 
-export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  const type = c.req.header("content-type") ?? "";
-  if (type && !/^application\/json\b|\+json\b/i.test(type) && !/^text\/plain\b/i.test(type)) {
-    throw new ApiError(415, "unsupported_media_type", "body must be JSON (Content-Type: application/json)");
-  }
-  const text = await c.req.text();
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new ApiError(
-      400,
-      "invalid_json",
-      text.trim() === "" ? "request body is empty; expected JSON" : "request body is not valid JSON",
-    );
-  }
-  return parseWith(schema, raw);
+const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
+
+/**
+ * Every request body is JSON, and it is read here once: a wrong type is 415, broken JSON a 400 that
+ * says so, both before any route runs. The parsed text stays in Hono's body cache, where the
+ * route's validator reads it.
+ */
+export function jsonBodies(): MiddlewareHandler<AppEnv> {
+  return async function jsonBodies(c, next) {
+    if (c.req.method === "GET" || c.req.method === "HEAD" || c.req.method === "OPTIONS") return next();
+    const type = c.req.header("content-type");
+    if (c.req.raw.body === null || c.req.header("content-length") === "0") {
+      if (type && JSON_TYPE.test(type)) throw new ApiError("invalid_json", "request body is empty; expected JSON");
+      return next();
+    }
+    if (!type || !JSON_TYPE.test(type)) {
+      throw new ApiError("unsupported_media_type", "body must be JSON (Content-Type: application/json)");
+    }
+    const text = await c.req.text();
+    try {
+      JSON.parse(text);
+    } catch {
+      throw new ApiError(
+        "invalid_json",
+        text.trim() === "" ? "request body is empty; expected JSON" : "request body is not valid JSON",
+      );
+    }
+    await next();
+  };
 }
 
+/** A zod failure as our 400: the first issue, with the field it is about. */
+export function zodError(error: z.ZodError, nameParam: (name: string) => string = (name) => name): ApiError {
+  const issue = error.issues[0];
+  const param = nameParam(issue.path.map(String).join("."));
+  return new ApiError("invalid_request", param ? `${param}: ${issue.message}` : issue.message, {
+    param: param || undefined,
+  });
+}
+
+/** For what a route reads by hand (a body whose schema depends on its shape, a header). */
 export function parseWith<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const param = issue.path.map(String).join(".");
-  throw new ApiError(400, "invalid_request", param ? `${param}: ${issue.message}` : issue.message, param || undefined);
+  throw zodError(result.error);
 }
 
 /** The session id rule, with a message that says it. */
 export const SessionIdSchema = z
   .string({ error: "must be a string" })
   .regex(SESSION_ID_PATTERN, "must be 1-128 characters of A-Z, a-z, 0-9, _ or -");
+
+/** A route's `{session_id}` path parameter. */
+export const SessionParams = z.object({ session_id: SessionIdSchema });
+
+/** What an EventSource sends back on reconnect: the last `id:` it saw (the session's event seq). */
+export const LastEventIdHeaders = z.object({
+  "last-event-id": z
+    .string()
+    .regex(/^\d{0,15}$/, "must be a non-negative integer")
+    .transform((v) => (v === "" ? undefined : Number(v)))
+    .optional(),
+});

@@ -4,8 +4,8 @@
  */
 
 import { sleep } from "../lib/sleep";
-import { estimateTokens } from "../session/context";
 import type { ChatProvider, ChatRequest, ProviderChunk } from "./provider";
+import { estimateTokens } from "./tokens";
 
 const DELAY_MS = 20;
 
@@ -13,8 +13,6 @@ const DELAY_MS = 20;
 export const DEMO_MODEL = "edge-chat-demo";
 
 export class DemoProvider implements ChatProvider {
-  readonly name = "demo";
-
   async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderChunk> {
     const lastUser = [...request.messages].reverse().find((m) => m.role === "user");
     const question = (lastUser?.content ?? "").trim();

@@ -4,14 +4,17 @@
  * retried: the user has seen them.
  */
 import { logWarning } from "../lib/log";
-import { UpstreamError } from "./errors";
+import { UpstreamError, type UpstreamErrorCode } from "./errors";
 import type { ChatProvider, ChatRequest, ProviderChunk } from "./provider";
 
-const FALL_THROUGH = new Set(["upstream_unavailable", "upstream_unreachable", "upstream_timeout"]);
+const FALL_THROUGH = new Set<UpstreamErrorCode>([
+  "upstream_unavailable",
+  "upstream_overloaded",
+  "upstream_unreachable",
+  "upstream_timeout",
+]);
 
 export class FallbackProvider implements ChatProvider {
-  readonly name = "openai";
-
   constructor(private readonly chain: { model: string; provider: ChatProvider }[]) {}
 
   async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderChunk> {

@@ -1,5 +1,5 @@
 /**
- * Per-request model overrides (reference 000's `model_config`) and the one rule that decides
+ * Per-request model overrides (the native API's `model_config`) and the one rule that decides
  * where a turn's request goes.
  */
 import { z } from "zod";

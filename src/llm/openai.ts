@@ -13,7 +13,6 @@ const FINISH: Record<string, "stop" | "length" | "tool-calls"> = {
 };
 
 export class OpenAIProvider implements ChatProvider {
-  readonly name = "openai";
   private readonly client: OpenAI;
 
   constructor(options: { apiKey?: string; baseUrl?: string }) {
@@ -99,9 +98,9 @@ function toUpstreamError(err: unknown, signal: AbortSignal): unknown {
     return upstreamErrorFromStatus(err.status, err.headers?.get?.("retry-after"));
   }
   if (err instanceof OpenAI.APIConnectionTimeoutError)
-    return new UpstreamError("upstream_timeout", "the model provider timed out", 504);
+    return new UpstreamError("upstream_timeout", "the model provider timed out");
   if (err instanceof OpenAI.APIConnectionError)
-    return new UpstreamError("upstream_unreachable", "could not reach the model provider", 502);
+    return new UpstreamError("upstream_unreachable", "could not reach the model provider");
   // A cut connection or a frame that is not JSON surfaces as a plain error from the SDK's decoder.
-  return new UpstreamError("upstream_protocol", "the model provider's stream broke off or was malformed", 502);
+  return new UpstreamError("upstream_protocol", "the model provider's stream broke off or was malformed");
 }

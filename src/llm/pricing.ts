@@ -8,7 +8,7 @@ export function costOf(prices: Record<string, ModelPrice>, model: string, usage:
   return (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1_000_000;
 }
 
-/** A turn's usage as the directory counts it (reference 002's names), priced. */
+/** A turn's usage as the directory counts it (the simple API's `/stats` names), priced. */
 export function turnUsage(prices: Record<string, ModelPrice>, model: string, usage: Usage | null) {
   return {
     input_tokens: usage?.prompt_tokens ?? 0,

@@ -33,7 +33,6 @@ export type ProviderChunk =
   | { type: "model"; model: string };
 
 export interface ChatProvider {
-  readonly name: "openai" | "demo";
   /** Streams one completion. Aborting `signal` must cancel the upstream request itself. */
   stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderChunk>;
 }

@@ -8,7 +8,12 @@ import { sleep } from "../lib/sleep";
 import { UpstreamError, type UpstreamErrorCode } from "./errors";
 import type { ChatProvider, ChatRequest, ProviderChunk } from "./provider";
 
-const RETRIABLE = new Set<UpstreamErrorCode>(["upstream_rate_limited", "upstream_unavailable", "upstream_unreachable"]);
+const RETRIABLE = new Set<UpstreamErrorCode>([
+  "upstream_rate_limited",
+  "upstream_unavailable",
+  "upstream_overloaded",
+  "upstream_unreachable",
+]);
 
 export interface RetryOptions {
   retries: number;
@@ -36,14 +41,10 @@ export function retryDelay(
 }
 
 export class RetryingProvider implements ChatProvider {
-  readonly name;
-
   constructor(
     private readonly inner: ChatProvider,
     private readonly options: RetryOptions,
-  ) {
-    this.name = inner.name;
-  }
+  ) {}
 
   async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderChunk> {
     const { retries, baseMs = 250, maxWaitMs = 8000 } = this.options;

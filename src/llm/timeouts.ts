@@ -11,14 +11,10 @@ export interface StreamTimeouts {
 }
 
 export class TimedProvider implements ChatProvider {
-  readonly name;
-
   constructor(
     private readonly inner: ChatProvider,
     private readonly timeouts: StreamTimeouts,
-  ) {
-    this.name = inner.name;
-  }
+  ) {}
 
   async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderChunk> {
     const { firstTokenMs, idleMs } = this.timeouts;
@@ -47,9 +43,9 @@ export class TimedProvider implements ChatProvider {
         yield chunk;
       }
       // The SDK ends an aborted stream quietly rather than throwing.
-      if (!signal.aborted && timer.signal.aborted) throw new UpstreamError("upstream_timeout", reason, 504);
+      if (!signal.aborted && timer.signal.aborted) throw new UpstreamError("upstream_timeout", reason);
     } catch (err) {
-      if (!signal.aborted && timer.signal.aborted) throw new UpstreamError("upstream_timeout", reason, 504);
+      if (!signal.aborted && timer.signal.aborted) throw new UpstreamError("upstream_timeout", reason);
       throw err;
     } finally {
       clearTimeout(pending);

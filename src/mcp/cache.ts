@@ -4,7 +4,6 @@
  */
 
 import { fnv1a } from "../lib/hash";
-import type { ToolInfo } from "../tools/types";
 
 interface Entry {
   expires: number;
@@ -38,11 +37,6 @@ export function cached<T>(key: string, ttlMs: number, load: () => Promise<T>): P
 /** Drops `key`, e.g. after a load that was only partly successful. */
 export function forgetCached(key: string): void {
   entries.delete(key);
-}
-
-/** The tool list under `key` (say, `mcpServersKey(env.MCP_SERVERS)`) for `ttlMs`. */
-export function cachedToolList(key: string, ttlMs: number, load: () => Promise<ToolInfo[]>): Promise<ToolInfo[]> {
-  return cached(`tools:${key}`, ttlMs, load);
 }
 
 /** A cache key for one `MCP_SERVERS` value (hashed: the value may hold credentials). */

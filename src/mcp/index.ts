@@ -3,7 +3,7 @@ import { mcpServersKey } from "./cache";
 import { McpPool, type McpPoolOptions } from "./pool";
 import type { McpServersConfig } from "./servers";
 
-export { cached, cachedToolList, forgetCached, mcpServersKey } from "./cache";
+export { cached, forgetCached, mcpServersKey } from "./cache";
 export { type ConnectOptions, connectMcp, McpConnectError, type McpConnection } from "./connection";
 export { assignToolNames, isValidToolName, sanitizeToolName, type ToolRef } from "./names";
 export { McpPool, type McpPoolOptions, type ServerStatus } from "./pool";

@@ -55,7 +55,7 @@ interface Catalog {
   counts: Record<string, number>;
 }
 
-/** Reconnects after a transient failure during a call (reference 001 retries twice). */
+/** Reconnects after a transient failure during a call: twice, then the call fails. */
 const CALL_RETRIES = 2;
 const RETRY_BACKOFF_MS = 200;
 const MAX_PAGES = 50;

@@ -7,10 +7,17 @@ import type { TurnEvent, TurnEventBody } from "../events/types";
 import { logError } from "../lib/log";
 import { Collector, Subscriber, type SubscriberOptions, type TurnListener } from "./subscriber";
 import { runTurn, type TurnSpec } from "./turn";
+import { isMessageChange, type TurnOutput } from "./turn-output";
 
+/** How a turn reaches the session that runs it: its numbering, its storage, its end. */
 export interface TurnHooks {
   /** The next per-session sequence number. */
   nextSeq(): number;
+  /**
+   * Sees everything the turn yields, message changes included, before an event is numbered:
+   * where a stored turn's rows are written. Synchronous, so the token path gains no await.
+   */
+  record?(out: TurnOutput): void;
   /** Sees every event before subscribers do; may persist it. May be async only for `turn-end`. */
   onEvent(event: TurnEvent): void | Promise<void>;
 }
@@ -81,7 +88,10 @@ export class ActiveTurn {
 
   private async run(spec: TurnSpec): Promise<void> {
     try {
-      for await (const body of runTurn(spec)) await this.publish(body);
+      for await (const out of runTurn(spec)) {
+        this.hooks.record?.(out);
+        if (!isMessageChange(out)) await this.publish(out);
+      }
     } catch (err) {
       // A bug or a storage failure: say so to the clients rather than leave them hanging.
       logError("turn failed", err);

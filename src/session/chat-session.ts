@@ -7,25 +7,23 @@ import { sessionMigrations } from "../../migrations";
 import { type Config, configFor } from "../config";
 import type { ConversationSummary } from "../directory/directory";
 import { type Dialect, type EncoderOptions, isSse } from "../events/encode";
-import type { TurnEvent } from "../events/types";
+import type { StoredMessage, TurnEvent } from "../events/types";
 import { logError } from "../lib/log";
-import { failureStatus } from "../llm/errors";
-import { createModelProvider, type ModelConfig, resolveModel, resolveUpstream, turnModel } from "../llm/model-config";
-import { turnUsage } from "../llm/pricing";
-import type { ChatRequest } from "../llm/provider";
+import { createModelProvider, type ModelConfig, resolveModel, resolveUpstream } from "../llm/model-config";
+import { costOf, turnUsage } from "../llm/pricing";
 import { applyMigrations } from "../storage/migrate";
-import { createToolbox } from "../tools/create";
-import { ActiveTurn } from "./active-turn";
+import { ActiveTurn, type TurnHooks } from "./active-turn";
 import { directoryStub } from "./address";
-import { buildContext } from "./context";
 import { EventLog } from "./event-log";
 import { OrderedUpdates } from "./ordered-updates";
 import { recoverInterruptedTurns } from "./recovery";
 import { SessionStore } from "./store";
 import { Subscriber } from "./subscriber";
-import { titleFrom, writeTitle } from "./title";
+import { titleModelConfig, writeTitle } from "./title";
 import { Transcript } from "./transcript";
-import type { TurnRecorder } from "./turn";
+import { storeTurnInput, turnContext } from "./turn-modes";
+import { streamingReply } from "./turn-output";
+import { modelSettings, turnSpec } from "./turn-spec";
 import {
   busy,
   type Conversation,
@@ -42,6 +40,14 @@ import { Watchers } from "./watchers";
 const ABORT_SETTLE_MS = 2000;
 /** Event logs are kept this long after their turn ends, for clients that come back. */
 const EVENT_LOG_TTL_MS = 10 * 60_000;
+
+/** A turn that started, for `startTurn` to stream or `completeTurn` to collect. */
+interface Begun {
+  ok: true;
+  turn: ActiveTurn;
+  messageId: string;
+  model: string;
+}
 
 export class ChatSession extends DurableObject<Env> {
   private readonly store: SessionStore;
@@ -87,7 +93,7 @@ export class ChatSession extends DurableObject<Env> {
       const first = await turn.firstOutput;
       if (first.type === "error") {
         void subscriber.stream.cancel().catch(() => {});
-        return { ok: false, status: failureStatus(first.code), code: first.code, message: first.message };
+        return { ok: false, code: first.code, message: first.message, retryAfter: first.retryAfter };
       }
     }
     return { ok: true, stream: subscriber.stream, turnId: turn.turnId, messageId: started.messageId };
@@ -100,22 +106,16 @@ export class ChatSession extends DurableObject<Env> {
     return { ok: true, events: await started.turn.collect() };
   }
 
-  /** The running turn's live events from now on, or null when nothing runs. */
-  follow(dialect: Dialect): ReadableStream<Uint8Array> | null {
-    const turn = this.active;
-    if (!turn || turn.ended) return null;
-    return this.subscribe(turn, dialect).stream;
-  }
-
   /**
    * The running turn's live events, or, when idle, those of the next turn to start within
-   * `waitMs` (reference 004's client opens its EventSource before it posts the message). The
-   * stream ends with that turn; if none starts in time it ends empty and EventSource reconnects.
+   * `waitMs` (the conversations API's client opens its EventSource before it posts the message).
+   * The stream ends with that turn; if none starts in time it ends empty and EventSource reconnects.
    */
   watch(dialect: Dialect, waitMs = 30_000): ReadableStream<Uint8Array> {
     // A turn already running is shown from its start: the POST that started it may have beaten
     // this GET by a moment, and the client must still see the turn's first frame.
-    if (this.active && !this.active.ended) return this.subscribe(this.active, dialect, 0).stream;
+    const live = this.running();
+    if (live) return this.subscribe(live, dialect, 0).stream;
     return this.watchers.wait(waitMs, (turn) => this.subscribe(turn, dialect).stream);
   }
 
@@ -127,14 +127,14 @@ export class ChatSession extends DurableObject<Env> {
    */
   resume(options: { dialect?: Dialect; after?: number } = {}): ResumeResult {
     const after = options.after ?? 0;
-    const turn = this.active;
-    if (turn && !turn.ended) {
+    const turn = this.running();
+    if (turn) {
       const dialect = options.dialect ?? turn.dialect;
       const sub = this.subscribe(turn, dialect, after);
       return { ok: true, stream: sub.stream, dialect };
     }
     // A client with no position (the AI SDK's reconnect on page load) resumes only a live turn.
-    if (options.after === undefined || !this.hasSchema) return { ok: false, status: 204 };
+    if (options.after === undefined || !this.tables) return { ok: false, status: 204 };
     const latest = this.log.latest();
     if (!latest) return { ok: false, status: 204 };
     const events = this.log.eventsAfter(latest.turnId, after);
@@ -148,33 +148,27 @@ export class ChatSession extends DurableObject<Env> {
 
   /** Prunes event logs of turns that ended long enough ago; messages are never pruned. */
   async alarm(): Promise<void> {
-    this.pruneEventLog(EVENT_LOG_TTL_MS);
-  }
-
-  /** Exposed for tests, which cannot wait ten minutes. */
-  pruneEventLog(olderThanMs: number): void {
-    if (!this.hasSchema) return;
-    const remaining = this.log.prune(new Date(Date.now() - olderThanMs));
-    if (remaining > 0 && !(this.active && !this.active.ended))
-      void this.ctx.storage.setAlarm(Date.now() + EVENT_LOG_TTL_MS);
+    if (!this.tables) return;
+    const remaining = this.log.prune(new Date(Date.now() - EVENT_LOG_TTL_MS));
+    if (remaining > 0 && !this.running()) void this.ctx.storage.setAlarm(Date.now() + EVENT_LOG_TTL_MS);
   }
 
   /** Stops the running turn; resolves once its partial reply is stored (or after a bound). */
   async abort(): Promise<boolean> {
-    const turn = this.active;
-    if (!turn || turn.ended) return false;
+    const turn = this.running();
+    if (!turn) return false;
     turn.abort();
     await Promise.race([turn.done, new Promise((r) => setTimeout(r, ABORT_SETTLE_MS))]);
     return true;
   }
 
+  /** The conversation with every message; null when there is none. */
   conversation(): Conversation | null {
-    if (!this.hasSchema) return null;
-    const summary = this.summary();
-    return summary && { ...summary, messages: this.store.messages() };
+    const summary = this.tables?.summary();
+    return summary ? { ...summary, messages: this.store.messages() } : null;
   }
 
-  /** Creates the conversation if it does not exist yet (reference 004's POST). */
+  /** Creates the conversation if it does not exist yet (the conversations API's POST). */
   async create(owner: string, sessionId: string, title?: string): Promise<ConversationSummary> {
     this.ensureSchema();
     if (!this.store.meta()) {
@@ -190,28 +184,30 @@ export class ChatSession extends DurableObject<Env> {
       });
       await this.syncDirectory();
     }
-    return this.summary()!;
+    return this.store.summary()!;
   }
 
   /** Forgets the messages, keeps the conversation. */
   async clear(): Promise<ConversationSummary | Refusal | null> {
-    if (!this.hasSchema || !this.store.meta()) return null;
-    if (this.active && !this.active.ended) return busy(this.store.meta()!.sessionId);
+    const meta = this.tables?.meta();
+    if (!meta) return null;
+    if (this.running()) return busy(meta.sessionId);
     this.store.clearMessages();
     // The logs of cleared turns must not be resumable either.
     this.log.prune(new Date(Date.now() + 1));
     this.store.setMeta({ updated_at: new Date().toISOString() });
     await this.syncDirectory();
-    return this.summary();
+    return this.store.summary();
   }
 
   /** Deletes the conversation: every row of this object, and its line in the owner's directory. */
   async destroy(): Promise<boolean> {
-    const meta = this.hasSchema ? this.store.meta() : null;
+    const meta = this.tables?.meta();
     if (!meta) return false;
-    if (this.active && !this.active.ended) {
-      this.active.abort("the conversation was deleted");
-      await this.active.done;
+    const turn = this.running();
+    if (turn) {
+      turn.abort("the conversation was deleted");
+      await turn.done;
     }
     await directoryStub(this.env, meta.owner).remove(meta.sessionId);
     await this.ctx.storage.deleteAll();
@@ -221,95 +217,78 @@ export class ChatSession extends DurableObject<Env> {
     return true;
   }
 
-  private begin(input: TurnInput): { ok: true; turn: ActiveTurn; messageId: string; model: string } | Refusal {
-    if (this.active && !this.active.ended) return busy(input.sessionId);
+  /** The turn still running, or null; one that has sent its `turn-end` no longer counts. */
+  private running(): ActiveTurn | null {
+    return this.active && !this.active.ended ? this.active : null;
+  }
+
+  /** The store once this object has its tables; null while it has stored nothing. */
+  private get tables(): SessionStore | null {
+    return this.hasSchema ? this.store : null;
+  }
+
+  /**
+   * Starts a turn: its model settings (a refused upstream stops it here, before any write), the
+   * writes its mode calls for, its context, then the turn itself, wired to the transcript and
+   * the event log when it is stored.
+   */
+  private begin(input: TurnInput): Begun | Refusal {
+    if (this.running()) return busy(input.sessionId);
     const config = configFor(this.env);
-    const request: ChatRequest = {
-      model: turnModel(config, input.modelConfig),
-      temperature: input.modelConfig?.temperature,
-      // Always bounded: the caller's value, capped; the cap when the caller names none.
-      maxTokens: Math.min(input.modelConfig?.max_tokens ?? config.maxOutputTokens, config.maxOutputTokens),
-      messages: [],
-    };
-    const systemPrompt = input.systemPrompt ?? config.systemPrompt;
-    const messageId = crypto.randomUUID();
-    const createdAt = new Date().toISOString();
-    const mode = input.mode;
-    const stored = storesTurn(mode);
-    if (stored) this.ensureSchema();
-    let recorder: TurnRecorder | undefined;
-
-    if (mode.kind === "direct") {
-      const callerHasSystem = mode.messages.some((m) => m.role === "system");
-      request.messages =
-        systemPrompt && !callerHasSystem
-          ? [{ role: "system", content: systemPrompt }, ...mode.messages]
-          : mode.messages;
-      if (mode.record) {
-        const lastUser = [...mode.messages].reverse().find((m) => m.role === "user");
-        if (lastUser) this.recordUserMessage(input.owner, input.sessionId, lastUser.content ?? "", createdAt);
-      }
-    } else if (mode.kind === "regenerate") {
-      if (!this.store.dropAfterLastUserMessage()) {
-        return {
-          ok: false,
-          status: 400,
-          code: "nothing_to_regenerate",
-          message: `session ${input.sessionId} has no user message to answer again`,
-        };
-      }
-    } else {
-      this.recordUserMessage(input.owner, input.sessionId, mode.content, createdAt);
-    }
-
+    const settings = modelSettings(config, input.modelConfig);
+    const reply = streamingReply(crypto.randomUUID(), new Date().toISOString(), settings.model);
+    const stored = storesTurn(input.mode);
     if (stored) {
-      this.store.insertMessage({
-        id: messageId,
-        role: "assistant",
-        content: "",
-        created_at: createdAt,
-        status: "streaming",
-        usage: null,
-        model: request.model,
-      });
-      void this.syncDirectory();
-      if (mode.kind !== "direct") {
-        request.messages = buildContext(systemPrompt, this.store.historyNewestFirst(), config.contextTokenBudget, {
-          toolResultMaxChars: config.toolResultMaxChars,
-        });
-      }
-      recorder = new Transcript(this.store, () => {
-        this.log.flush();
-        this.store.setMeta({ next_seq: this.seq });
-      });
+      const refused = this.storeTurnStart(input, reply);
+      if (refused) return refused;
     }
-
+    const request = { ...settings, messages: turnContext(input, config, this.store) };
     const turn = new ActiveTurn(
-      {
-        provider: createModelProvider(config, input.modelConfig),
-        request,
-        messageId,
-        createdAt,
-        tools: input.clientTools?.length ? undefined : createToolbox(config),
-        clientTools: input.clientTools,
-        recorder,
-        limits: {
-          maxToolSteps: config.maxToolSteps,
-          toolTimeoutMs: config.toolTimeoutMs,
-          toolResultMaxChars: config.toolResultMaxChars,
-        },
-      },
-      {
-        nextSeq: () => this.seq++,
-        onEvent: (event) => {
-          if (stored) this.log.append(event);
-          return event.type === "turn-end" ? this.turnEnded(event, input, stored, config) : undefined;
-        },
-      },
+      turnSpec(config, input, request, reply),
+      this.turnHooks(input, stored, config),
       input.dialect,
       config.turnTimeoutMs,
     );
-    if (stored) this.log.begin({ turnId: turn.turnId, dialect: input.dialect, model: request.model, messageId });
+    if (stored)
+      this.log.begin({ turnId: turn.turnId, dialect: input.dialect, model: request.model, messageId: reply.id });
+    this.track(turn);
+    return { ok: true, turn, messageId: reply.id, model: request.model };
+  }
+
+  /** The writes before a stored turn: what its mode adds, the empty reply, the directory's line. */
+  private storeTurnStart(input: TurnInput, reply: StoredMessage): Refusal | null {
+    this.ensureSchema();
+    const refused = storeTurnInput(input, { store: this.store, now: reply.created_at, nextSeq: this.seq });
+    if (refused) return refused;
+    this.store.insertMessage(reply);
+    void this.syncDirectory();
+    return null;
+  }
+
+  /**
+   * Numbers the turn's events. A stored turn's rows go through a transcript and its events to the
+   * log; each transcript write flushes the log and the sequence counter with it, so one commit
+   * (one wait at the output gate) carries all three.
+   */
+  private turnHooks(input: TurnInput, stored: boolean, config: Config): TurnHooks {
+    const transcript = stored
+      ? new Transcript(this.store, () => {
+          this.log.flush();
+          this.store.setMeta({ next_seq: this.seq });
+        })
+      : null;
+    return {
+      nextSeq: () => this.seq++,
+      record: transcript ? (out) => transcript.observe(out) : undefined,
+      onEvent: (event) => {
+        if (stored) this.log.append(event);
+        return event.type === "turn-end" ? this.turnEnded(event, input, stored, config) : undefined;
+      },
+    };
+  }
+
+  /** The turn becomes the running one until it is done; watchers join it; it outlives its caller. */
+  private track(turn: ActiveTurn): void {
     this.active = turn;
     this.watchers.start(turn);
     void turn.done.finally(() => {
@@ -317,7 +296,6 @@ export class ChatSession extends DurableObject<Env> {
     });
     // The turn runs to its end even if the client goes away; only abort stops it.
     this.ctx.waitUntil(turn.settled);
-    return { ok: true, turn, messageId, model: request.model };
   }
 
   /** Awaited before `turn-end` goes out, so lists and stats are current when a client sees it. */
@@ -332,7 +310,7 @@ export class ChatSession extends DurableObject<Env> {
       this.store.setMeta({ updated_at: new Date().toISOString(), next_seq: this.seq });
       void this.ctx.storage.setAlarm(Date.now() + EVENT_LOG_TTL_MS);
     }
-    const summary = stored ? this.summary() : null;
+    const summary = stored ? this.store.summary() : null;
     const usage = turnUsage(config.modelPrices, event.message.model ?? "", event.usage);
     const stub = directoryStub(this.env, input.owner);
     if (
@@ -359,7 +337,7 @@ export class ChatSession extends DurableObject<Env> {
       answer,
       AbortSignal.timeout(20_000),
     );
-    if (!title || !this.hasSchema || !this.store.meta()) return;
+    if (!title || !this.tables?.meta()) return;
     this.store.setMeta({ title, updated_at: new Date().toISOString() });
     await this.syncDirectory();
   }
@@ -376,7 +354,8 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   private encoderOptions(model: string): EncoderOptions {
-    return { sessionId: this.sessionId(), model, prices: configFor(this.env).modelPrices };
+    const prices = configFor(this.env).modelPrices;
+    return { sessionId: this.tables?.meta()?.sessionId ?? "", model, priceOf: (m, usage) => costOf(prices, m, usage) };
   }
 
   private ensureSchema(): void {
@@ -386,10 +365,6 @@ export class ChatSession extends DurableObject<Env> {
     this.seq = Math.max(this.seq, this.store.meta()?.nextSeq ?? 1);
   }
 
-  private sessionId(): string {
-    return (this.hasSchema && this.store.meta()?.sessionId) || "";
-  }
-
   private recoverInterruptedTurns(): void {
     const seq = recoverInterruptedTurns(this.store, this.log, this.seq);
     if (seq === this.seq) return;
@@ -397,56 +372,14 @@ export class ChatSession extends DurableObject<Env> {
     void this.ctx.storage.setAlarm(Date.now() + EVENT_LOG_TTL_MS);
   }
 
-  private recordUserMessage(owner: string, sessionId: string, content: string, now: string): void {
-    const meta = this.store.meta();
-    if (!meta) {
-      this.store.setMeta({ session_id: sessionId, owner, title: titleFrom(content), created_at: now });
-    } else if (!meta.title) {
-      this.store.setMeta({ title: titleFrom(content) });
-    }
-    this.store.insertMessage({
-      id: crypto.randomUUID(),
-      role: "user",
-      content,
-      created_at: now,
-      status: "complete",
-      usage: null,
-    });
-    this.store.setMeta({ updated_at: now, next_seq: this.seq });
-  }
-
-  private summary(): ConversationSummary | null {
-    if (!this.hasSchema) return null;
-    const meta = this.store.meta();
-    if (!meta) return null;
-    return {
-      session_id: meta.sessionId,
-      title: meta.title,
-      created_at: meta.createdAt,
-      updated_at: meta.updatedAt,
-      message_count: this.store.messageCount(),
-    };
-  }
-
   /** Pushes this session's summary to its owner's directory, in order, never failing the turn. */
   private syncDirectory(): Promise<void> {
-    const meta = this.hasSchema ? this.store.meta() : null;
-    const summary = this.summary();
+    const meta = this.tables?.meta();
+    const summary = this.tables?.summary();
     if (!meta || !summary) return this.directory.settled();
     const stub = directoryStub(this.env, meta.owner);
     return this.directory.push(() => stub.upsert(summary));
   }
-}
-
-/**
- * Which model writes a conversation's title: one the caller paid for with their own key writes it
- * with that key, on the upstream and model the turn used (the server's key must not pay for it,
- * and the `title-model` alias names a model of the server's upstream); otherwise `title-model`,
- * which `resolveModel` turns into the configured alias or the default model.
- */
-function titleModelConfig(mc: ModelConfig | undefined): ModelConfig {
-  if (mc?.api_key) return { api_key: mc.api_key, base_url: mc.base_url, model_name: mc.model_name };
-  return { model_name: "title-model" };
 }
 
 function tableExists(sql: SqlStorage, name: string): boolean {

@@ -3,29 +3,9 @@
  * token budget, trimmed from the oldest end. Pure, so it is unit-tested without a runtime.
  */
 import type { ChatMessage } from "../llm/provider";
+import { messageTokens } from "../llm/tokens";
 
-/** Per-message framing overhead in OpenAI's chat format (role, separators). */
-const MESSAGE_OVERHEAD = 4;
-
-/**
- * A cheap token estimate with no tokenizer: ~4 characters a token for Latin text, one token a
- * character for CJK and other wide scripts (which tokenizers split finely).
- */
-export function estimateTokens(text: string): number {
-  let wide = 0;
-  for (const ch of text) if (ch.codePointAt(0)! > 0x2e7f) wide++;
-  const narrow = text.length - wide;
-  return Math.ceil(narrow / 4) + wide;
-}
-
-export function messageTokens(m: ChatMessage): number {
-  let n = MESSAGE_OVERHEAD + estimateTokens(m.content ?? "");
-  for (const call of m.tool_calls ?? [])
-    n += estimateTokens(call.function.name) + estimateTokens(call.function.arguments);
-  return n;
-}
-
-export interface ContextOptions {
+interface ContextOptions {
   /** Tool results longer than this are cut on replay (the full text stays stored). */
   toolResultMaxChars?: number;
 }

@@ -11,7 +11,7 @@ import { fitText } from "../storage/fit";
 const FLUSH_AT_MOST_MS = 1_000;
 const FLUSH_AT_MOST_EVENTS = 500;
 
-export interface LoggedTurn {
+interface LoggedTurn {
   turnId: string;
   dialect: Dialect;
   model: string;

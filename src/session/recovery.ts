@@ -6,6 +6,7 @@
 import type { StoredMessage } from "../events/types";
 import type { EventLog } from "./event-log";
 import type { SessionStore } from "./store";
+import { streamingReply } from "./turn-output";
 
 /**
  * After a restart the last events a client saw may not have reached the log: sequence numbers
@@ -21,13 +22,8 @@ export function recoverInterruptedTurns(store: SessionStore, log: EventLog, next
   for (const turn of unfinished) {
     const partial = store.markInterrupted();
     const message: StoredMessage = partial ?? {
-      id: turn.messageId,
-      role: "assistant",
-      content: "",
-      created_at: new Date().toISOString(),
+      ...streamingReply(turn.messageId, new Date().toISOString(), turn.model),
       status: "interrupted",
-      usage: null,
-      model: turn.model,
     };
     log.append({
       type: "error",

@@ -1,9 +1,10 @@
 /** The ChatSession object's SQLite queries. Nothing else in the code writes SQL for a session. */
+import type { ConversationSummary } from "../directory/directory";
 import type { MessageStatus, StoredMessage, ToolCall, Usage } from "../events/types";
 import type { ChatMessage } from "../llm/provider";
 import { fitText } from "../storage/fit";
 
-export interface SessionMeta {
+interface SessionMeta {
   sessionId: string;
   owner: string;
   title: string;
@@ -69,12 +70,11 @@ export class SessionStore {
     }
   }
 
-  insertMessage(m: StoredMessage & { turn_id?: string }): void {
+  insertMessage(m: StoredMessage): void {
     this.sql.exec(
-      `INSERT INTO messages (id, turn_id, role, content, tool_calls, tool_call_id, name, status, usage, model, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO messages (id, role, content, tool_calls, tool_call_id, name, status, usage, model, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       m.id,
-      m.turn_id ?? null,
       m.role,
       fitText(m.content),
       m.tool_calls ? fitText(JSON.stringify(m.tool_calls)) : null,
@@ -131,8 +131,17 @@ export class SessionStore {
     return this.sql.exec<Row>("SELECT * FROM messages ORDER BY idx").toArray().map(toMessage);
   }
 
-  messageCount(): number {
-    return Number(this.sql.exec("SELECT COUNT(*) AS n FROM messages").one().n);
+  /** The conversation's line in its owner's list; null before it has a meta. */
+  summary(): ConversationSummary | null {
+    const meta = this.meta();
+    if (!meta) return null;
+    return {
+      session_id: meta.sessionId,
+      title: meta.title,
+      created_at: meta.createdAt,
+      updated_at: meta.updatedAt,
+      message_count: Number(this.sql.exec("SELECT COUNT(*) AS n FROM messages").one().n),
+    };
   }
 
   /**

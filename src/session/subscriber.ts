@@ -62,10 +62,6 @@ export class Subscriber implements TurnListener {
     }
   }
 
-  get connected(): boolean {
-    return !this.gone;
-  }
-
   send(event: TurnEvent): void {
     const text = this.encode(event);
     if (text) this.write(utf8.encode(text));

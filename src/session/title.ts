@@ -2,6 +2,7 @@
  * A conversation's title, written by the model after the first exchange (the `title-model`
  * alias when configured). Until then, and whenever that fails, the first words of the question.
  */
+import type { ModelConfig } from "../llm/model-config";
 import type { ChatProvider } from "../llm/provider";
 
 const PROMPT =
@@ -52,4 +53,15 @@ export function cleanTitle(raw: string): string | null {
 export function titleFrom(content: string): string {
   const words = content.trim().split(/\s+/).slice(0, TITLE_WORDS).join(" ");
   return words.length > TITLE_CHARS ? `${words.slice(0, TITLE_CHARS - 1)}…` : words;
+}
+
+/**
+ * Which model writes a conversation's title: one the caller paid for with their own key writes it
+ * with that key, on the upstream and model the turn used (the server's key must not pay for it,
+ * and the `title-model` alias names a model of the server's upstream); otherwise `title-model`,
+ * which `resolveModel` turns into the configured alias or the default model.
+ */
+export function titleModelConfig(mc: ModelConfig | undefined): ModelConfig {
+  if (mc?.api_key) return { api_key: mc.api_key, base_url: mc.base_url, model_name: mc.model_name };
+  return { model_name: "title-model" };
 }

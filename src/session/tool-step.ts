@@ -1,12 +1,22 @@
 /**
- * One tool step of a turn: run every tool call the model asked for, concurrently, streaming
- * their progress as it happens and their results as they land.
+ * One tool step of a turn: the assistant message that asked is final; its calls run
+ * concurrently, their progress and results streaming as they happen; each result joins the
+ * history in full; and the model reads each one back, condensed when it is long.
  */
-import type { ToolCall, TurnEventBody } from "../events/types";
+import type { StoredMessage, ToolCall, TurnEventBody } from "../events/types";
+import type { ChatMessage } from "../llm/provider";
 import type { ToolOutcome, ToolSource } from "../tools/types";
 import { AsyncQueue } from "./async-queue";
+import { type CondenseOptions, condenseResult } from "./condense";
+import type { TurnOutput } from "./turn-output";
 
-export interface ToolRun {
+/** What a tool step needs besides the calls: the tools, their time limit, and the condenser. */
+interface ToolStepOptions extends CondenseOptions {
+  tools: ToolSource;
+  timeoutMs: number;
+}
+
+interface ToolRun {
   call: ToolCall;
   content: string;
   isError: boolean;
@@ -27,15 +37,37 @@ export function parseArguments(
 }
 
 /**
- * Yields `tool-progress` and `tool-result` events as they happen; returns every run in the order
- * of the calls. A call cut short by an abort is a run too ("cancelled"), so the stored history
- * never holds a tool call without its result.
+ * Runs the calls of `asked` (an assistant message with `tool_calls`, now complete). Yields the
+ * message changes and events of the step; returns what the model reads next: the assistant
+ * message, then one result per call. A step cut short by an abort still adds a result for every
+ * call ("cancelled"), so the stored history never holds a call without its result, and throws
+ * the abort before anything is condensed.
  */
-export async function* runToolCalls(
+export async function* runToolStep(
+  asked: StoredMessage,
+  step: ToolStepOptions,
+): AsyncGenerator<TurnOutput, ChatMessage[]> {
+  const calls = asked.tool_calls ?? [];
+  yield { type: "message-finished", message: asked };
+  const forModel: ChatMessage[] = [{ role: "assistant", content: asked.content || null, tool_calls: calls }];
+  for (const call of calls) yield toolCallEvent(call);
+  const runs = yield* runToolCalls(calls, step);
+  for (const run of runs) yield { type: "message-added", message: toolMessage(run) };
+  if (step.signal.aborted) throw step.signal.reason;
+  for (const run of runs) {
+    const content = yield* condenseResult(run.call.id, run.content, step);
+    forModel.push({ role: "tool", tool_call_id: run.call.id, content });
+  }
+  return forModel;
+}
+
+/**
+ * Yields `tool-progress` and `tool-result` events as they happen; returns every run in the order
+ * of the calls.
+ */
+async function* runToolCalls(
   calls: ToolCall[],
-  tools: ToolSource,
-  signal: AbortSignal,
-  timeoutMs: number,
+  { tools, signal, timeoutMs }: ToolStepOptions,
 ): AsyncGenerator<TurnEventBody, ToolRun[]> {
   const queue = new AsyncQueue<TurnEventBody>();
   const runOne = async (call: ToolCall): Promise<ToolOutcome> => {
@@ -70,4 +102,29 @@ export async function* runToolCalls(
   ).finally(() => queue.end());
   for await (const event of queue) yield event;
   return runs;
+}
+
+/** A call as clients see it: the arguments parsed when they are JSON. */
+export function toolCallEvent(call: ToolCall): TurnEventBody {
+  let args: unknown = call.function.arguments;
+  try {
+    args = JSON.parse(call.function.arguments);
+  } catch {
+    // Shown as the raw string; the tool step reports the parse error to the model.
+  }
+  return { type: "tool-call", callId: call.id, name: call.function.name, args };
+}
+
+/** A result as stored: the full output, whatever the model is sent. */
+function toolMessage(run: ToolRun): StoredMessage {
+  return {
+    id: crypto.randomUUID(),
+    role: "tool",
+    content: run.content,
+    tool_call_id: run.call.id,
+    name: run.call.function.name,
+    created_at: new Date().toISOString(),
+    status: run.isError ? "error" : "complete",
+    usage: null,
+  };
 }

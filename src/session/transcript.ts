@@ -1,32 +1,53 @@
 /**
- * Writes a turn's messages to the session's store: one row per message, the streaming reply
- * rewritten in its row without a storage write per token. Each write makes the next outgoing bytes
- * wait until it is durable (the output gate), which made a relay 5.7× slower (DESIGN.md); one
- * write once 20 deltas and 250 ms have gone by, or after a second at the latest, means a crash
- * loses at most that much. Both, not either: a fast model's burst of 2,000 tokens then costs a few
- * writes instead of a hundred, and a slow stream (or a busy machine) no more than one a second
- * (`npm run bench`; every write also costs the runtime a commit).
+ * Writes a turn's messages to the session's store, one row per message, from what the turn
+ * yields: the streaming reply is rewritten in its row without a storage write per token. Each
+ * write makes the next outgoing bytes wait until it is durable (the output gate), so the reply is
+ * written once 20 deltas and 250 ms have gone by, or after a second at the latest, and when it
+ * ends; a crash loses at most that much. Both, not either: a fast model's burst then costs a few
+ * writes, and a slow stream (or a busy machine) no more than one a second.
  */
 import type { StoredMessage } from "../events/types";
 import type { SessionStore } from "./store";
-import type { TurnRecorder } from "./turn";
+import type { TurnOutput } from "./turn-output";
 
 const FLUSH_AFTER_DELTAS = 20;
 const FLUSH_AFTER_MS = 250;
 const FLUSH_AT_MOST_MS = 1_000;
 
-export class Transcript implements TurnRecorder {
+export class Transcript {
+  /** The assistant message the turn's text goes to. */
+  private replyId = "";
   private streaming: { id: string; content: string; pending: number; lastFlush: number } | null = null;
 
   constructor(
     private readonly store: SessionStore,
-    /** Persists whatever else must move with the reply (the session's sequence counter). */
+    /** Persists whatever else must move with the reply (the event log, the sequence counter). */
     private readonly onFlush: () => void,
   ) {}
 
-  text(messageId: string, text: string): void {
-    if (this.streaming?.id !== messageId)
-      this.streaming = { id: messageId, content: "", pending: 0, lastFlush: Date.now() };
+  /** Sees everything the turn yields, in order, before any event of it is published. */
+  observe(out: TurnOutput): void {
+    switch (out.type) {
+      case "text-delta":
+        this.text(out.text);
+        break;
+      case "turn-start":
+        this.replyId = out.messageId;
+        break;
+      case "message-added":
+        this.store.insertMessage(out.message);
+        if (out.message.role === "assistant") this.replyId = out.message.id;
+        break;
+      case "message-finished":
+      case "turn-end":
+        this.end(out.message);
+        break;
+    }
+  }
+
+  private text(text: string): void {
+    if (this.streaming?.id !== this.replyId)
+      this.streaming = { id: this.replyId, content: "", pending: 0, lastFlush: Date.now() };
     const s = this.streaming;
     s.content += text;
     s.pending++;
@@ -39,11 +60,7 @@ export class Transcript implements TurnRecorder {
     }
   }
 
-  begin(message: StoredMessage): void {
-    this.store.insertMessage(message);
-  }
-
-  end(message: StoredMessage): void {
+  private end(message: StoredMessage): void {
     this.store.updateMessage(message.id, {
       content: message.content,
       status: message.status,
@@ -52,9 +69,5 @@ export class Transcript implements TurnRecorder {
     });
     this.onFlush();
     if (this.streaming?.id === message.id) this.streaming = null;
-  }
-
-  tool(message: StoredMessage): void {
-    this.store.insertMessage(message);
   }
 }

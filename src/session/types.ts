@@ -1,22 +1,25 @@
 /** What the session object accepts and answers over RPC: the shapes the HTTP layer relies on. */
 import type { ConversationSummary } from "../directory/directory";
+import type { ErrorCode } from "../errors";
 import type { Dialect } from "../events/encode";
 import type { StoredMessage, TurnEvent } from "../events/types";
 import type { ModelConfig } from "../llm/model-config";
 import type { ChatMessage, ToolDefinition } from "../llm/provider";
 
+/**
+ * `persist`: a new user message joins the stored history. `regenerate`: the last reply is dropped
+ * and the last user message answered again. `direct`: the caller's messages are the context;
+ * nothing is stored unless `record` (then the last user message and the reply are).
+ */
+export type TurnMode =
+  | { kind: "persist"; content: string }
+  | { kind: "regenerate" }
+  | { kind: "direct"; messages: ChatMessage[]; record?: boolean };
+
 export interface TurnInput {
   owner: string;
   sessionId: string;
-  /**
-   * `persist`: a new user message joins the stored history. `regenerate`: the last reply is dropped
-   * and the last user message answered again. `direct`: the caller's messages are the context;
-   * nothing is stored unless `record` (then the last user message and the reply are).
-   */
-  mode:
-    | { kind: "persist"; content: string }
-    | { kind: "regenerate" }
-    | { kind: "direct"; messages: ChatMessage[]; record?: boolean };
+  mode: TurnMode;
   modelConfig?: ModelConfig;
   /** Replaces `SYSTEM_PROMPT` for this turn. */
   systemPrompt?: string;
@@ -36,11 +39,13 @@ export function storesTurn(mode: TurnInput["mode"]): boolean {
   return mode.kind !== "direct" || mode.record === true;
 }
 
+/** A turn refused, or failed before its first output; its status comes from the error table. */
 export interface Refusal {
   ok: false;
-  status: 400 | 404 | 409 | 429 | 502 | 504;
-  code: string;
+  code: ErrorCode;
   message: string;
+  /** Seconds the upstream asked callers to wait. */
+  retryAfter?: number;
 }
 
 export type TurnStart = { ok: true; stream: ReadableStream<Uint8Array>; turnId: string; messageId: string } | Refusal;
@@ -58,7 +63,6 @@ export type ResumeResult =
 export function busy(sessionId: string): Refusal {
   return {
     ok: false,
-    status: 409,
     code: "turn_in_progress",
     message: `a turn is already running in session ${sessionId}`,
   };

@@ -1,7 +1,7 @@
 /**
- * Clients waiting for a session's next turn (reference 004's EventSource opens before its POST):
- * each gets a stream now, joined to the turn when it starts, or ended empty when none starts in
- * time (the EventSource then reconnects).
+ * Clients waiting for a session's next turn (the conversations API's EventSource opens before
+ * its POST): each gets a stream now, joined to the turn when it starts, or ended empty when none
+ * starts in time (the EventSource then reconnects).
  */
 import type { ActiveTurn } from "./active-turn";
 

@@ -1,4 +1,8 @@
-/** Reads SSE bytes the way a client does, for assertions on what went over the wire. */
+/**
+ * Reads SSE bytes the way a client does, for assertions on what went over the wire: through the
+ * same parser the server uses for its upstream (`eventsource-parser`), so one parser is trusted.
+ */
+import { createParser } from "eventsource-parser";
 
 export interface ParsedFrame {
   id?: string;
@@ -6,25 +10,21 @@ export interface ParsedFrame {
   data: string;
 }
 
+function collector(frames: ParsedFrame[]) {
+  return createParser({
+    onEvent: (e) =>
+      frames.push({
+        ...(e.id !== undefined ? { id: e.id } : {}),
+        ...(e.event ? { event: e.event } : {}),
+        data: e.data,
+      }),
+  });
+}
+
+/** Every event in `text`; one the server did not close with a blank line counts too. */
 export function parseSse(text: string): ParsedFrame[] {
   const frames: ParsedFrame[] = [];
-  for (const block of text.split(/\r?\n\r?\n/)) {
-    if (!block.trim()) continue;
-    const frame: ParsedFrame = { data: "" };
-    const data: string[] = [];
-    for (const line of block.split(/\r?\n/)) {
-      if (line.startsWith(":")) continue;
-      const colon = line.indexOf(":");
-      const name = colon === -1 ? line : line.slice(0, colon);
-      const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
-      if (name === "data") data.push(value);
-      else if (name === "id") frame.id = value;
-      else if (name === "event") frame.event = value;
-    }
-    if (data.length === 0) continue;
-    frame.data = data.join("\n");
-    frames.push(frame);
-  }
+  collector(frames).feed(`${text}\n\n`);
   return frames;
 }
 
@@ -35,9 +35,11 @@ export function nativeEvents(text: string): { id: number; type: string; data: an
 
 /** Reads a streamed body frame by frame, so a test can act mid-stream. */
 export class SseReader {
-  private buffer = "";
+  private readonly frames: ParsedFrame[] = [];
+  private readonly parser = collector(this.frames);
   private readonly decoder = new TextDecoder();
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  /** Everything read so far, as text. */
   text = "";
 
   constructor(body: ReadableStream<Uint8Array>) {
@@ -47,19 +49,13 @@ export class SseReader {
   /** The next complete frame, or null at the end of the stream. */
   async next(): Promise<ParsedFrame | null> {
     for (;;) {
-      const end = this.buffer.search(/\r?\n\r?\n/);
-      if (end !== -1) {
-        const block = this.buffer.slice(0, end + 2);
-        this.buffer = this.buffer.slice(end + 2).replace(/^\r?\n/, "");
-        const [frame] = parseSse(block);
-        if (frame) return frame;
-        continue;
-      }
+      const frame = this.frames.shift();
+      if (frame) return frame;
       const { done, value } = await this.reader.read();
       if (done) return null;
       const chunk = this.decoder.decode(value, { stream: true });
       this.text += chunk;
-      this.buffer += chunk;
+      this.parser.feed(chunk);
     }
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ChatMessage } from "../../src/llm/provider";
-import { buildContext, estimateTokens, messageTokens } from "../../src/session/context";
+import { estimateTokens, messageTokens } from "../../src/llm/tokens";
+import { buildContext } from "../../src/session/context";
 
 const user = (content: string): ChatMessage => ({ role: "user", content });
 const assistant = (content: string): ChatMessage => ({ role: "assistant", content });

@@ -1,6 +1,6 @@
 /** The page's Markdown renderer (public/markdown.js), in Node: what it renders, and that it never lets HTML through. */
 import { describe, expect, it } from "vitest";
-import { escapeHtml, renderMarkdown } from "../../public/markdown.js";
+import { escapeHtml, renderMarkdown } from "../../web/markdown.js";
 
 describe("renderMarkdown: safety", () => {
   it("escapes raw HTML instead of passing it through", () => {

@@ -91,7 +91,7 @@ describe("tokens for EventSource", () => {
   it("a minted token opens a GET stream for its owner only, and nothing else", async () => {
     const sid = uniqueId("tok");
     const minted = await (await as("alice", "/api/auth/token", { method: "POST" })).json<any>();
-    expect(minted.token).toMatch(/^[\w-]+\.[\w-]+$/);
+    expect(minted.token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     expect(Date.parse(minted.expires_at)).toBeGreaterThan(Date.now());
 
     const res = await as("alice", "/api/chat/stream", {

@@ -231,3 +231,29 @@ describe("upstream failures", () => {
     expect(limited).toBeInstanceOf(OpenAI.RateLimitError);
   });
 });
+
+describe("an upstream's Retry-After", () => {
+  it("reaches our own 429 and 503, not streamed and streamed, for the official SDK to read", async () => {
+    for (const [status, wait] of [
+      [429, 120],
+      [503, 90],
+    ] as const) {
+      const marker = uniqueId(`retry-${status}`);
+      for (const stream of [false, true]) {
+        const err = await rejection(
+          openai.chat.completions.create({
+            model: "gpt-4o-mini",
+            stream,
+            messages: [{ role: "user", content: `${marker} ${stream} ${script({ status, retryAfter: wait })}` }],
+          }),
+        );
+        expect(err).toBeInstanceOf(OpenAI.APIError);
+        expect(err.status).toBe(status);
+        expect(err.headers.get("retry-after")).toBe(String(wait));
+        expect(err.code).toBe(status === 429 ? "upstream_rate_limited" : "upstream_overloaded");
+      }
+      // Waiting that long is the caller's call, not ours: one request each, no retries.
+      expect(await upstreamRequests(marker)).toHaveLength(2);
+    }
+  });
+});

@@ -4,7 +4,7 @@
  * MODEL_PRICES (`gpt-4o-mini`: $0.15 in, $0.60 out per million tokens).
  */
 import { describe, expect, it } from "vitest";
-import { START_MESSAGE } from "../../src/events/encode/agent";
+import { START_MESSAGE } from "../../src/events/encode/simple";
 import { parseSse } from "../support/sse";
 import { call, type Recorded, script, uniqueId, upstreamRequests } from "./helpers";
 
@@ -89,7 +89,7 @@ describe("POST /chat/stream (reference 002)", () => {
     const complete = JSON.parse(parseSse(await res.text()).at(-1)!.data);
     const req = await onlyRequest(marker);
     expect(complete.type).toBe("complete");
-    // The encoder prices from EncoderOptions.prices, which the session fills from MODEL_PRICES.
+    // The encoder prices through EncoderOptions.priceOf, which the session builds from MODEL_PRICES.
     expect(complete.usage.total_cost, "total_cost (are MODEL_PRICES handed to encoders?)").toBeGreaterThan(0);
     expect(complete.usage.total_cost).toBeCloseTo(priced(promptTokens(req), 2), 15);
   });

@@ -37,6 +37,26 @@ describe("schema migrations", () => {
     });
   });
 
+  it("an object stored before schema 3 keeps its messages when messages.turn_id is dropped", async () => {
+    const stub = env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(uniqueId("mig3")));
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      expect(applyMigrations(state.storage, sessionMigrations.slice(0, 2))).toBe(2);
+      sql.exec(
+        "INSERT INTO messages (id, turn_id, role, content, status, created_at, updated_at) VALUES ('m1', 't1', 'user', 'hello', 'complete', 'then', 'then')",
+      );
+      expect(applyMigrations(state.storage, sessionMigrations)).toBe(sessionMigrations.length);
+      const columns = sql
+        .exec("SELECT name FROM pragma_table_info('messages')")
+        .toArray()
+        .map((r) => r.name);
+      expect(columns).not.toContain("turn_id");
+      expect(sql.exec("SELECT id, role, content, status FROM messages").toArray()).toEqual([
+        { id: "m1", role: "user", content: "hello", status: "complete" },
+      ]);
+    });
+  });
+
   it("the directory object has its own schema", async () => {
     const stub = env.DIRECTORY.get(env.DIRECTORY.idFromName(uniqueId("dir")));
     await runInDurableObject(stub, (_instance, state) => {

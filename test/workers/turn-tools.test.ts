@@ -3,10 +3,10 @@
  * upstream, built-in tools, and an MCP pool in which one server is down.
  */
 import { describe, expect, inject, it } from "vitest";
-import type { TurnEventBody } from "../../src/events/types";
 import { OpenAIProvider } from "../../src/llm/openai";
 import { McpPool } from "../../src/mcp";
 import { runTurn } from "../../src/session/turn";
+import type { TurnOutput } from "../../src/session/turn-output";
 import { builtinTools } from "../../src/tools/builtin";
 import { LocalTools } from "../../src/tools/local";
 import { Toolbox } from "../../src/tools/toolbox";
@@ -24,7 +24,7 @@ describe("a turn with a server that is down", () => {
       { id: "c1", name: "echo", arguments: { message: "still here" } },
       { id: "c2", name: "current_time", arguments: {} },
     ];
-    const events: TurnEventBody[] = [];
+    const events: TurnOutput[] = [];
     try {
       for await (const e of runTurn({
         provider: new OpenAIProvider({ baseUrl: upstreamUrl, apiKey: "sk-turn" }),

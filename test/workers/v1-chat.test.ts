@@ -130,7 +130,7 @@ describe("GET /api/v1/chat/{id}/stream", () => {
 
     const bad = await call(`/api/v1/chat/${sid}/stream`, { headers: { "last-event-id": "x1" } });
     expect(bad.status).toBe(400);
-    expect((await bad.json<any>()).error.param).toBe("last-event-id");
+    expect((await bad.json<any>()).error.param).toBe("Last-Event-ID");
   });
 
   it("after a finished turn, waits for the next one rather than replaying the old", async () => {

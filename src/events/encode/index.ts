@@ -1,51 +1,51 @@
-/** The dialect registry: a name → a TurnEvent encoder factory. Adding a dialect never touches the turn loop. */
-import type { ModelPrice } from "../../config";
-import type { TurnEvent } from "../types";
-import { createAgentEncoder } from "./agent";
-import { encodeLine } from "./line";
-import { encodeNative } from "./native";
-import { createOpenAIEncoder } from "./openai";
-import { createUiMessageEncoder } from "./ui-message";
-import { createV1Encoder } from "./v1";
-
-/** Encodes one event as wire text; "" means the dialect has nothing to say for it. */
-export type Encoder = (event: TurnEvent) => string;
-
-/** What a stream's framing may need beyond the events: known when the turn starts. */
-export interface EncoderOptions {
-  sessionId: string;
-  /** The model asked for (after aliases). */
-  model: string;
-  /** OpenAI's `stream_options.include_usage`. */
-  includeUsage?: boolean;
-  /** The caller brought its own tools: their calls are the answer, not server-side steps. */
-  clientTools?: boolean;
-  /** `MODEL_PRICES`, for dialects that report cost. */
-  prices?: Record<string, ModelPrice>;
-}
-
 /**
- * One encoder per stream: dialects that frame a whole stream (a first `role` delta, a `start`
- * part) keep that state in the closure; stateless ones return the same pure function.
+ * The dialect registry: every wire format a turn can be served in, one line each. Adding a
+ * dialect is its encoder file (with its `defineDialect` entry), its route file, and a line here;
+ * the turn loop never changes.
  */
-export const dialects = {
-  native: (_options: EncoderOptions): Encoder => encodeNative,
-  agent: createAgentEncoder,
-  v1: createV1Encoder,
-  openai: createOpenAIEncoder,
-  "ui-message": createUiMessageEncoder,
-  line: (_options: EncoderOptions): Encoder => encodeLine,
-} satisfies Record<string, (options: EncoderOptions) => Encoder>;
+import type { DialectSpec, Encoder, EncoderOptions } from "../dialect";
+import { chatCompletionsDialect } from "./chat-completions";
+import { conversationsDialect } from "./conversations";
+import { dataStreamDialect } from "./data-stream";
+import { nativeDialect } from "./native";
+import { simpleDialect } from "./simple";
+import { uiMessageDialect } from "./ui-message";
 
-export type Dialect = keyof typeof dialects;
+const REGISTRY = [
+  nativeDialect,
+  simpleDialect,
+  conversationsDialect,
+  chatCompletionsDialect,
+  uiMessageDialect,
+  dataStreamDialect,
+] as const;
 
-export function createEncoder(dialect: Dialect, options: EncoderOptions): Encoder {
-  return dialects[dialect](options);
+export type Dialect = (typeof REGISTRY)[number]["name"];
+
+export type { DialectSpec, Encoder, EncoderOptions };
+
+const byName = new Map<string, DialectSpec<Dialect>>();
+for (const spec of REGISTRY) for (const name of [spec.name, ...(spec.formerly ?? [])]) byName.set(name, spec);
+
+/** Every name `?format=` accepts, the current ones first. */
+export const DIALECT_NAMES = [...byName.keys()] as [string, ...string[]];
+
+/** The dialect a name means (a former name included); undefined for anything else. */
+export function dialectNamed(name: string): DialectSpec<Dialect> | undefined {
+  return byName.get(name);
 }
 
-/** Dialects whose bytes are not SSE frames: they get no `retry:` or `: ping` lines. */
-const NOT_SSE = new Set<string>(["line"]);
-
-export function isSse(dialect: Dialect): boolean {
-  return !NOT_SSE.has(dialect);
+export function dialect(name: Dialect): DialectSpec<Dialect> {
+  return dialectNamed(name)!;
 }
+
+export function createEncoder(name: Dialect, options: EncoderOptions): Encoder {
+  return dialect(name).encoder(options);
+}
+
+export function isSse(name: Dialect): boolean {
+  return dialect(name).sse;
+}
+
+/** Every header some dialect's clients read: what CORS must expose. */
+export const DIALECT_HEADERS: readonly string[] = [...new Set(REGISTRY.flatMap((d) => Object.keys(d.headers)))];

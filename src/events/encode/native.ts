@@ -1,7 +1,9 @@
 /**
- * Reference 000's SSE dialect: `data: {"type":"chunk"|"tool_call"|"tool_stream_chunk"|
- * "tool_result"|"complete"|"error","data":{…}}`, each frame with `id: <seq>`.
+ * The native SSE dialect (`/api/chat/stream`): `data: {"type":"chunk"|"tool_call"|
+ * "tool_stream_chunk"|"tool_result"|"complete"|"error","data":{…}}`, each frame with `id: <seq>`.
+ * It shows everything a turn does, tool steps included; it has no non-streamed answer.
  */
+import { defineDialect } from "../dialect";
 import { jsonFrame } from "../sse";
 import type { TurnEvent } from "../types";
 
@@ -19,7 +21,7 @@ function payload(event: TurnEvent): { type: string; data: unknown } | null {
         data: { tool_call_id: event.callId, tool_name: event.name, result: event.result, is_error: event.isError },
       };
     case "turn-end":
-      // An errored turn has already said so with an `error` frame; the reference ends there.
+      // An errored turn has already said so with an `error` frame, and the stream ends there.
       return event.finishReason === "error" ? null : { type: "complete", data: { message: event.message } };
     case "error":
       return { type: "error", data: { error: event.message, code: event.code } };
@@ -31,3 +33,10 @@ function payload(event: TurnEvent): { type: string; data: unknown } | null {
 export function encodeNative(event: TurnEvent): string {
   return jsonFrame(event.seq, payload(event));
 }
+
+export const nativeDialect = defineDialect({
+  name: "native",
+  encoder: () => encodeNative,
+  sse: true,
+  headers: {},
+});

@@ -5,12 +5,10 @@
  * `data: [DONE]`. Only chunk types and fields the installed `ai` release's `uiMessageChunkSchema`
  * accepts are sent; a unit test checks every one.
  */
+
+import { defineDialect, type Encoder } from "../dialect";
 import { formatSse, jsonFrame } from "../sse";
 import type { FinishReason, TurnEvent } from "../types";
-import type { Encoder, EncoderOptions } from "./index";
-
-/** The header that tells an AI SDK client the body is a UI message stream. */
-export const UI_MESSAGE_STREAM_HEADERS: Record<string, string> = { "x-vercel-ai-ui-message-stream": "v1" };
 
 /** One UI message chunk, as JSON. */
 export type UiChunk = { type: string } & Record<string, unknown>;
@@ -144,7 +142,7 @@ function textOf(value: unknown): string {
 }
 
 /** One encoder per stream: `data:` frames, and `data: [DONE]` after the turn's end. */
-export function createUiMessageEncoder(_options: EncoderOptions): Encoder {
+function createUiMessageEncoder(): Encoder {
   const stream = new UiMessageChunks();
   return (event) => {
     // Every frame carries the event's seq, so a client can resume from any of them.
@@ -153,3 +151,11 @@ export function createUiMessageEncoder(_options: EncoderOptions): Encoder {
     return frames.join("");
   };
 }
+
+export const uiMessageDialect = defineDialect({
+  name: "ui-message",
+  encoder: createUiMessageEncoder,
+  sse: true,
+  // The header that tells an AI SDK client the body is a UI message stream.
+  headers: { "x-vercel-ai-ui-message-stream": "v1" },
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createEncoder } from "../../src/events/encode";
-import { openAICompletion } from "../../src/events/encode/openai";
+import { chatCompletion } from "../../src/events/encode/chat-completions";
 import type { StoredMessage, ToolCall, TurnEvent, TurnEventBody, Usage } from "../../src/events/types";
 import { parseSse } from "../support/sse";
 
@@ -28,7 +28,7 @@ function turn(...bodies: TurnEventBody[]): TurnEvent[] {
 }
 
 function stream(events: TurnEvent[], options: { includeUsage?: boolean; clientTools?: boolean } = {}) {
-  const encode = createEncoder("openai", { sessionId: "s", model: "model-a", ...options });
+  const encode = createEncoder("chat-completions", { sessionId: "s", model: "model-a", ...options });
   const text = events.map(encode).join("");
   const frames = parseSse(text);
   return { text, frames, json: frames.filter((f) => f.data !== "[DONE]").map((f) => JSON.parse(f.data)) };
@@ -137,7 +137,7 @@ describe("OpenAI stream encoder", () => {
       {},
     ]);
     // Not streamed, the same text.
-    const completion = openAICompletion(events, events.at(-1) as TurnEnd, { model: "model-a" });
+    const completion = chatCompletion(events, events.at(-1) as TurnEnd, { model: "model-a" });
     expect(completion.choices[0].message.content).toBe("Let me check.\n\nIt is noon.");
   });
 
@@ -166,9 +166,9 @@ describe("OpenAI stream encoder", () => {
   });
 });
 
-describe("openAICompletion", () => {
+describe("chatCompletion", () => {
   it("builds a chat.completion with usage", () => {
-    const completion = openAICompletion(simple, simple.at(-1) as TurnEnd, { model: "model-a" });
+    const completion = chatCompletion(simple, simple.at(-1) as TurnEnd, { model: "model-a" });
     expect(completion).toEqual({
       id: expect.stringMatching(/^chatcmpl-/),
       object: "chat.completion",
@@ -195,12 +195,12 @@ describe("openAICompletion", () => {
       seq: 3,
       turnId: "t1",
     };
-    const mine = openAICompletion([end], end, { model: "model-a", clientTools: true });
+    const mine = chatCompletion([end], end, { model: "model-a", clientTools: true });
     expect(mine.choices[0]).toMatchObject({
       finish_reason: "tool_calls",
       message: { content: null, tool_calls: [call] },
     });
-    const theirs = openAICompletion([end], { ...end, finishReason: "stop" }, { model: "model-a" });
+    const theirs = chatCompletion([end], { ...end, finishReason: "stop" }, { model: "model-a" });
     expect(theirs.choices[0].message).toEqual({ role: "assistant", content: "", refusal: null });
   });
 });

@@ -2,8 +2,9 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { createEncoder } from "../../src/events/encode";
+import { dataStreamAnswer } from "../../src/events/encode/data-stream";
 import type { StoredMessage, TurnEvent } from "../../src/events/types";
-import { LineChatBody, lineAnswer, lineTurnInput } from "../../src/http/chat";
+import { DataStreamBody, dataStreamTurnInput } from "../../src/http/data-stream";
 import { resolveModel } from "../../src/llm/model-config";
 
 const base = { turnId: "t1" };
@@ -16,7 +17,7 @@ const message: StoredMessage = {
   usage: null,
   model: "gpt-4",
 };
-const encode = createEncoder("line", { sessionId: "s", model: "m" });
+const encode = createEncoder("data-stream", { sessionId: "s", model: "m" });
 
 describe("line (reference 003) encoder", () => {
   it("writes the reference's lines exactly, one per event, each ending in \\n", () => {
@@ -71,19 +72,19 @@ describe("line (reference 003) encoder", () => {
 
 describe("reference 003 requests", () => {
   it("default to streaming and become a direct turn in a fresh session, model and temperature as given", () => {
-    const body = LineChatBody.parse({
+    const body = DataStreamBody.parse({
       messages: [{ role: "user", content: "你好" }],
       model: "chat-model",
       temperature: 0.7,
     });
     expect(body.stream).toBe(true);
-    const a = lineTurnInput(body);
-    const b = lineTurnInput(body);
+    const a = dataStreamTurnInput(body);
+    const b = dataStreamTurnInput(body);
     expect(a.sessionId).not.toBe(b.sessionId);
     expect(a).toMatchObject({
       mode: { kind: "direct", messages: body.messages },
       modelConfig: { model_name: "chat-model", temperature: 0.7 },
-      dialect: "line",
+      dialect: "data-stream",
     });
     expect("record" in a.mode).toBe(false);
   });
@@ -101,7 +102,7 @@ describe("reference 003 requests", () => {
     const upstreamModel = (model: string) =>
       resolveModel(
         config,
-        lineTurnInput(LineChatBody.parse({ messages: [{ role: "user", content: "x" }], model })).modelConfig
+        dataStreamTurnInput(DataStreamBody.parse({ messages: [{ role: "user", content: "x" }], model })).modelConfig
           ?.model_name,
       );
     expect(upstreamModel("chat-model")).toBe("gpt-4");
@@ -112,7 +113,8 @@ describe("reference 003 requests", () => {
     expect(
       resolveModel(
         config,
-        lineTurnInput(LineChatBody.parse({ messages: [{ role: "user", content: "x" }] })).modelConfig?.model_name,
+        dataStreamTurnInput(DataStreamBody.parse({ messages: [{ role: "user", content: "x" }] })).modelConfig
+          ?.model_name,
       ),
     ).toBe("gpt-4o-mini");
   });
@@ -144,7 +146,7 @@ describe("reference 003 requests", () => {
         finishReason: "stop",
       },
     ];
-    expect(lineAnswer({ events, end: events[5] as Extract<TurnEvent, { type: "turn-end" }> })).toEqual({
+    expect(dataStreamAnswer({ events, end: events[5] as Extract<TurnEvent, { type: "turn-end" }> })).toEqual({
       role: "assistant",
       content: "Let me check. It is noon.",
       finishReason: "stop",

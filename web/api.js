@@ -3,6 +3,8 @@
  * failure into a sentence a person can act on.
  */
 
+import { ERRORS } from "../src/errors.ts";
+
 const KEY_STORAGE = "edge-chat.api-key";
 
 /** A failed call: `status` is the HTTP status (0: no answer at all), `code` the server's code. */
@@ -98,32 +100,22 @@ export const api = {
   },
 };
 
-const FOR_CODE = {
-  network: "Cannot reach the server. Check that it is running, then try again.",
-  missing_api_key: "This server needs an API key. Enter it under “API key”.",
-  invalid_api_key: "The API key was not accepted. Check it under “API key”.",
-  invalid_token: "The stream could not be opened: its token was refused. Reload the page.",
-  rate_limited: "Too many requests right now. Wait a moment, then try again.",
-  turn_in_progress: "A reply is still being written in this conversation. Wait for it, or press Stop.",
-  too_many_turns: "Too many replies are being written at once. Wait for one to finish.",
-  conversation_not_found: "This conversation does not exist any more.",
-  body_too_large: "The message is too long to send.",
-  upstream_rate_limited: "The model provider is rate limiting requests. Wait a moment, then try again.",
-  upstream_auth: "The model provider refused the server's credentials.",
-  upstream_unavailable: "The model provider failed to answer. Try again in a moment.",
-  upstream_unreachable: "The model provider cannot be reached. Try again in a moment.",
-  upstream_timeout: "The model provider took too long to answer.",
-  turn_timeout: "The reply took too long and was stopped.",
-  interrupted: "The server restarted while writing this reply; what was written is kept.",
-};
+/** The page's own failure, beside the server's codes: no answer at all. */
+const NETWORK = "Cannot reach the server. Check that it is running, then try again.";
 
 const FOR_STATUS = {
-  401: FOR_CODE.invalid_api_key,
-  404: "Not found.",
-  409: FOR_CODE.turn_in_progress,
-  413: FOR_CODE.body_too_large,
-  429: FOR_CODE.rate_limited,
+  401: ERRORS.invalid_api_key.sentence,
+  404: ERRORS.route_not_found.sentence,
+  409: ERRORS.turn_in_progress.sentence,
+  413: ERRORS.body_too_large.sentence,
+  429: ERRORS.rate_limited.sentence,
 };
+
+/** The sentence for one of the server's error codes (the server's own table), if it is one. */
+function sentenceFor(code) {
+  if (code === "network") return NETWORK;
+  return Object.hasOwn(ERRORS, code) ? ERRORS[code].sentence : undefined;
+}
 
 /**
  * A readable sentence for any failure (ours, by code, then by status), and the server's own
@@ -134,7 +126,7 @@ export function explain(err) {
   const code = err?.code ?? "";
   const status = err?.status ?? 0;
   const server = typeof err?.message === "string" ? err.message.trim() : "";
-  const ours = FOR_CODE[code] ?? FOR_STATUS[status] ?? (status >= 500 ? "The server failed to answer." : "");
+  const ours = sentenceFor(code) ?? FOR_STATUS[status] ?? (status >= 500 ? ERRORS.internal_error.sentence : "");
   if (!ours) return { message: server ? capitalize(server) : "Something went wrong.", detail: "" };
   return { message: ours, detail: code === "network" ? "" : server };
 }

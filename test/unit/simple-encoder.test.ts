@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createEncoder } from "../../src/events/encode";
-import { createAgentEncoder, START_MESSAGE } from "../../src/events/encode/agent";
+import { START_MESSAGE } from "../../src/events/encode/simple";
 import type { StoredMessage, TurnEvent } from "../../src/events/types";
+import { costOf } from "../../src/llm/pricing";
 
 const t = { turnId: "t1" };
 const message: StoredMessage = {
@@ -17,11 +18,15 @@ const usage = { prompt_tokens: 40, completion_tokens: 10, total_tokens: 50 };
 
 /** A whole turn's bytes through one encoder, as a stream would write them. */
 function run(events: TurnEvent[], prices = { priced: { input: 2, output: 8 } }): string {
-  const encode = createAgentEncoder({ sessionId: "s-1", model: "priced", prices });
+  const encode = createEncoder("simple", {
+    sessionId: "s-1",
+    model: "priced",
+    priceOf: (model, u) => costOf(prices, model, u),
+  });
   return events.map(encode).join("");
 }
 
-describe("agent (reference 002) encoder", () => {
+describe("simple dialect encoder", () => {
   it("writes start, content chunks and complete as id + data frames, byte for byte", () => {
     const text = run([
       { ...t, seq: 1, type: "turn-start", messageId: "m1" },
@@ -39,7 +44,7 @@ describe("agent (reference 002) encoder", () => {
   });
 
   it("names no session in the start frame of a turn that has none (a stream that keeps no memory)", () => {
-    const encode = createAgentEncoder({ sessionId: "", model: "m" });
+    const encode = createEncoder("simple", { sessionId: "", model: "m" });
     expect(encode({ ...t, seq: 1, type: "turn-start", messageId: "m1" })).toBe(
       `id: 1\ndata: {"type":"start","message":"${START_MESSAGE}"}\n\n`,
     );
@@ -72,7 +77,7 @@ describe("agent (reference 002) encoder", () => {
   });
 
   it("leaves tool steps out; full_content is all the text around them", () => {
-    const encode = createEncoder("agent", { sessionId: "s", model: "m" });
+    const encode = createEncoder("simple", { sessionId: "s", model: "m" });
     expect(encode({ ...t, seq: 2, type: "tool-call", callId: "c", name: "x", args: {} })).toBe("");
     expect(encode({ ...t, seq: 3, type: "tool-progress", callId: "c", text: "50%" })).toBe("");
     expect(encode({ ...t, seq: 4, type: "tool-result", callId: "c", name: "x", result: 1, isError: false })).toBe("");

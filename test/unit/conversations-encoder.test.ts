@@ -13,7 +13,7 @@ const message: StoredMessage = {
 };
 
 function run(events: TurnEvent[]): string {
-  const encode = createEncoder("v1", { sessionId: "s-1", model: "m" });
+  const encode = createEncoder("conversations", { sessionId: "s-1", model: "m" });
   return events.map(encode).join("");
 }
 

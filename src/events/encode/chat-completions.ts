@@ -1,13 +1,14 @@
 /**
- * OpenAI's Chat Completions wire format (reference 001): `chat.completion.chunk` SSE frames ending
- * in `data: [DONE]`, or one `chat.completion` object when not streamed. Server-side tool steps
- * (MCP, built-ins) stay invisible, as if the model had answered at once; when the caller brought
- * its own tools, their calls are the answer, as OpenAI returns them.
+ * OpenAI's Chat Completions wire format (`/v1/chat/completions`): `chat.completion.chunk` SSE
+ * frames ending in `data: [DONE]`, or one `chat.completion` object when not streamed. Server-side
+ * tool steps (MCP, built-ins) stay invisible, as if the model had answered at once; when the
+ * caller brought its own tools, their calls are the answer, as OpenAI returns them.
  */
 import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
+import { errorSpec } from "../../errors";
+import { defineDialect, type Encoder, type EncoderOptions } from "../dialect";
 import { formatSse, jsonFrame } from "../sse";
 import type { FinishReason, ToolCall, TurnEvent, Usage } from "../types";
-import type { Encoder, EncoderOptions } from "./index";
 
 type TurnEnd = Extract<TurnEvent, { type: "turn-end" }>;
 
@@ -53,14 +54,8 @@ function returnedCalls(end: TurnEnd, options: Pick<EncoderOptions, "clientTools"
   return options.clientTools ? (end.message.tool_calls ?? []) : [];
 }
 
-/** OpenAI's error `type` for one of our error codes (the same split as the HTTP error path). */
-function errorType(code: string): string {
-  if (code === "upstream_rate_limited") return "rate_limit_error";
-  return code.startsWith("upstream_") ? "upstream_error" : "server_error";
-}
-
 /** One stream's encoder: the id, `created` and the `role` delta frame the whole response. */
-export function createOpenAIEncoder(options: EncoderOptions): Encoder {
+function createChatCompletionsEncoder(options: EncoderOptions): Encoder {
   const id = completionId();
   const created = Math.floor(Date.now() / 1000);
   const reply = new ReplyText();
@@ -89,7 +84,7 @@ export function createOpenAIEncoder(options: EncoderOptions): Encoder {
   ) => frame(seq, { choices: [{ index: 0, delta: d, logprobs: null, finish_reason: finish }] }, model);
   const done = (seq: number) => formatSse({ id: seq, data: "[DONE]" });
   const failure = (seq: number, code: string, message: string) =>
-    jsonFrame(seq, { error: { message, type: errorType(code), code, param: null } }) + done(seq);
+    jsonFrame(seq, { error: { message, type: errorSpec(code).type, code, param: null } }) + done(seq);
 
   return (event) => {
     if (over) return "";
@@ -124,7 +119,7 @@ export function createOpenAIEncoder(options: EncoderOptions): Encoder {
 }
 
 /** The `chat.completion` object of a finished turn, for callers that did not stream. */
-export function openAICompletion(
+export function chatCompletion(
   events: readonly TurnEvent[],
   end: TurnEnd,
   options: Pick<EncoderOptions, "model" | "clientTools">,
@@ -153,3 +148,12 @@ export function openAICompletion(
     usage: end.usage ?? NO_USAGE,
   };
 }
+
+export const chatCompletionsDialect = defineDialect({
+  name: "chat-completions",
+  formerly: ["openai"],
+  encoder: createChatCompletionsEncoder,
+  sse: true,
+  headers: {},
+  collect: ({ events, end }, options) => chatCompletion(events, end, options),
+});

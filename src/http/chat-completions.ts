@@ -1,21 +1,14 @@
 /**
- * The OpenAI-compatible API (reference 001): `GET /v1/models`, `POST /v1/chat/completions`.
- * Stateless like OpenAI: the caller sends the whole history and nothing is kept, unless an
- * `X-Session-Id` header names a session to record the exchange in.
+ * OpenAI's Chat Completions API: `GET /v1/models`, `POST /v1/chat/completions`. Stateless like
+ * OpenAI: the caller sends the whole history and nothing is kept, unless an `X-Session-Id` header
+ * names a session to record the exchange in.
  */
-import type { Context } from "hono";
-import { Hono } from "hono";
 import { z } from "zod";
-import { openAICompletion } from "../events/encode/openai";
-import { failureStatus } from "../llm/errors";
-import { turnModel } from "../llm/model-config";
 import { listModels } from "../llm/models";
 import type { ChatMessage, ToolDefinition } from "../llm/provider";
-import type { AppEnv } from "./app-env";
-import { ApiError } from "./errors";
-import { describeRoute } from "./openapi";
-import { abortOnDisconnect, newSessionId, type RouteTurnInput, runTurnToEnd, startTurnStream } from "./turns";
-import { readJson, SessionIdSchema } from "./validate";
+import { errors, json, jsonBody, routeIn, routes } from "./openapi";
+import { abortOnDisconnect, answerTurn, newSessionId, type RouteTurnInput, startTurnStream } from "./turns";
+import { SessionIdSchema } from "./validate";
 
 const ContentPart = z.looseObject({ type: z.string({ error: "must be a string" }), text: z.string().optional() });
 
@@ -125,78 +118,69 @@ function toToolDefinition(t: NonNullable<Body["tools"]>[number]): ToolDefinition
   };
 }
 
-/** The session named by `X-Session-Id`, if any: the exchange is recorded there. */
-function recordedSession(c: Context<AppEnv>): string | undefined {
-  const value = c.req.header("x-session-id");
-  if (value === undefined) return undefined;
-  const parsed = SessionIdSchema.safeParse(value);
-  if (!parsed.success)
-    throw new ApiError(400, "invalid_request", `X-Session-Id: ${parsed.error.issues[0].message}`, "X-Session-Id");
-  return parsed.data;
-}
+/** `X-Session-Id` names a session to record the exchange in. */
+const RecordHeaders = z.object({ "x-session-id": SessionIdSchema.optional() });
 
-export const openai = new Hono<AppEnv>()
-  .get("/v1/models", (c) =>
-    c.json({
-      object: "list",
-      // No creation time is known for a configured name; 0 says so rather than inventing one.
-      data: listModels(c.get("config")).map((id) => ({ id, object: "model", created: 0, owned_by: "edge-chat" })),
+const route = routeIn("openai");
+
+export const chatCompletions = routes()
+  .openapi(
+    route({
+      at: "GET /v1/models",
+      summary: "The model names a caller may use",
+      responses: { 200: json('{object:"list", data:[{id, object:"model", created, owned_by}]}') },
     }),
+    (c) =>
+      c.json(
+        {
+          object: "list",
+          // No creation time is known for a configured name; 0 says so rather than inventing one.
+          data: listModels(c.get("config")).map((id) => ({ id, object: "model", created: 0, owned_by: "edge-chat" })),
+        },
+        200,
+      ),
   )
-  .post("/v1/chat/completions", async (c) => {
-    const body = await readJson(c, CompletionBody);
-    const recordIn = recordedSession(c);
-    const clientTools = body.tools?.length ? body.tools.map(toToolDefinition) : undefined;
-    const input: RouteTurnInput = {
-      sessionId: recordIn ?? newSessionId(),
-      mode: { kind: "direct", messages: body.messages.map(toChatMessage), ...(recordIn ? { record: true } : {}) },
-      modelConfig: {
-        model_name: body.model ?? undefined,
-        temperature: body.temperature ?? undefined,
-        max_tokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
+  .openapi(
+    route({
+      at: "POST /v1/chat/completions",
+      summary:
+        "A chat completion. Stateless unless an X-Session-Id header names a session to record the last user message and the reply in. With stream:true, text/event-stream of chat.completion.chunk frames ending in data: [DONE]",
+      request: { headers: RecordHeaders, body: jsonBody(CompletionBody) },
+      responses: {
+        200: {
+          description: "chat.completion, or with stream:true text/event-stream of chat.completion.chunk",
+          content: { "application/json": { schema: z.unknown() }, "text/event-stream": { schema: z.string() } },
+        },
+        ...errors(
+          "invalid_request",
+          "turn_in_progress",
+          "body_too_large",
+          "upstream_rate_limited",
+          "upstream_unavailable",
+          "upstream_timeout",
+        ),
       },
-      clientTools,
-      dialect: "openai",
-      includeUsage: body.stream === true && body.stream_options?.include_usage === true,
-    };
-    if (!recordIn) abortOnDisconnect(c, input.sessionId);
-
-    if (body.stream) {
+    }),
+    (c) => {
+      const body = c.req.valid("json");
+      const recordIn = c.req.valid("header")["x-session-id"];
+      const clientTools = body.tools?.length ? body.tools.map(toToolDefinition) : undefined;
+      const input: RouteTurnInput = {
+        sessionId: recordIn ?? newSessionId(),
+        mode: { kind: "direct", messages: body.messages.map(toChatMessage), ...(recordIn ? { record: true } : {}) },
+        modelConfig: {
+          model_name: body.model ?? undefined,
+          temperature: body.temperature ?? undefined,
+          max_tokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
+        },
+        clientTools,
+        dialect: "chat-completions",
+        includeUsage: body.stream === true && body.stream_options?.include_usage === true,
+      };
+      if (!recordIn) abortOnDisconnect(c, input.sessionId);
       // Like OpenAI: a failure before the first token is an HTTP status, not a 200 with an error.
-      return startTurnStream(c, { ...input, waitForFirstOutput: true });
-    }
-
-    const { events, end, error } = await runTurnToEnd(c, input);
-    // A reply cut short is not an answer; the caller can retry (a recorded session keeps the part).
-    if (error) throw new ApiError(failureStatus(error.code), error.code, error.message);
-    const completion = openAICompletion(events, end, {
-      model: turnModel(c.get("config"), input.modelConfig),
-      clientTools: Boolean(clientTools),
-    });
-    return c.json(completion, 200, recordIn ? { "X-Session-Id": recordIn } : {});
-  });
-
-describeRoute({
-  method: "get",
-  path: "/v1/models",
-  summary: "The model names a caller may use (OpenAI-compatible)",
-  tag: "openai",
-  responses: { 200: '{object:"list", data:[{id, object:"model", created, owned_by}]}' },
-});
-describeRoute({
-  method: "post",
-  path: "/v1/chat/completions",
-  summary:
-    "A chat completion (OpenAI-compatible). Stateless unless an X-Session-Id header names a session to record the last user message and the reply in. With stream:true, text/event-stream of chat.completion.chunk frames ending in data: [DONE]",
-  tag: "openai",
-  body: CompletionBody,
-  responses: {
-    200: "chat.completion (or, with stream:true, text/event-stream of chat.completion.chunk)",
-    400: "bad input (param names the field)",
-    409: "a turn is running in the X-Session-Id session",
-    413: "body too large",
-    429: "the model provider is rate limiting",
-    502: "the model provider failed",
-    504: "the model provider timed out",
-  },
-});
+      if (body.stream) return startTurnStream(c, { ...input, waitForFirstOutput: true });
+      // A reply cut short is not an answer; the caller can retry (a recorded session keeps the part).
+      return answerTurn(c, input, { strict: true, headers: recordIn ? { "X-Session-Id": recordIn } : {} });
+    },
+  );

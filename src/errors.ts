@@ -1,0 +1,96 @@
+/**
+ * The one table of error codes. Each code carries its HTTP status (when it is answered before a
+ * stream starts), its OpenAI error `type` (what OpenAI's SDKs read; by default the one its status
+ * has in OpenAI's API), and a sentence a person can act on (what the web page shows). Every error
+ * the service sends names one of these codes: a typo in a code does not compile.
+ */
+
+type Status = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 502 | 503 | 504;
+
+type OpenAIErrorType =
+  | "invalid_request_error"
+  | "authentication_error"
+  | "permission_error"
+  | "not_found_error"
+  | "conflict_error"
+  | "rate_limit_error"
+  | "server_error"
+  | "upstream_error";
+
+interface ErrorSpec {
+  status: Status;
+  type: OpenAIErrorType;
+  /** For a person: what happened and what to do. */
+  sentence: string;
+}
+
+const TYPE_OF_STATUS: Record<Status, OpenAIErrorType> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  403: "permission_error",
+  404: "not_found_error",
+  409: "conflict_error",
+  413: "invalid_request_error",
+  415: "invalid_request_error",
+  429: "rate_limit_error",
+  500: "server_error",
+  502: "upstream_error",
+  503: "server_error",
+  504: "upstream_error",
+};
+
+function e(status: Status, sentence: string, type = TYPE_OF_STATUS[status]): ErrorSpec {
+  return { status, type, sentence };
+}
+
+export const ERRORS = {
+  // The caller's request.
+  invalid_request: e(400, "The request was not valid."),
+  invalid_json: e(400, "The request was not valid JSON."),
+  unsupported_media_type: e(415, "The request must be sent as JSON."),
+  body_too_large: e(413, "The message is too long to send."),
+  http_error: e(400, "The request could not be read."),
+  upstream_not_allowed: e(400, "That model provider address is not allowed on this server."),
+  nothing_to_regenerate: e(400, "There is no question in this conversation to answer again."),
+  auth_off: e(400, "This server does not use API keys."),
+  route_not_found: e(404, "Not found."),
+  conversation_not_found: e(404, "This conversation does not exist any more."),
+  turn_in_progress: e(409, "A reply is still being written in this conversation. Wait for it, or press Stop."),
+
+  // Who the caller is, and how much they may do.
+  missing_api_key: e(401, "This server needs an API key. Enter it under “API key”."),
+  invalid_api_key: e(401, "The API key was not accepted. Check it under “API key”."),
+  invalid_token: e(401, "The stream could not be opened: its token was refused. Reload the page."),
+  rate_limited: e(429, "Too many requests right now. Wait a moment, then try again."),
+  too_many_turns: e(429, "Too many replies are being written at once. Wait for one to finish."),
+
+  // The model provider.
+  upstream_auth: e(502, "The model provider refused the server's credentials."),
+  upstream_rate_limited: e(429, "The model provider is rate limiting requests. Wait a moment, then try again."),
+  upstream_bad_request: e(502, "The model provider rejected the request."),
+  upstream_unavailable: e(502, "The model provider failed to answer. Try again in a moment."),
+  upstream_overloaded: e(503, "The model provider is overloaded. Try again in a moment.", "upstream_error"),
+  upstream_unreachable: e(502, "The model provider cannot be reached. Try again in a moment."),
+  upstream_timeout: e(504, "The model provider took too long to answer."),
+  upstream_protocol: e(502, "The model provider's answer broke off or could not be read."),
+
+  // The turn itself.
+  turn_timeout: e(504, "The reply took too long and was stopped.", "server_error"),
+  turn_failed: e(502, "The reply ended without an answer.", "server_error"),
+  interrupted: e(503, "The server restarted while writing this reply; what was written is kept."),
+
+  // Ours.
+  bad_configuration: e(500, "The server is misconfigured; its operator must fix a setting."),
+  internal_error: e(500, "The server failed to answer."),
+} satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERRORS, code);
+}
+
+/** The spec of a code that came from outside the type system (a logged event, a stored row). */
+export function errorSpec(code: string): ErrorSpec {
+  return isErrorCode(code) ? ERRORS[code] : ERRORS.internal_error;
+}

@@ -1,0 +1,80 @@
+/**
+ * The AI SDK's `useChat` on `POST /api/chat`: UI messages with `parts` and a `trigger`, as its
+ * `DefaultChatTransport` posts them, answered with a UI message stream; the turns are stored in
+ * session `id`, whose own history is the context (only the new user text is taken).
+ */
+import type { Context } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "./app-env";
+import { MAX_CONTENT_CHARS, MAX_MESSAGES, ModelName } from "./schemas";
+import { type RouteTurnInput, startTurnStream } from "./turns";
+import { parseWith, SessionIdSchema } from "./validate";
+
+/** One part of a UI message. Only `text` parts are read; the others (files, tools, steps…) pass. */
+const UiPart = z
+  .looseObject({
+    type: z.string({ error: "must be a string" }).min(1),
+    text: z.string({ error: "must be a string" }).max(MAX_CONTENT_CHARS).optional(),
+  })
+  .refine((p) => p.type !== "text" || p.text !== undefined, { message: "a text part needs text", path: ["text"] });
+
+const UiMessage = z.looseObject({
+  id: z.string({ error: "must be a string" }).max(256),
+  role: z.enum(["system", "user", "assistant"]),
+  parts: z.array(UiPart).max(MAX_MESSAGES),
+});
+
+/** What the AI SDK's `DefaultChatTransport` posts (plus `useChat`'s `body` option's fields). */
+export const UiChatBody = z
+  .object({
+    id: SessionIdSchema,
+    messages: z.array(UiMessage).max(MAX_MESSAGES),
+    trigger: z.enum(["submit-message", "regenerate-message"]),
+    /** The message being replaced or regenerated; the session's own history decides which. */
+    messageId: z.string().max(256).nullish(),
+    /** Optional model choice, through `MODEL_ALIASES`. */
+    model: ModelName.optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (body.trigger !== "submit-message") return;
+    const last = body.messages.length - 1;
+    if (last < 0 || body.messages[last].role !== "user") {
+      ctx.addIssue({ code: "custom", path: ["messages"], message: "must end with the user message to answer" });
+    } else if (!userText(body.messages[last]).trim()) {
+      ctx.addIssue({ code: "custom", path: ["messages", last, "parts"], message: "the user message has no text part" });
+    }
+  });
+
+export type UiChatBody = z.infer<typeof UiChatBody>;
+
+/** UI messages carry `parts` and the transport always sends a `trigger`; plain `{role, content}` ones never do. */
+export function isUiChatBody(raw: Record<string, unknown>): boolean {
+  if ("trigger" in raw) return true;
+  return Array.isArray(raw.messages) && raw.messages.some((m) => typeof m === "object" && m !== null && "parts" in m);
+}
+
+/** The text a user typed: the message's text parts, in order (attachments are not read). */
+function userText(message: z.infer<typeof UiMessage>): string {
+  return message.parts
+    .filter((p) => p.type === "text")
+    .map((p) => p.text ?? "")
+    .join("\n");
+}
+
+/** The turn a `useChat` request asks for: the server keeps the history, so only the new text is taken. */
+export function uiTurnInput(body: UiChatBody): RouteTurnInput {
+  return {
+    sessionId: body.id,
+    mode:
+      body.trigger === "regenerate-message"
+        ? { kind: "regenerate" }
+        : { kind: "persist", content: userText(body.messages.at(-1)!) },
+    modelConfig: body.model ? { model_name: body.model } : undefined,
+    dialect: "ui-message",
+  };
+}
+
+/** Starts the turn a `useChat` body asks for and answers with its UI message stream. */
+export function uiMessageTurn(c: Context<AppEnv>, raw: unknown): Promise<Response> {
+  return startTurnStream(c, uiTurnInput(parseWith(UiChatBody, raw)));
+}
