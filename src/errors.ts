@@ -53,6 +53,7 @@ export const ERRORS = {
   upstream_not_allowed: e(400, "That model provider address is not allowed on this server."),
   nothing_to_regenerate: e(400, "There is no question in this conversation to answer again."),
   auth_off: e(400, "This server does not use API keys."),
+  cross_origin_refused: e(403, "This server does not accept requests from the web page you are on."),
   route_not_found: e(404, "Not found."),
   conversation_not_found: e(404, "This conversation does not exist any more."),
   turn_in_progress: e(409, "A reply is still being written in this conversation. Wait for it, or press Stop."),

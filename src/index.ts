@@ -12,6 +12,7 @@ import { home } from "./http/home";
 import { rateLimit } from "./http/limits";
 import { native } from "./http/native";
 import { routes, serveDocument } from "./http/openapi";
+import { sameOriginOnly } from "./http/origin";
 import { resume } from "./http/resume";
 import { simple } from "./http/simple";
 import { tools } from "./http/tools";
@@ -22,10 +23,12 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 const app = routes();
 
-// Config first (everything reads it), CORS before auth (a preflight carries no key), then the
-// per-key rate limit, then the body's size and type.
+// Config first (everything reads it), CORS before auth (a preflight carries no key), another
+// site's requests refused before anything else runs for them, then the per-key rate limit, then
+// the body's size and type.
 app.use(requestContext());
 app.use(corsFromConfig());
+app.use(sameOriginOnly());
 app.use(auth());
 app.use(rateLimit());
 app.use(

@@ -12,8 +12,39 @@ import { ApiError } from "./errors";
 const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
 
 /**
- * Every request body is JSON, and it is read here once: a wrong type is 415, broken JSON a 400 that
- * says so, both before any route runs. The parsed text stays in Hono's body cache, where the
+ * Far deeper than any request we define, far shallower than what breaks: a body nested thousands
+ * of levels deep parses, but cloning it into a Durable Object overflows the stack (a 500).
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Whether `text` nests arrays and objects more than `limit` levels deep: one pass over the
+ * characters with a counter (no recursion), brackets inside strings not counted, stopping at the
+ * first level too many.
+ */
+export function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/**
+ * Every request body is JSON, and it is read here once: a wrong type is 415, broken JSON or JSON
+ * nested too deeply a 400 that says so, all before any route runs. The parsed text stays in Hono's body cache, where the
  * route's validator reads it.
  */
 export function jsonBodies(): MiddlewareHandler<AppEnv> {
@@ -28,6 +59,12 @@ export function jsonBodies(): MiddlewareHandler<AppEnv> {
       throw new ApiError("unsupported_media_type", "body must be JSON (Content-Type: application/json)");
     }
     const text = await c.req.text();
+    if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+      throw new ApiError(
+        "invalid_request",
+        `request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`,
+      );
+    }
     try {
       JSON.parse(text);
     } catch {
