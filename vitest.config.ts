@@ -15,7 +15,8 @@ export default defineConfig({
                 OPENAI_API_KEY: "sk-test-server-key-0123456789",
                 SYSTEM_PROMPT: "You are a test assistant.",
                 CONTEXT_TOKEN_BUDGET: "8000",
-                UPSTREAM_ALLOWLIST: "allowed.example.com,127.0.0.1",
+                // A loopback host is allowed on the one port the scripted upstream listens on.
+                UPSTREAM_ALLOWLIST: `allowed.example.com,${new URL(inject<string>("upstreamUrl")).host}`,
                 // Both transports of the reference server, under names whose tools collide.
                 MCP_SERVERS: JSON.stringify({
                   mcpServers: {

@@ -74,6 +74,8 @@ export const ERRORS = {
   upstream_unreachable: e(502, "The model provider cannot be reached. Try again in a moment."),
   upstream_timeout: e(504, "The model provider took too long to answer."),
   upstream_protocol: e(502, "The model provider's answer broke off or could not be read."),
+  upstream_redirect: e(502, "The model provider sent the request elsewhere; redirects are not followed."),
+  upstream_invalid_response: e(502, "The model provider's answer was not a chat completion."),
 
   // The turn itself.
   turn_timeout: e(504, "The reply took too long and was stopped.", "server_error"),

@@ -21,6 +21,11 @@ export class UpstreamError extends Error {
 
 export function upstreamErrorFromStatus(status: number, retryAfter?: string | null): UpstreamError {
   const seconds = retryAfter && /^\d+$/.test(retryAfter) ? Number(retryAfter) : undefined;
+  if (status >= 300 && status < 400)
+    return new UpstreamError(
+      "upstream_redirect",
+      `the model provider answered with a redirect (HTTP ${status}), which is not followed`,
+    );
   if (status === 401 || status === 403)
     return new UpstreamError("upstream_auth", `the model provider refused our credentials (HTTP ${status})`);
   if (status === 429)

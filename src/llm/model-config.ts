@@ -7,7 +7,7 @@ import type { Config } from "../config";
 import { DEMO_MODEL, DemoProvider } from "./demo";
 import { FallbackProvider } from "./fallback";
 import { OpenAIProvider } from "./openai";
-import { hostAllowed, isPrivateHost } from "./outbound";
+import { hostListed, isPrivateHost, portOf, urlAllowed } from "./outbound";
 import type { ChatProvider } from "./provider";
 import { RetryingProvider } from "./retry";
 import { TimedProvider } from "./timeouts";
@@ -51,13 +51,8 @@ export function resolveUpstream(config: Config, mc: ModelConfig | undefined): Up
       throw new UpstreamRefused("model_config.base_url", "model_config.base_url must be http(s)");
     if (url.username || url.password)
       throw new UpstreamRefused("model_config.base_url", "model_config.base_url must not carry credentials");
-    if (!hostAllowed(url.hostname, config.upstreamAllowlist))
-      throw new UpstreamRefused(
-        "model_config.base_url",
-        isPrivateHost(url.hostname)
-          ? `model_config.base_url host "${url.hostname}" is a private or local address, allowed only when listed exactly in UPSTREAM_ALLOWLIST`
-          : `model_config.base_url host "${url.hostname}" is not in UPSTREAM_ALLOWLIST`,
-      );
+    if (!urlAllowed(url, config.upstreamAllowlist))
+      throw new UpstreamRefused("model_config.base_url", refusalOf(url, config.upstreamAllowlist));
     if (!mc.api_key)
       throw new UpstreamRefused(
         "model_config.api_key",
@@ -67,6 +62,16 @@ export function resolveUpstream(config: Config, mc: ModelConfig | undefined): Up
   }
   if (mc?.api_key) return { kind: "openai", baseUrl: config.openaiBaseUrl, apiKey: mc.api_key };
   return upstreamForModel(config, resolveModel(config, mc?.model_name));
+}
+
+/** Why `url` is not allowed, in words that name the host and port but never the path or query. */
+function refusalOf(url: URL, allowlist: readonly string[]): string {
+  const what = `model_config.base_url host "${url.hostname}"`;
+  if (hostListed(url, allowlist))
+    return `${what} is allowed, but not on port ${portOf(url)}: UPSTREAM_ALLOWLIST must name the port ("${url.host}"); a host listed without one allows 443 and 80 only`;
+  if (isPrivateHost(url.hostname))
+    return `${what} is a private or local address, allowed only when listed exactly in UPSTREAM_ALLOWLIST`;
+  return `${what} is not in UPSTREAM_ALLOWLIST`;
 }
 
 /** The server's upstream for a model: the `PROVIDERS` entry that lists it, else `OPENAI_*`, else the demo. */

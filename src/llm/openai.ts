@@ -22,6 +22,9 @@ export class OpenAIProvider implements ChatProvider {
       baseURL: options.baseUrl,
       // Retries are the turn's decision (nothing may be retried once tokens went out).
       maxRetries: 0,
+      // Only the address we checked is called: a redirect could lead anywhere (the inside of
+      // the network, say) and a 307 would carry the request, key and all, there. It is an error.
+      fetchOptions: { redirect: "manual" },
     });
   }
 
@@ -47,9 +50,13 @@ export class OpenAIProvider implements ChatProvider {
     } catch (err) {
       throw toUpstreamError(err, signal);
     }
+    // A 200 whose body is no stream at all (an HTML page, a proxy's login form) yields no event:
+    // counted, so that it is not taken for an empty reply.
+    let chunks = 0;
+    let finished = false;
     try {
       let done = false;
-      for await (const message of sseMessages(response.body!)) {
+      for await (const message of sseMessages(response.body ?? emptyBody())) {
         // Like the SDK: what follows `[DONE]` is read (so the connection ends normally) and ignored.
         if (done || message.data.startsWith("[DONE]")) {
           done = true;
@@ -57,6 +64,7 @@ export class OpenAIProvider implements ChatProvider {
         }
         const chunk = JSON.parse(message.data) as OpenAI.Chat.ChatCompletionChunk & { error?: unknown };
         if (chunk.error || message.event === "error") throw new Error("the model provider sent an error mid-stream");
+        chunks++;
         if (chunk.usage) {
           const u = chunk.usage;
           yield {
@@ -81,12 +89,22 @@ export class OpenAIProvider implements ChatProvider {
             argsDelta: tc.function?.arguments,
           };
         }
-        if (choice.finish_reason) yield { type: "finish", reason: FINISH[choice.finish_reason] ?? "stop" };
+        if (choice.finish_reason) {
+          finished = true;
+          yield { type: "finish", reason: FINISH[choice.finish_reason] ?? "stop" };
+        }
       }
+      finished ||= done;
     } catch (err) {
       // Like the SDK's iterator: an aborted stream ends quietly; the turn looks at its signal.
       if (signal.aborted || (err instanceof Error && err.name === "AbortError")) return;
       throw toUpstreamError(err, signal);
+    }
+    if (chunks === 0 && !finished && !signal.aborted) {
+      throw new UpstreamError(
+        "upstream_invalid_response",
+        `the model provider answered HTTP ${response.status} with no chat completion stream`,
+      );
     }
   }
 }
@@ -103,4 +121,8 @@ function toUpstreamError(err: unknown, signal: AbortSignal): unknown {
     return new UpstreamError("upstream_unreachable", "could not reach the model provider");
   // A cut connection or a frame that is not JSON surfaces as a plain error from the SDK's decoder.
   return new UpstreamError("upstream_protocol", "the model provider's stream broke off or was malformed");
+}
+
+function emptyBody(): ReadableStream<Uint8Array> {
+  return new Response("").body!;
 }

@@ -1,6 +1,7 @@
 /**
  * Which hosts a caller may send us to (`model_config.base_url`). A host must be on
- * `UPSTREAM_ALLOWLIST` (`api.example.com`, or `*.example.com` for its subdomains); loopback,
+ * `UPSTREAM_ALLOWLIST` (`api.example.com`, or `*.example.com` for its subdomains), on the port
+ * the entry names (`api.example.com:8443`) or, for an entry without one, 443 or 80; loopback,
  * private, link-local and cloud-metadata addresses only when the operator lists them exactly, so a
  * wildcard can never open the way to the inside of a network.
  */
@@ -44,11 +45,52 @@ export function isPrivateHost(hostname: string): boolean {
   return false;
 }
 
-export function hostAllowed(hostname: string, allowlist: readonly string[]): boolean {
-  const host = hostname.toLowerCase();
-  if (allowlist.includes(host)) return true;
-  if (isPrivateHost(host)) return false;
-  return allowlist.some(
-    (entry) => entry.startsWith("*.") && host.endsWith(entry.slice(1)) && host.length > entry.length - 1,
+/** An allowlist entry: a host (or `*.` wildcard) and the one port it names, if it names one. */
+interface Entry {
+  host: string;
+  port: string | null;
+}
+
+/** `api.example.com`, `api.example.com:8443`, `*.example.com`, `[::1]:8080`, `127.0.0.1:11434`. */
+function parseEntry(entry: string): Entry {
+  const bracketed = entry.match(/^(\[[^\]]+\])(?::(\d+))?$/);
+  if (bracketed) return { host: bracketed[1], port: bracketed[2] ?? null };
+  const withPort = entry.match(/^([^:]+):(\d+)$/);
+  if (withPort) return { host: withPort[1], port: withPort[2] };
+  return { host: entry, port: null };
+}
+
+/** The port a request to `url` goes to. */
+export function portOf(url: URL): string {
+  return url.port || (url.protocol === "https:" ? "443" : "80");
+}
+
+/** A bare host allows the web's ports only: no other service on it is reachable by naming a port. */
+const DEFAULT_PORTS = new Set(["443", "80"]);
+
+function hostMatches(host: string, entry: string): boolean {
+  if (host === entry) return true;
+  // A wildcard never matches a private host: only an exact entry lets one in.
+  return (
+    entry.startsWith("*.") && !isPrivateHost(host) && host.endsWith(entry.slice(1)) && host.length > entry.length - 1
   );
+}
+
+/**
+ * Whether a caller may send us to `url`: its host on the list (exactly, or under a `*.` entry)
+ * and its port the one the entry names, or 443 or 80 for an entry that names none.
+ */
+export function urlAllowed(url: URL, allowlist: readonly string[]): boolean {
+  const host = url.hostname.toLowerCase();
+  const port = portOf(url);
+  return allowlist.some((raw) => {
+    const entry = parseEntry(raw.toLowerCase());
+    return hostMatches(host, entry.host) && (entry.port === null ? DEFAULT_PORTS.has(port) : entry.port === port);
+  });
+}
+
+/** Whether the allowlist names `url`'s host at all, whatever the port: for a refusal that says which. */
+export function hostListed(url: URL, allowlist: readonly string[]): boolean {
+  const host = url.hostname.toLowerCase();
+  return allowlist.some((raw) => hostMatches(host, parseEntry(raw.toLowerCase()).host));
 }

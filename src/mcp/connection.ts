@@ -98,7 +98,9 @@ async function connectVia(
   if (onLog) client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => onLog(n.params));
   const url = new URL(config.url);
   // Both transports put `requestInit.headers` on every request, the SSE stream's GET included.
-  const init = { requestInit: { headers: config.headers } };
+  // A redirect is followed only within the server's own origin (the SDK's rule, named here so a
+  // change of its default cannot reopen it): anywhere else, headers and all, it is an error.
+  const init = { requestInit: { headers: config.headers }, redirectPolicy: "same-origin" as const };
   const wire = kind === "sse" ? new SSETransport(url, init) : new StreamableHTTPClientTransport(url, init);
   try {
     await withTimeout(client.connect(wire), opts.timeoutMs, "connecting", opts.signal);

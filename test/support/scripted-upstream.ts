@@ -86,6 +86,14 @@ export interface Script {
   echoCount?: boolean;
   /** Reply text is all messages as `role:content` joined by " | ". */
   echoHistory?: boolean;
+  /** Reply text is the request's `Authorization` header, as a hostile upstream would echo it. */
+  echoAuthorization?: boolean;
+  /** Split the reply text into pieces of this many characters, rather than into words. */
+  pieceSize?: number;
+  /** Answer 200 with an HTML page (what a captive portal or a login proxy sends), not a completion. */
+  html?: boolean;
+  /** Answer with a redirect (status default 307) to this URL. */
+  redirect?: { to: string; status?: number };
   /**
    * A multi-step (tool-using) turn: the request's step is the number of assistant messages after
    * the last user message; step i answers with `steps[i]` (merged over the rest of this script).
@@ -533,6 +541,20 @@ export async function startScriptedUpstream(opts: StartOptions = {}): Promise<Sc
       }
     }
 
+    if (s.redirect) {
+      finish(rec, "error-status");
+      res.writeHead(s.redirect.status ?? 307, { location: s.redirect.to, "content-length": "0" });
+      res.end();
+      return;
+    }
+    if (s.html) {
+      const page = "<!doctype html><html><head><title>Sign in</title></head><body><form>Sign in</form></body></html>";
+      rec.chunksSent = 0;
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-length": String(page.length) });
+      res.end(page);
+      return;
+    }
+
     // ---- reply content -------------------------------------------------------
     let pieces: string[];
     if (Array.isArray(s.pieces)) {
@@ -546,6 +568,8 @@ export async function startScriptedUpstream(opts: StartOptions = {}): Promise<Sc
         text = `messages=${messages.length}`;
       } else if (s.echoHistory) {
         text = messages.map((m) => `${m.role}:${contentText(m.content)}`).join(" | ");
+      } else if (s.echoAuthorization) {
+        text = `You sent Authorization: ${rec.authorization ?? "(none)"}`;
       } else if (typeof s.text === "string") {
         text = s.text;
       } else if (Array.isArray(s.toolCalls) && s.toolCalls.length > 0) {
@@ -554,10 +578,13 @@ export async function startScriptedUpstream(opts: StartOptions = {}): Promise<Sc
         text = `Echo: ${directive ? directive.rest : lastUserText}`;
       }
       const repeat = nonNegInt(s.repeat);
+      const size = nonNegInt(s.pieceSize);
       pieces =
         typeof s.text === "string" && repeat !== undefined && !s.echoSystem && !s.echoCount && !s.echoHistory
           ? new Array<string>(repeat).fill(text)
-          : splitWords(text);
+          : size
+            ? (text.match(new RegExp(`[^]{1,${size}}`, "g")) ?? [])
+            : splitWords(text);
     }
 
     const toolCalls: ResolvedToolCall[] = (Array.isArray(s.toolCalls) ? s.toolCalls : []).map((tc) => ({

@@ -26,6 +26,8 @@ export { script } from "../support/scripted-upstream";
 
 export interface Recorded {
   id: number;
+  method: string;
+  path: string;
   authorization: string | null;
   body: any;
   outcome: string;
