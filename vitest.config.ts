@@ -47,6 +47,8 @@ export default defineConfig({
                 FIRST_TOKEN_TIMEOUT_MS: "3000",
                 IDLE_TIMEOUT_MS: "1000",
                 MODEL_ALIASES: JSON.stringify({ "chat-model": "gpt-test-chat", "title-model": "gpt-test-title" }),
+                // Only configured models run on the server's key: these are the ones tests name.
+                MODELS: "gpt-4,gpt-test-line,gpt-test-x,some-real-model",
                 // Titles add a model request after first exchanges; tests that count requests want none.
                 AUTO_TITLES: "false",
                 TOOL_RESULT_MAX_CHARS: "400",

@@ -131,6 +131,8 @@ const SETTINGS = {
   defaultModel: ["DEFAULT_MODEL", text("gpt-4o-mini")],
   models: ["MODELS", list],
   modelAliases: ["MODEL_ALIASES", json(z.record(z.string(), z.string()), 'a JSON object {"<name>":"<model>"}', {})],
+  /** Lets any model name run on the server's key, not only the configured ones. */
+  allowAnyModel: ["ALLOW_ANY_MODEL", flag(false)],
   systemPrompt: ["SYSTEM_PROMPT", text("You are a helpful assistant.")],
   upstreamAllowlist: ["UPSTREAM_ALLOWLIST", list.transform((hosts) => hosts.map((h) => h.toLowerCase()))],
   contextTokenBudget: ["CONTEXT_TOKEN_BUDGET", int(8000, 16)],

@@ -56,6 +56,8 @@ export const ERRORS = {
   cross_origin_refused: e(403, "This server does not accept requests from the web page you are on."),
   route_not_found: e(404, "Not found."),
   conversation_not_found: e(404, "This conversation does not exist any more."),
+  // OpenAI's own type for an unknown model, which its SDKs and clients look for.
+  model_not_found: e(404, "That model is not available on this server.", "invalid_request_error"),
   turn_in_progress: e(409, "A reply is still being written in this conversation. Wait for it, or press Stop."),
 
   // Who the caller is, and how much they may do.

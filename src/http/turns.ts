@@ -16,13 +16,15 @@ export type RouteTurnInput = Omit<TurnInput, "owner">;
 
 export type { FinishedTurn };
 
-/** Refuses a caller-chosen upstream before any session is touched. */
-export function checkUpstream(c: Context<AppEnv>, modelConfig: TurnInput["modelConfig"]): void {
+/** Refuses a caller-chosen upstream, or a model the server does not serve, before any session is touched. */
+export function checkUpstream(c: Context<AppEnv>, input: RouteTurnInput): void {
   try {
-    resolveUpstream(c.get("config"), modelConfig);
+    resolveUpstream(c.get("config"), input.modelConfig);
   } catch (err) {
-    if (err instanceof UpstreamRefused) throw new ApiError("upstream_not_allowed", err.message, { param: err.param });
-    throw err;
+    if (!(err instanceof UpstreamRefused)) throw err;
+    // The native API names the model inside `model_config`; the others at the top level.
+    const param = err.param === "model" && input.dialect === "native" ? "model_config.model_name" : err.param;
+    throw new ApiError(err.code, err.message, { param });
   }
 }
 
@@ -44,7 +46,7 @@ export function streamResponse(
  * not sent: neither can be looked up later.
  */
 export async function startTurnStream(c: Context<AppEnv>, input: RouteTurnInput): Promise<Response> {
-  checkUpstream(c, input.modelConfig);
+  checkUpstream(c, input);
   const owner = c.get("owner");
   const release = await acquireTurnSlot(c, input.sessionId);
   const started = await sessionStub(c.env, owner, input.sessionId)
@@ -65,7 +67,7 @@ export async function startTurnStream(c: Context<AppEnv>, input: RouteTurnInput)
 
 /** Runs a turn to its end. A turn that failed with nothing to show is answered with its error's status. */
 export async function runTurnToEnd(c: Context<AppEnv>, input: RouteTurnInput): Promise<FinishedTurn> {
-  checkUpstream(c, input.modelConfig);
+  checkUpstream(c, input);
   const owner = c.get("owner");
   const release = await acquireTurnSlot(c, input.sessionId);
   // RPC typing loses the union's narrowing; the shape is ours.

@@ -4,8 +4,10 @@
  */
 import { z } from "zod";
 import type { Config } from "../config";
+import type { ErrorCode } from "../errors";
 import { DEMO_MODEL, DemoProvider } from "./demo";
 import { FallbackProvider } from "./fallback";
+import { listModels } from "./models";
 import { OpenAIProvider } from "./openai";
 import { hostListed, isPrivateHost, portOf, urlAllowed } from "./outbound";
 import type { ChatProvider } from "./provider";
@@ -24,11 +26,12 @@ export type ModelConfig = z.infer<typeof ModelConfigSchema>;
 
 export type UpstreamChoice = { kind: "demo" } | { kind: "openai"; baseUrl?: string; apiKey?: string };
 
-/** Why a caller's upstream was refused; the message names the field, never the key. */
+/** Why a caller's upstream or model was refused; the message names the field, never the key. */
 export class UpstreamRefused extends Error {
   constructor(
     readonly param: string,
     message: string,
+    readonly code: Extract<ErrorCode, "upstream_not_allowed" | "model_not_found"> = "upstream_not_allowed",
   ) {
     super(message);
   }
@@ -61,7 +64,26 @@ export function resolveUpstream(config: Config, mc: ModelConfig | undefined): Up
     return { kind: "openai", baseUrl: url.toString().replace(/\/$/, ""), apiKey: mc.api_key };
   }
   if (mc?.api_key) return { kind: "openai", baseUrl: config.openaiBaseUrl, apiKey: mc.api_key };
-  return upstreamForModel(config, resolveModel(config, mc?.model_name));
+  const choice = upstreamForModel(config, resolveModel(config, mc?.model_name));
+  // The operator pays for what runs on the server's key: only the models they named run on it.
+  if (choice.kind !== "demo" && !modelServed(config, mc?.model_name)) {
+    throw new UpstreamRefused(
+      "model",
+      `model "${mc?.model_name}" is not served here (GET /v1/models lists those that are)`,
+      "model_not_found",
+    );
+  }
+  return choice;
+}
+
+/**
+ * Whether a model name may run on the server's key: a name `GET /v1/models` lists, a model an
+ * alias points to, or a front-end role name (which means the default model), unless
+ * `ALLOW_ANY_MODEL` passes every name through.
+ */
+export function modelServed(config: Config, requested: string | undefined): boolean {
+  if (config.allowAnyModel || requested === undefined || FRONT_END_MODELS.has(requested)) return true;
+  return listModels(config).includes(requested) || Object.values(config.modelAliases).includes(requested);
 }
 
 /** Why `url` is not allowed, in words that name the host and port but never the path or query. */
@@ -81,7 +103,7 @@ function upstreamForModel(config: Config, model: string): UpstreamChoice {
   if (config.openaiApiKey || config.openaiBaseUrl)
     return { kind: "openai", baseUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey };
   if (config.providers.length) {
-    throw new UpstreamRefused("model", `model "${model}" is not served here (see GET /v1/models)`);
+    throw new UpstreamRefused("model", `model "${model}" is not served here (see GET /v1/models)`, "model_not_found");
   }
   return { kind: "demo" };
 }

@@ -154,7 +154,8 @@ describe("PROVIDERS", () => {
 
   it("refuses a model no provider serves when there is no default upstream", () => {
     expect(() => resolveUpstream(loadConfig(env), { model_name: "mystery" })).toThrow(/not served here/);
-    const withDefault = loadConfig({ ...env, OPENAI_BASE_URL: "http://127.0.0.1:1/v1" });
+    // A model MODELS names, and no provider lists, goes to OPENAI_*.
+    const withDefault = loadConfig({ ...env, OPENAI_BASE_URL: "http://127.0.0.1:1/v1", MODELS: "mystery" });
     expect(resolveUpstream(withDefault, { model_name: "mystery" })).toMatchObject({ baseUrl: "http://127.0.0.1:1/v1" });
   });
 
