@@ -2,9 +2,8 @@
 
 import { exports } from "cloudflare:workers";
 import { DefaultChatTransport, readUIMessageStream, type UIMessage } from "ai";
-import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
-import { call, uniqueId, upstreamRequests } from "./helpers";
+import { call, openaiClient, uniqueId, upstreamRequests } from "./helpers";
 
 const transport = new DefaultChatTransport<UIMessage>({
   api: "http://edge-chat.test/api/chat",
@@ -40,13 +39,7 @@ describe("dialects agree on a session's history", () => {
     expect(simple).toMatchObject({ session_id: sid, response: `Echo: ${say("four")}` });
 
     // 5. OpenAI with X-Session-Id: the client's messages are the context; the turn is recorded.
-    const client = new OpenAI({
-      apiKey: "x",
-      baseURL: "http://edge-chat.test/v1",
-      maxRetries: 0,
-      fetch: (url, init) => exports.default.fetch(new Request(url, init)),
-      defaultHeaders: { "X-Session-Id": sid },
-    });
+    const client = openaiClient({ "X-Session-Id": sid });
     const completion = await client.chat.completions.create({
       model: "gpt-4o-mini",
       messages: [{ role: "user", content: say("five") }],

@@ -1,5 +1,6 @@
 /** Shared helpers for tests inside the Workers runtime: call the Worker, ask the scripted upstream. */
 import { exports } from "cloudflare:workers";
+import OpenAI from "openai";
 import { inject } from "vitest";
 
 export const upstreamUrl = inject("upstreamUrl");
@@ -16,6 +17,17 @@ export function call(path: string, init?: RequestInit & { json?: unknown }): Pro
       body: json !== undefined ? JSON.stringify(json) : rest.body,
     }),
   );
+}
+
+/** The official `openai` SDK pointed at the Worker, with no retries (a test wants the first answer). */
+export function openaiClient(headers: Record<string, string> = {}): OpenAI {
+  return new OpenAI({
+    apiKey: "x",
+    baseURL: "http://edge-chat.test/v1",
+    fetch: (url, init) => exports.default.fetch(new Request(url, init)),
+    maxRetries: 0,
+    defaultHeaders: headers,
+  });
 }
 
 export function uniqueId(prefix = "s"): string {

@@ -4,18 +4,12 @@
  * brings their own key may name any model.
  */
 
-import { exports } from "cloudflare:workers";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { nativeEvents } from "../support/sse";
-import { call, script, uniqueId, upstreamRequests } from "./helpers";
+import { call, openaiClient, script, uniqueId, upstreamRequests } from "./helpers";
 
-const openai = new OpenAI({
-  apiKey: "x",
-  baseURL: "http://edge-chat.test/v1",
-  fetch: (url, init) => exports.default.fetch(new Request(url, init)),
-  maxRetries: 0,
-});
+const openai = openaiClient();
 
 const EXPENSIVE = "o1-pro-very-expensive";
 

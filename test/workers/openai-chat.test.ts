@@ -2,21 +2,12 @@
  * The OpenAI-compatible API as the official `openai` SDK sees it, pointed at the Worker: models,
  * completions streamed and not, statelessness, and `X-Session-Id` recording.
  */
-import { exports } from "cloudflare:workers";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { parseSse } from "../support/sse";
-import { call, script, uniqueId, upstreamRequests } from "./helpers";
+import { call, openaiClient, script, uniqueId, upstreamRequests } from "./helpers";
 
-function client(headers: Record<string, string> = {}): OpenAI {
-  return new OpenAI({
-    apiKey: "x",
-    baseURL: "http://edge-chat.test/v1",
-    fetch: (url, init) => exports.default.fetch(new Request(url, init)),
-    maxRetries: 0,
-    defaultHeaders: headers,
-  });
-}
+const client = openaiClient;
 
 async function conversation(sid: string): Promise<Response> {
   return call(`/api/v1/context/conversations/${sid}`);

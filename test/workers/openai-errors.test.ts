@@ -2,18 +2,12 @@
  * Failures through the OpenAI-compatible API: OpenAI-shaped error bodies with OpenAI's statuses
  * before anything is streamed, an `error` frame and `[DONE]` after.
  */
-import { exports } from "cloudflare:workers";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { parseSse } from "../support/sse";
-import { call, script, uniqueId, upstreamRequests } from "./helpers";
+import { call, openaiClient, script, uniqueId, upstreamRequests } from "./helpers";
 
-const openai = new OpenAI({
-  apiKey: "x",
-  baseURL: "http://edge-chat.test/v1",
-  fetch: (url, init) => exports.default.fetch(new Request(url, init)),
-  maxRetries: 0,
-});
+const openai = openaiClient();
 
 const SERVER_KEY = "sk-test-server-key-0123456789";
 

@@ -2,18 +2,12 @@
  * Tools through the OpenAI-compatible API: the server's own (built-in, MCP) run here and only the
  * answer comes back; a caller's own `tools` are passed upstream and their calls handed back.
  */
-import { exports } from "cloudflare:workers";
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { parseSse } from "../support/sse";
-import { call, script, uniqueId, upstreamRequests } from "./helpers";
+import { call, openaiClient, script, uniqueId, upstreamRequests } from "./helpers";
 
-const openai = new OpenAI({
-  apiKey: "x",
-  baseURL: "http://edge-chat.test/v1",
-  fetch: (url, init) => exports.default.fetch(new Request(url, init)),
-  maxRetries: 0,
-});
+const openai = openaiClient();
 
 const weatherTool: OpenAI.ChatCompletionTool = {
   type: "function",
