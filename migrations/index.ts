@@ -6,6 +6,7 @@
 import directory0001 from "./directory/0001_init.sql";
 import directory0002 from "./directory/0002_stats.sql";
 import directory0003 from "./directory/0003_running_turns.sql";
+import directory0004 from "./directory/0004_turn_slots.sql";
 import session0001 from "./session/0001_init.sql";
 import session0002 from "./session/0002_turn_log.sql";
 import session0003 from "./session/0003_drop_message_turn_id.sql";
@@ -26,4 +27,5 @@ export const directoryMigrations: Migration[] = [
   { version: 1, name: "0001_init", sql: directory0001 },
   { version: 2, name: "0002_stats", sql: directory0002 },
   { version: 3, name: "0003_running_turns", sql: directory0003 },
+  { version: 4, name: "0004_turn_slots", sql: directory0004 },
 ];

@@ -55,9 +55,12 @@ export class Directory extends DurableObject<Env> {
     );
   }
 
-  /** A turn ended: its session's new summary (none for a turn that stored nothing) and its usage. */
-  turnEnded(sessionId: string, summary: ConversationSummary | null, usage: TurnUsage): void {
-    this.releaseTurn(sessionId);
+  /**
+   * A turn ended: its slot is free, its session's new summary (none for a turn that stored
+   * nothing) is listed and its usage counted.
+   */
+  turnEnded(slotId: string | undefined, summary: ConversationSummary | null, usage: TurnUsage): void {
+    if (slotId) this.releaseTurn(slotId);
     if (summary) this.upsert(summary);
     this.ensureStats();
     this.ctx.storage.sql.exec(
@@ -70,19 +73,28 @@ export class Directory extends DurableObject<Env> {
     );
   }
 
-  /** Takes a concurrent-turn slot for `sessionId` if fewer than `max` are held. */
-  acquireTurn(sessionId: string, max: number, leaseMs: number): boolean {
+  /**
+   * Takes the concurrent-turn slot `slotId` (one per turn) if fewer than `max` are held. Every
+   * slot counts, whichever session it is for: a second turn in a busy session is still a turn.
+   */
+  acquireTurn(slotId: string, sessionId: string, max: number, leaseMs: number): boolean {
     const now = Date.now();
     const sql = this.ctx.storage.sql;
-    sql.exec("DELETE FROM running_turns WHERE expires_at < ?", now);
-    const held = Number(sql.exec("SELECT COUNT(*) AS n FROM running_turns WHERE session_id <> ?", sessionId).one().n);
+    sql.exec("DELETE FROM turn_slots WHERE expires_at < ?", now);
+    const held = Number(sql.exec("SELECT COUNT(*) AS n FROM turn_slots").one().n);
     if (held >= max) return false;
-    sql.exec("INSERT OR REPLACE INTO running_turns (session_id, expires_at) VALUES (?, ?)", sessionId, now + leaseMs);
+    sql.exec(
+      "INSERT INTO turn_slots (slot_id, session_id, expires_at) VALUES (?, ?, ?)",
+      slotId,
+      sessionId,
+      now + leaseMs,
+    );
     return true;
   }
 
-  releaseTurn(sessionId: string): void {
-    this.ctx.storage.sql.exec("DELETE FROM running_turns WHERE session_id = ?", sessionId);
+  /** Frees one slot, by its id: releasing it again, or a slot never taken, frees nothing else. */
+  releaseTurn(slotId: string): void {
+    this.ctx.storage.sql.exec("DELETE FROM turn_slots WHERE slot_id = ?", slotId);
   }
 
   remove(sessionId: string): boolean {

@@ -32,17 +32,25 @@ export function rateLimit(): MiddlewareHandler<AppEnv> {
   };
 }
 
+/** A concurrent-turn slot taken for one turn: its id goes with the turn, which frees it at its end. */
+export interface TurnSlot {
+  id?: string;
+  /** Frees the slot of a turn that never started; a started turn frees its own. */
+  release(): Promise<void>;
+}
+
 /**
- * Takes one of the key's concurrent-turn slots for `sessionId`; the session gives it back when the
- * turn ends (and a lease expiry covers a turn that never reports back). Returns a release for
- * callers that fail before the turn starts.
+ * Takes one of the owner's concurrent-turn slots for a turn about to start in `sessionId`; the
+ * session frees it by its id when the turn ends (and a lease expiry covers a turn that never
+ * reports back).
  */
-export async function acquireTurnSlot(c: Context<AppEnv>, sessionId: string): Promise<() => Promise<void>> {
+export async function acquireTurnSlot(c: Context<AppEnv>, sessionId: string): Promise<TurnSlot> {
   const config = c.get("config");
-  if (!authOn(config)) return async () => {};
+  if (!authOn(config)) return { release: async () => {} };
   const directory = directoryStub(c.env, c.get("owner"));
   const leaseMs = config.turnTimeoutMs + 60_000;
-  const ok = await directory.acquireTurn(sessionId, config.maxConcurrentTurns, leaseMs);
+  const id = crypto.randomUUID();
+  const ok = await directory.acquireTurn(id, sessionId, config.maxConcurrentTurns, leaseMs);
   if (!ok) {
     throw new ApiError(
       "too_many_turns",
@@ -50,7 +58,5 @@ export async function acquireTurnSlot(c: Context<AppEnv>, sessionId: string): Pr
       { retryAfter: 5 },
     );
   }
-  return async () => {
-    await directory.releaseTurn(sessionId);
-  };
+  return { id, release: () => directory.releaseTurn(id) };
 }

@@ -7,12 +7,12 @@ import { SSE_HEADERS } from "../events/sse";
 import { resolveUpstream, turnModel, UpstreamRefused } from "../llm/model-config";
 import { costOf } from "../llm/pricing";
 import { sessionStub } from "../session/address";
-import { type Refusal, storesTurn, type TurnInput, type TurnResult } from "../session/types";
+import { type Refusal, storesTurn, type TurnInput, type TurnResult, type TurnStart } from "../session/types";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
 import { acquireTurnSlot } from "./limits";
 
-export type RouteTurnInput = Omit<TurnInput, "owner">;
+export type RouteTurnInput = Omit<TurnInput, "owner" | "turnSlot">;
 
 export type { FinishedTurn };
 
@@ -42,23 +42,38 @@ export function streamResponse(
 }
 
 /**
+ * Starts a turn through `start` (an RPC to its session) holding a turn slot of its own. The
+ * slot goes with the turn, which frees it when it ends; it is freed here only when no turn began
+ * (refused as busy, say), so a refusal never frees the running turn's slot.
+ */
+async function inTurnSlot<T extends TurnStart | TurnResult>(
+  c: Context<AppEnv>,
+  input: RouteTurnInput,
+  start: (input: TurnInput) => Promise<T>,
+): Promise<Exclude<T, Refusal>> {
+  checkUpstream(c, input);
+  const slot = await acquireTurnSlot(c, input.sessionId);
+  let result: T;
+  try {
+    result = await start({ ...input, owner: c.get("owner"), turnSlot: slot.id });
+  } catch (err) {
+    await slot.release();
+    throw err;
+  }
+  if (!result.ok) {
+    if (!result.turnRan) await slot.release();
+    throw refused(result);
+  }
+  return result as Exclude<T, Refusal>;
+}
+
+/**
  * Starts a turn and answers with its live stream. A stateless turn's session and message ids are
  * not sent: neither can be looked up later.
  */
 export async function startTurnStream(c: Context<AppEnv>, input: RouteTurnInput): Promise<Response> {
-  checkUpstream(c, input);
-  const owner = c.get("owner");
-  const release = await acquireTurnSlot(c, input.sessionId);
-  const started = await sessionStub(c.env, owner, input.sessionId)
-    .startTurn({ ...input, owner })
-    .catch(async (err: unknown) => {
-      await release();
-      throw err;
-    });
-  if (!started.ok) {
-    await release();
-    throw refused(started);
-  }
+  const stub = sessionStub(c.env, c.get("owner"), input.sessionId);
+  const started = await inTurnSlot(c, input, (turn) => stub.startTurn(turn) as Promise<TurnStart>);
   const ids: Record<string, string> = storesTurn(input.mode)
     ? { "X-Session-Id": input.sessionId, "X-Message-Id": started.messageId }
     : {};
@@ -67,21 +82,9 @@ export async function startTurnStream(c: Context<AppEnv>, input: RouteTurnInput)
 
 /** Runs a turn to its end. A turn that failed with nothing to show is answered with its error's status. */
 export async function runTurnToEnd(c: Context<AppEnv>, input: RouteTurnInput): Promise<FinishedTurn> {
-  checkUpstream(c, input);
-  const owner = c.get("owner");
-  const release = await acquireTurnSlot(c, input.sessionId);
+  const stub = sessionStub(c.env, c.get("owner"), input.sessionId);
   // RPC typing loses the union's narrowing; the shape is ours.
-  const result = (await sessionStub(c.env, owner, input.sessionId)
-    .completeTurn({ ...input, owner })
-    .catch(async (err: unknown) => {
-      await release();
-      throw err;
-    })) as TurnResult;
-  if (!result.ok) {
-    await release();
-    throw refused(result);
-  }
-  const events = result.events;
+  const { events } = await inTurnSlot(c, input, (turn) => stub.completeTurn(turn) as Promise<TurnResult>);
   const end = events.find((e): e is FinishedTurn["end"] => e.type === "turn-end");
   const error = events.find((e): e is NonNullable<FinishedTurn["error"]> => e.type === "error");
   if (!end) throw new ApiError("turn_failed", error?.message ?? "the turn ended without an answer");

@@ -93,7 +93,7 @@ export class ChatSession extends DurableObject<Env> {
       const first = await turn.firstOutput;
       if (first.type === "error") {
         void subscriber.stream.cancel().catch(() => {});
-        return { ok: false, code: first.code, message: first.message, retryAfter: first.retryAfter };
+        return { ok: false, code: first.code, message: first.message, retryAfter: first.retryAfter, turnRan: true };
       }
     }
     return { ok: true, stream: subscriber.stream, turnId: turn.turnId, messageId: started.messageId };
@@ -324,7 +324,7 @@ export class ChatSession extends DurableObject<Env> {
     ) {
       this.ctx.waitUntil(this.retitle(config, event.message.content, titleModelConfig(input.modelConfig)));
     }
-    return this.directory.push(() => stub.turnEnded(input.sessionId, summary, usage));
+    return this.directory.push(() => stub.turnEnded(input.turnSlot, summary, usage));
   }
 
   /** After the first exchange: the model's title replaces the first-words one, if it gives one. */

@@ -19,6 +19,8 @@ export type TurnMode =
 export interface TurnInput {
   owner: string;
   sessionId: string;
+  /** The owner's concurrent-turn slot this turn holds (auth on): freed, by this id, when it ends. */
+  turnSlot?: string;
   mode: TurnMode;
   modelConfig?: ModelConfig;
   /** Replaces `SYSTEM_PROMPT` for this turn. */
@@ -46,6 +48,8 @@ export interface Refusal {
   message: string;
   /** Seconds the upstream asked callers to wait. */
   retryAfter?: number;
+  /** The turn did start (and failed before its first output): it frees its own slot when it ends. */
+  turnRan?: true;
 }
 
 export type TurnStart = { ok: true; stream: ReadableStream<Uint8Array>; turnId: string; messageId: string } | Refusal;
