@@ -91,7 +91,7 @@ export const api = {
   async resume(id, signal) {
     const query = new URLSearchParams({ format: "native" });
     if (authRequired) {
-      const { token } = await call("POST", "/api/auth/token", { signal }).then(json);
+      const { token } = await call("POST", "/api/auth/token", { json: { session_id: id }, signal }).then(json);
       query.set("token", token);
     }
     const res = await call("GET", `/api/chat/${path(id)}/stream?${query}`, { signal });

@@ -1,18 +1,20 @@
 /**
  * API keys (`API_KEYS`): `Authorization: Bearer <key>` or `X-API-Key`, compared in constant time;
- * for GET streams a signed `?token=`. The key's name is the owner of everything it creates, so a
+ * for one session's GET streams a signed `?token=`. The key's name is the owner of everything it creates, so a
  * conversation of another key is simply not there (404). With no keys configured, auth is off and
  * every caller is the one local owner.
  */
 import type { MiddlewareHandler } from "hono";
 import { timingSafeEqual } from "hono/utils/buffer";
 import { sha256 } from "hono/utils/crypto";
+import { z } from "zod";
 import type { ApiKey, Config } from "../config";
 import type { AppEnv } from "./app-env";
 import { LOCAL_OWNER } from "./context";
 import { ApiError } from "./errors";
-import { errors, json, routeIn, routes } from "./openapi";
+import { errors, json, jsonBody, routeIn, routes } from "./openapi";
 import { mintToken, verifyToken } from "./tokens";
+import { SessionIdSchema } from "./validate";
 
 /** Routes anyone may call: liveness, and the page browsers land on. */
 const PUBLIC = new Set(["GET /health", "GET /", "HEAD /", "OPTIONS *"]);
@@ -64,6 +66,22 @@ function unauthorized(code: "missing_api_key" | "invalid_api_key" | "invalid_tok
   return new ApiError(code, message, { headers: { "WWW-Authenticate": 'Bearer realm="edge-chat"' } });
 }
 
+/** The GET routes a browser's EventSource opens, each naming its session in the path. */
+const STREAM_PATHS = [/^\/api\/chat\/([^/]+)\/stream$/, /^\/api\/v1\/chat\/([^/]+)\/stream$/];
+
+/**
+ * The session a GET stream route is for (`/chat/stream` names it in `?session_id=`); null for
+ * every other route, which no token opens.
+ */
+function streamSessionOf(path: string, sessionQuery: string | undefined): string | null {
+  if (path === "/chat/stream") return sessionQuery ?? null;
+  for (const pattern of STREAM_PATHS) {
+    const m = path.match(pattern);
+    if (m) return m[1];
+  }
+  return null;
+}
+
 export function authOn(config: Config): boolean {
   return config.apiKeys.length > 0;
 }
@@ -87,35 +105,43 @@ export function auth(): MiddlewareHandler<AppEnv> {
     }
     const token = c.req.query("token");
     if (token !== undefined) {
-      // Tokens exist for EventSource, which can only GET.
-      const owner = c.req.method === "GET" ? await verifyToken(config, token) : null;
-      if (!owner)
+      // Tokens exist for EventSource, which can only GET: they open that one session's streams.
+      const grant = c.req.method === "GET" ? await verifyToken(config, token) : null;
+      if (!grant || streamSessionOf(c.req.path, c.req.query("session_id")) !== grant.sessionId)
         throw unauthorized(
           "invalid_token",
-          "the token is not valid, has expired, or was used for something other than a GET",
+          "the token is not valid, has expired, or was used for something other than a GET stream of its session",
         );
-      c.set("owner", owner);
+      c.set("owner", grant.owner);
       return next();
     }
     throw unauthorized("missing_api_key", "an API key is required: send Authorization: Bearer <key> (or X-API-Key)");
   };
 }
 
-/** `POST /api/auth/token`: a short-lived token for `?token=` on GET streams. */
+/** `POST /api/auth/token`: a short-lived token for `?token=` on one session's GET streams. */
 const route = routeIn("auth");
+
+const TokenBody = z.object({ session_id: SessionIdSchema.describe("the session whose GET streams the token opens") });
 
 export const tokens = routes().openapi(
   route({
     at: "POST /api/auth/token",
-    summary: "Mint a short-lived token for GET streams (EventSource cannot send headers)",
-    responses: { 200: json("{token, expires_at}"), ...errors("auth_off", "invalid_api_key") },
+    summary: "Mint a short-lived token for one session's GET streams (EventSource cannot send headers)",
+    request: { body: jsonBody(TokenBody) },
+    responses: { 200: json("{token, expires_at}"), ...errors("auth_off", "invalid_api_key", "invalid_request") },
   }),
   async (c) => {
     const config = c.get("config");
     if (!authOn(config)) throw new ApiError("auth_off", "auth is off (API_KEYS is not set): no token is needed");
-    const { token, expiresAt } = await mintToken(config, c.get("owner"));
+    const sessionId = c.req.valid("json").session_id;
+    const { token, expiresAt } = await mintToken(config, { owner: c.get("owner"), sessionId });
     return c.json(
-      { token, expires_at: expiresAt.toISOString(), usage: "append ?token=<token> to GET stream URLs" },
+      {
+        token,
+        expires_at: expiresAt.toISOString(),
+        usage: `append ?token=<token> to GET /api/chat/${sessionId}/stream, GET /api/v1/chat/${sessionId}/stream or GET /chat/stream?session_id=${sessionId}`,
+      },
       200,
     );
   },

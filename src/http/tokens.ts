@@ -1,7 +1,7 @@
 /**
  * Short-lived signed tokens for clients that cannot send headers (a browser `EventSource`): HS256
- * JWTs (`sub` = owner, `exp`) made and checked by Hono's JWT helpers. Only HS256 verifies: the
- * algorithm is ours to name, never the token's.
+ * JWTs (`sub` = owner, `sid` = the one session whose streams it opens, `exp`) made and checked by
+ * Hono's JWT helpers. Only HS256 verifies: the algorithm is ours to name, never the token's.
  */
 // `hono/utils/jwt` holds the same `sign`/`verify` as `hono/jwt`, without that module's declaring a
 // `jwtPayload` context variable for every route (this app declares its context in app-env.ts).
@@ -32,25 +32,32 @@ async function importHmacKey(config: Config): Promise<CryptoKey> {
   return crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
 }
 
+/** What a token lets its bearer do: open the GET streams of one session of one owner. */
+export interface StreamGrant {
+  owner: string;
+  sessionId: string;
+}
+
 export async function mintToken(
   config: Config,
-  owner: string,
+  { owner, sessionId }: StreamGrant,
   now = Date.now(),
 ): Promise<{ token: string; expiresAt: Date }> {
   const expiresAt = new Date(now + config.tokenTtlSeconds * 1000);
-  const token = await Jwt.sign({ sub: owner, exp: Math.floor(expiresAt.getTime() / 1000) }, await hmacKey(config), ALG);
+  const claims = { sub: owner, sid: sessionId, exp: Math.floor(expiresAt.getTime() / 1000) };
+  const token = await Jwt.sign(claims, await hmacKey(config), ALG);
   return { token, expiresAt };
 }
 
-/** The owner a valid, unexpired token names; null for anything else, never an exception. */
-export async function verifyToken(config: Config, token: string, now = Date.now()): Promise<string | null> {
+/** The grant of a valid, unexpired token; null for anything else, never an exception. */
+export async function verifyToken(config: Config, token: string, now = Date.now()): Promise<StreamGrant | null> {
   if (token.length > MAX_TOKEN_CHARS) return null;
   const key = await hmacKey(config);
   try {
-    const { sub, exp } = await Jwt.verify(token, key, ALG);
+    const { sub, sid, exp } = await Jwt.verify(token, key, ALG);
     // Hono checks `exp` only when a token has one, and against its own clock: require it, at `now`.
-    if (typeof sub !== "string" || typeof exp !== "number" || exp * 1000 <= now) return null;
-    return sub;
+    if (typeof sub !== "string" || typeof sid !== "string" || typeof exp !== "number" || exp * 1000 <= now) return null;
+    return { owner: sub, sessionId: sid };
   } catch {
     // Whatever a caller sent: Hono throws its Jwt* errors for malformed, tampered, expired or
     // other-algorithm tokens, and a plain TypeError for some shapes (a payload of `null`).

@@ -88,9 +88,12 @@ describe("owners", () => {
 });
 
 describe("tokens for EventSource", () => {
-  it("a minted token opens a GET stream for its owner only, and nothing else", async () => {
+  const mint = async (who: keyof typeof KEYS, sessionId: string) =>
+    (await (await as(who, "/api/auth/token", { json: { session_id: sessionId } })).json<any>()).token as string;
+
+  it("a minted token opens its session's GET streams, for its owner only", async () => {
     const sid = uniqueId("tok");
-    const minted = await (await as("alice", "/api/auth/token", { method: "POST" })).json<any>();
+    const minted = await (await as("alice", "/api/auth/token", { json: { session_id: sid } })).json<any>();
     expect(minted.token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     expect(Date.parse(minted.expires_at)).toBeGreaterThan(Date.now());
 
@@ -103,6 +106,12 @@ describe("tokens for EventSource", () => {
     expect(viaToken.status).toBe(200);
     await viaToken.text();
     await reader.rest();
+    // The conversations client's EventSource route of the same session opens too.
+    const watch = await as(null, `/api/v1/chat/${sid}/stream?token=${minted.token}`, {
+      headers: { "last-event-id": "999" },
+    });
+    expect(watch.status).toBe(200);
+    await watch.body!.cancel();
 
     // The token is not a key: no POSTs with it, and a tampered one is refused.
     const post = await as(null, `/api/chat/stream?token=${minted.token}`, { json: { session_id: sid, content: "hi" } });
@@ -110,9 +119,45 @@ describe("tokens for EventSource", () => {
     const [payload, sig] = minted.token.split(".");
     const forged = `${payload.slice(0, -2)}AA.${sig}`;
     expect((await as(null, `/api/chat/${sid}/stream?token=${forged}`)).status).toBe(401);
-    // Bob's token does not reach Alice's session: it is Bob's (empty) one.
-    const bobs = await (await as("bob", "/api/auth/token", { method: "POST" })).json<any>();
-    expect((await as(null, `/api/chat/${sid}/stream?after=0&token=${bobs.token}`)).status).toBe(204);
+    // Bob's token for the same session id opens Bob's (empty) session, not Alice's.
+    const bobs = await mint("bob", sid);
+    expect((await as(null, `/api/chat/${sid}/stream?after=0&token=${bobs}`)).status).toBe(204);
+  });
+
+  it("a token for one session opens nothing else: not its history, the list, stats, tools, nor another session", async () => {
+    const sid = uniqueId("tok-scope");
+    await (await as("alice", "/api/chat/stream", { json: { session_id: sid, content: "a private question" } })).text();
+    const other = uniqueId("tok-other");
+    await (await as("alice", "/api/chat/stream", { json: { session_id: other, content: "another one" } })).text();
+    const token = await mint("alice", sid);
+    for (const path of [
+      `/api/v1/context/conversations/${sid}`,
+      "/api/v1/context/conversations",
+      "/stats",
+      "/api/tools",
+      "/api/servers",
+      "/v1/models",
+      `/api/chat/${other}/stream?after=0`,
+      `/api/v1/chat/${other}/stream`,
+      `/chat/stream?message=hi&session_id=${other}`,
+      "/chat/stream?message=hi",
+    ]) {
+      const res = await as(null, `${path}${path.includes("?") ? "&" : "?"}token=${token}`);
+      expect(res.status, path).toBe(401);
+      const body = await res.text();
+      expect(JSON.parse(body), path).toMatchObject({ error: { code: "invalid_token" } });
+      expect(body).not.toContain("a private question");
+    }
+    // Its own session's replay still opens.
+    const replay = await as(null, `/api/chat/${sid}/stream?after=0&token=${token}`);
+    expect(replay.status).toBe(200);
+    expect(await replay.text()).toContain("a private question");
+  });
+
+  it("POST /api/auth/token names the session it is for", async () => {
+    const res = await as("alice", "/api/auth/token", { method: "POST" });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: "invalid_request", param: "session_id" } });
   });
 });
 

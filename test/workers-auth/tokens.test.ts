@@ -10,19 +10,21 @@ const get = (path: string, headers: Record<string, string> = {}) =>
   exports.default.fetch(new Request(`http://edge-chat.test${path}`, { headers }));
 
 it("answers every bad ?token= with 401 invalid_token, never a 500, and never echoes it", async () => {
+  const sid = uniqueId("tok");
   const minted = await (
     await exports.default.fetch(
       new Request("http://edge-chat.test/api/auth/token", {
         method: "POST",
-        headers: { authorization: `Bearer ${KEY}` },
+        headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ session_id: sid }),
       }),
     )
   ).json<any>();
-  const stream = `/api/chat/${uniqueId("tok")}/stream?after=0`;
+  const stream = `/api/chat/${sid}/stream?after=0`;
   expect((await get(`${stream}&token=${minted.token}`)).status).toBe(204);
 
   const [header, payload, sig] = minted.token.split(".");
-  const claims = b64url(JSON.stringify({ sub: "dave", exp: Math.floor(Date.now() / 1000) + 3600 }));
+  const claims = b64url(JSON.stringify({ sub: "dave", sid, exp: Math.floor(Date.now() / 1000) + 3600 }));
   const bad = [
     `${header}.${payload}.${sig.slice(0, 10)}${sig[10] === "A" ? "B" : "A"}${sig.slice(11)}`,
     `${b64url(JSON.stringify({ alg: "none", typ: "JWT" }))}.${claims}.`,
