@@ -6,6 +6,9 @@
  */
 import { z } from "zod";
 import { fnv1a } from "./lib/hash";
+import { maskInLogs } from "./lib/log";
+import { REDACTED, type Secret } from "./lib/redact";
+import { mcpSecrets } from "./mcp/redact";
 import { type McpServersConfig, McpServersFileSchema, parseMcpServers } from "./mcp/servers";
 
 /** An unset or blank variable is the setting's default. */
@@ -199,6 +202,11 @@ export type Config = Omit<Settings, "providersFile"> & {
   fallback: Record<string, string[]>;
   /** With no key, base URL or provider there is nowhere to send a request: the offline demo answers. */
   provider: "openai" | "demo";
+  /**
+   * Every configured credential, and what replaces it wherever it would appear: the keys, the
+   * token secret, MCP header values and URL credentials (see lib/redact.ts).
+   */
+  secrets: readonly Secret[];
 };
 
 export type { McpServersConfig };
@@ -240,11 +248,21 @@ export function loadConfig(env: ConfigSource): Config {
     apiKey: secretNamed(env, p.api_key_env),
     models: p.models,
   }));
+  const keys = [
+    rest.openaiApiKey,
+    rest.tokenSecret,
+    ...rest.apiKeys.map((k) => k.key),
+    ...providers.map((p) => p.apiKey),
+  ];
   return {
     ...rest,
     providers,
     fallback: providersFile.fallback,
     provider: rest.openaiApiKey || rest.openaiBaseUrl || providers.length ? "openai" : "demo",
+    secrets: [
+      ...keys.filter((k): k is string => Boolean(k)).map((k): Secret => [k, REDACTED]),
+      ...rest.mcpServers.servers.flatMap(mcpSecrets),
+    ],
   };
 }
 
@@ -266,6 +284,7 @@ export function configFor(env: ConfigSource): Config {
   if (!config) {
     try {
       config = loadConfig(env);
+      maskInLogs(config.secrets);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       config = err;

@@ -5,12 +5,14 @@
 import { z } from "zod";
 import type { Config } from "../config";
 import type { ErrorCode } from "../errors";
+import { REDACTED, redactorOf } from "../lib/redact";
 import { DEMO_MODEL, DemoProvider } from "./demo";
 import { FallbackProvider } from "./fallback";
 import { listModels } from "./models";
 import { OpenAIProvider } from "./openai";
 import { hostListed, isPrivateHost, portOf, urlAllowed } from "./outbound";
 import type { ChatProvider } from "./provider";
+import { RedactingProvider } from "./redacting";
 import { RetryingProvider } from "./retry";
 import { TimedProvider } from "./timeouts";
 
@@ -118,10 +120,16 @@ export function createProvider(choice: UpstreamChoice, config?: Config): ChatPro
 }
 
 /**
- * The provider for a turn. With `PROVIDERS` fallbacks for the model (and no caller-chosen
- * upstream), a chain that moves to the next model when one fails before its first token.
+ * The provider for a turn, its output scrubbed of every configured secret (and of the caller's
+ * own key). With `PROVIDERS` fallbacks for the model (and no caller-chosen upstream), a chain
+ * that moves to the next model when one fails before its first token.
  */
 export function createModelProvider(config: Config, mc: ModelConfig | undefined): ChatProvider {
+  const redactor = redactorOf(config.secrets).with(mc?.api_key ? [[mc.api_key, REDACTED]] : []);
+  return new RedactingProvider(chainFor(config, mc), redactor);
+}
+
+function chainFor(config: Config, mc: ModelConfig | undefined): ChatProvider {
   const first = createProvider(resolveUpstream(config, mc), config);
   const model = resolveModel(config, mc?.model_name);
   const fallbacks = mc?.base_url || mc?.api_key ? [] : (config.fallback[model] ?? []);

@@ -10,10 +10,11 @@ import { type LoggingMessageNotification, LoggingMessageNotificationSchema } fro
 // The default validator (AJV) compiles schemas with `new Function`, which the deployed runtime
 // forbids: any tool with an `outputSchema` would fail outside the test pool.
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
+import { Redactor } from "../lib/redact";
 import { sleep } from "../lib/sleep";
 import { withTimeout } from "./async";
 import { errorText, isTransient } from "./errors";
-import { redactUrl, scrub } from "./redact";
+import { mcpSecrets, redactUrl } from "./redact";
 import type { McpServerConfig, McpTransportType } from "./servers";
 import { SSETransport } from "./sse-transport";
 
@@ -31,6 +32,8 @@ export interface ConnectOptions {
   signal?: AbortSignal;
   /** The server's `notifications/message` (logging). */
   onLog?: (params: McpLogParams) => void;
+  /** Scrubs failure messages; by default of this server's own secrets. */
+  redactor?: Redactor;
 }
 
 /** An open client. `alive` turns false when the transport closes (server gone, stream cut). */
@@ -88,7 +91,7 @@ class Connection implements McpConnection {
 async function connectVia(
   config: McpServerConfig,
   kind: McpTransportType,
-  opts: Required<Omit<ConnectOptions, "signal" | "onLog">> & Pick<ConnectOptions, "signal" | "onLog">,
+  opts: Required<Omit<ConnectOptions, "signal" | "onLog" | "redactor">> & Pick<ConnectOptions, "signal" | "onLog">,
 ): Promise<Connection> {
   const client = new Client(
     { name: "edge-chat", version: opts.clientVersion },
@@ -159,7 +162,7 @@ export async function connectMcp(config: McpServerConfig, options: ConnectOption
       if (opts.signal?.aborted) throw opts.signal.reason ?? err;
       const retry = transient(err);
       if (!retry || tries >= opts.retries) {
-        const why = scrub(errorText(err), config);
+        const why = (options.redactor ?? new Redactor(mcpSecrets(config))).redact(errorText(err));
         const after = tries > 0 ? ` (after ${tries + 1} attempts)` : "";
         throw new McpConnectError(
           `cannot connect to MCP server "${config.name}" at ${redactUrl(config.url)}${after}: ${why}`,

@@ -5,6 +5,7 @@
  * others, and a call never throws except to pass on an abort.
  */
 import type { Progress } from "@modelcontextprotocol/sdk/types.js";
+import { Redactor } from "../lib/redact";
 import { sleep } from "../lib/sleep";
 import type { ToolCallContext, ToolInfo, ToolOutcome, ToolSource } from "../tools/types";
 import { Limiter, withTimeout } from "./async";
@@ -13,7 +14,7 @@ import { connectMcp, McpConnectError, type McpConnection, type McpLogParams } fr
 import { abortError, errorText, httpStatusOf, isSdkTimeout, isTransient, McpTimeoutError } from "./errors";
 import { assignToolNames } from "./names";
 import { toOutcome } from "./outcome";
-import { redactUrl, scrub } from "./redact";
+import { mcpSecrets, redactUrl } from "./redact";
 import type { McpServerConfig, McpTransportType, RefusedServer } from "./servers";
 
 /** One configured server as `/api/servers` shows it. */
@@ -41,6 +42,11 @@ export interface McpPoolOptions {
   /** Serve `list()` from the isolate's cache under `key` for `ttlMs` (see `mcpServersKey`). */
   listCache?: { key: string; ttlMs: number };
   clientVersion?: string;
+  /**
+   * Scrubs every text a server sends (tool lists, results, errors, progress, logs) before the
+   * model, the client or storage sees it; by default of the servers' own secrets.
+   */
+  redactor?: Redactor;
 }
 
 /** Which server tool a model-facing name stands for. */
@@ -101,6 +107,7 @@ export class McpPool implements ToolSource {
   private listing?: Promise<Catalog>;
   private routes = new Map<string, Route>();
   private closed = false;
+  private readonly redactor: Redactor;
 
   constructor(
     servers: McpServerConfig[],
@@ -108,6 +115,7 @@ export class McpPool implements ToolSource {
   ) {
     for (const config of servers) this.slots.set(config.name, new Slot(config));
     this.limiter = new Limiter(options.maxConcurrentConnects ?? 4);
+    this.redactor = options.redactor ?? new Redactor(servers.flatMap(mcpSecrets));
   }
 
   /** Every tool of every reachable server, with unique model-facing names. Never rejects. */
@@ -156,7 +164,7 @@ export class McpPool implements ToolSource {
         // 404 during a call: the server forgot our session (streamable HTTP spec); a new one helps.
         const retry = !(err instanceof McpConnectError) && (isTransient(err) || httpStatusOf(err) === 404);
         if (!retry || attempt >= CALL_RETRIES || Date.now() >= deadline) {
-          return failure(`${where} failed: ${this.describe(slot, err)}`);
+          return failure(`${where} failed: ${this.describe(err)}`);
         }
         await slot.reset();
         await sleep(RETRY_BACKOFF_MS * 2 ** attempt, ctx.signal);
@@ -212,7 +220,7 @@ export class McpPool implements ToolSource {
     const perServer = await Promise.all(
       slots.map((slot) =>
         this.listServer(slot).catch((err) => {
-          slot.error = this.describe(slot, err);
+          slot.error = this.describe(err);
           return [];
         }),
       ),
@@ -225,8 +233,9 @@ export class McpPool implements ToolSource {
     refs.forEach((ref, i) => {
       catalog.tools.push({
         name: names[i],
-        description: ref.def.description ?? ref.def.title ?? "",
-        input_schema: ref.def.inputSchema as Record<string, unknown>,
+        description: this.redactor.redact(ref.def.description ?? ref.def.title ?? ""),
+        // A schema's strings (descriptions, defaults) are the server's words too.
+        input_schema: JSON.parse(this.redactor.redact(JSON.stringify(ref.def.inputSchema ?? {}))),
         server: ref.server,
       });
       catalog.routes[names[i]] = { server: ref.server, tool: ref.tool };
@@ -267,6 +276,7 @@ export class McpPool implements ToolSource {
           clientVersion: this.options.clientVersion,
           signal: this.lifetime.signal,
           onLog: (params) => slot.inflight.at(-1)?.(logText(params)),
+          redactor: this.redactor,
         });
       })
       .then(
@@ -281,7 +291,7 @@ export class McpPool implements ToolSource {
           return conn;
         },
         (err) => {
-          slot.error = this.describe(slot, err);
+          slot.error = this.describe(err);
           throw err;
         },
       );
@@ -298,7 +308,7 @@ export class McpPool implements ToolSource {
   ): Promise<ToolOutcome> {
     const progress = (text: string) => {
       try {
-        ctx.progress(text);
+        ctx.progress(this.redactor.redact(text));
       } catch {
         // A listener that fails must not fail the call.
       }
@@ -311,19 +321,20 @@ export class McpPool implements ToolSource {
         onprogress: (p) => progress(progressText(p)),
         resetTimeoutOnProgress: false,
       });
-      return toOutcome(result);
+      const outcome = toOutcome(result);
+      return { ...outcome, content: this.redactor.redact(outcome.content) };
     } finally {
       slot.inflight.splice(slot.inflight.indexOf(progress), 1);
     }
   }
 
-  /** A message about `err` that is safe to show: scrubbed of this server's secrets, bounded. */
-  private describe(slot: Slot, err: unknown): string {
+  /** A message about `err` that is safe to show: scrubbed of every secret, bounded. */
+  private describe(err: unknown): string {
     const text =
       err instanceof Error && /ZodError/.test(err.name)
         ? "the server's answer does not follow the MCP schema"
         : errorText(err);
-    return scrub(text, slot.config).slice(0, MAX_TEXT);
+    return this.redactor.redact(text).slice(0, MAX_TEXT);
   }
 }
 

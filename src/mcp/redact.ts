@@ -1,10 +1,10 @@
 /**
- * Keeps secrets out of what we show: MCP server URLs may carry credentials (userinfo, `?api_key=`),
- * headers carry tokens, and SDK error messages quote both.
+ * What of an MCP server's configuration is secret: URLs may carry credentials (userinfo,
+ * `?api_key=`), headers carry tokens, and SDK error messages quote both. The scrubbing itself is
+ * the one redactor's (lib/redact.ts), over every configured secret.
  */
+import { REDACTED, type Secret } from "../lib/redact";
 import type { McpServerConfig } from "./servers";
-
-const REDACTED = "redacted";
 
 /** The URL without userinfo and with every query value replaced; unparseable input gives "(invalid url)". */
 export function redactUrl(url: string): string {
@@ -18,45 +18,43 @@ export function redactUrl(url: string): string {
   parsed.password = "";
   // Query values are where hosted MCP servers put API keys; their names are safe to show.
   const keys = [...new Set(parsed.searchParams.keys())];
-  for (const key of keys) parsed.searchParams.set(key, REDACTED);
+  for (const key of keys) parsed.searchParams.set(key, "redacted");
   parsed.hash = "";
   return parsed.toString();
 }
 
-/** Every string of `config` that must never appear in a message, longest first. */
-function secretsOf(config: Pick<McpServerConfig, "url" | "headers">): string[] {
-  const secrets = new Set<string>([config.url]);
-  for (const value of Object.values(config.headers)) {
-    secrets.add(value);
+/** Headers that describe a request rather than authorize it: their values are not secrets. */
+const NOT_SECRET = new Set(["accept", "accept-language", "content-type", "user-agent", "mcp-protocol-version"]);
+
+/** Every secret of one server's configuration, and what replaces it. */
+export function mcpSecrets(config: Pick<McpServerConfig, "url" | "headers">): Secret[] {
+  const safeUrl = redactUrl(config.url);
+  const secrets: Secret[] = [[config.url, safeUrl]];
+  for (const [name, value] of Object.entries(config.headers)) {
+    if (NOT_SECRET.has(name.toLowerCase())) continue;
+    secrets.push([value, REDACTED]);
     // "Bearer sk-…": the token alone may be quoted too.
     const token = value.split(/\s+/).at(-1);
-    if (token) secrets.add(token);
+    if (token) secrets.push([token, REDACTED]);
   }
   try {
     const parsed = new URL(config.url);
     for (const part of [parsed.username, parsed.password]) {
-      if (part) {
-        secrets.add(part);
-        secrets.add(decodeURIComponent(part));
-      }
+      if (part) secrets.push([part, REDACTED], [decoded(part), REDACTED]);
     }
-    for (const value of parsed.searchParams.values()) secrets.add(value);
+    for (const value of parsed.searchParams.values()) secrets.push([value, REDACTED]);
     // The SDK prints `url.href`, which may differ from the configured text (normalisation).
-    secrets.add(parsed.href);
+    secrets.push([parsed.href, safeUrl]);
   } catch {
     // An invalid URL has no parts to hide beyond the text itself.
   }
-  // Very short values (say "1") would shred ordinary words; they are not credentials anyway.
-  return [...secrets].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+  return secrets;
 }
 
-/** Replaces the server's URL (by its redacted form), header values and URL credentials in `text`. */
-export function scrub(text: string, config: Pick<McpServerConfig, "url" | "headers">): string {
-  const safeUrl = redactUrl(config.url);
-  let out = text;
-  for (const secret of secretsOf(config)) {
-    const isUrl = secret === config.url || secret.includes("://");
-    out = out.split(secret).join(isUrl ? safeUrl : `[${REDACTED}]`);
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
   }
-  return out;
 }

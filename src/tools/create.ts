@@ -1,5 +1,6 @@
 /** The tools of one turn (or one listing): built-ins first, then the configured MCP servers. */
 import type { Config } from "../config";
+import { redactorOf } from "../lib/redact";
 import { createMcpPool, type McpPool } from "../mcp";
 import { builtinTools } from "./builtin";
 import { LocalTools } from "./local";
@@ -16,7 +17,11 @@ export function createTools(config: Config, options: { cacheTtlMs?: number } = {
   const { servers, refused } = config.mcpServers;
   const mcp =
     servers.length || refused.length
-      ? createMcpPool(config.mcpServers, { reservedNames: local.names(), ...options })
+      ? createMcpPool(config.mcpServers, {
+          reservedNames: local.names(),
+          redactor: redactorOf(config.secrets),
+          ...options,
+        })
       : null;
   return { toolbox: new Toolbox(mcp ? [local, mcp] : [local]), mcp };
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { Redactor } from "../../src/lib/redact";
 import { mcpServersKey } from "../../src/mcp/cache";
 import { toOutcome } from "../../src/mcp/outcome";
-import { redactUrl, scrub } from "../../src/mcp/redact";
+import { mcpSecrets, redactUrl } from "../../src/mcp/redact";
 
 describe("toOutcome", () => {
   it("joins text with newlines and describes other content", () => {
@@ -43,9 +44,11 @@ describe("redaction", () => {
       headers: { Authorization: "Bearer sk-live-abcdef" },
     };
     const message = `fetch https://bob:hunter22@mcp.example.com/mcp?token=tok-9876 failed; sent Bearer sk-live-abcdef; token sk-live-abcdef; pw hunter22; tok-9876`;
-    const out = scrub(message, config);
+    const out = new Redactor(mcpSecrets(config)).redact(message);
     for (const secret of ["hunter22", "sk-live-abcdef", "tok-9876", "bob:"]) expect(out).not.toContain(secret);
     expect(out).toContain("https://mcp.example.com/mcp?token=redacted");
+    // An echo in another case is the same secret.
+    expect(new Redactor(mcpSecrets(config)).redact("denied for SK-LIVE-ABCDEF")).toBe("denied for [redacted]");
   });
 
   it("hashes MCP_SERVERS into a cache key that does not contain it", () => {

@@ -2,12 +2,13 @@
  * Retries and headers of the MCP client layer, in Node, against the reference server behind a small
  * proxy that can fail chosen requests (something the Workers-runtime tests cannot arrange).
  */
-import { createServer, type IncomingHttpHeaders, request, type Server } from "node:http";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { McpPool, type McpServerConfig } from "../../src/mcp";
 import type { ToolCallContext } from "../../src/tools/types";
 import { allStarted } from "../support/all-started";
+import { forward, readBody } from "../support/forward";
 import { type EverythingServer, startEverythingServer } from "../support/mcp-everything";
 
 interface Seen {
@@ -30,9 +31,7 @@ async function startProxy(
   const server: Server = createServer(async (req, res) => {
     open++;
     res.on("close", () => open--);
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
+    const body = await readBody(req);
     let rpc: string | undefined;
     try {
       rpc = JSON.parse(body.toString("utf8")).method;
@@ -46,22 +45,7 @@ async function startProxy(
       res.writeHead(status, { "content-type": "text/plain" }).end(`injected ${status}`);
       return;
     }
-    const out = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: { ...req.headers, host: upstream.host },
-      },
-      (upstreamRes) => {
-        res.writeHead(upstreamRes.statusCode!, upstreamRes.headers);
-        upstreamRes.pipe(res);
-      },
-    );
-    out.on("error", () => res.destroy());
-    res.on("close", () => out.destroy());
-    out.end(body);
+    forward(upstream, req, body, res);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

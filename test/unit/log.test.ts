@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { logError, maskCredentials } from "../../src/lib/log";
+import { configFor } from "../../src/config";
+import { logError, logWarning, maskCredentials } from "../../src/lib/log";
 
 describe("log lines never carry credentials", () => {
   afterEach(() => vi.restoreAllMocks());
@@ -18,5 +19,17 @@ describe("log lines never carry credentials", () => {
     const spy = vi.spyOn(console, "error").mockImplementation(() => {});
     logError("upstream", new Error("401 for key sk-proj-abcdefghij"));
     expect(spy).toHaveBeenCalledWith("upstream: Error: 401 for key [redacted]");
+  });
+
+  it("masks every secret of a loaded configuration, in any case, even where no pattern would see it", () => {
+    configFor({
+      OPENAI_API_KEY: "plainkey0123456789",
+      MCP_SERVERS: JSON.stringify({
+        mcpServers: { m: { url: "https://mcp.example.com/mcp", headers: { "X-Token": "hdr-v4lue-77" } } },
+      }),
+    });
+    const spy = vi.spyOn(console, "warn").mockImplementation(() => {});
+    logWarning("upstream said PLAINKEY0123456789 and hdr-V4LUE-77");
+    expect(spy).toHaveBeenCalledWith("upstream said [redacted] and [redacted]");
   });
 });

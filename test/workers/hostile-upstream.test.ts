@@ -88,3 +88,35 @@ describe("an upstream that answers 200 with no stream", () => {
     ]);
   });
 });
+
+describe("an upstream that echoes the key it was sent", () => {
+  const SERVER_KEY = "sk-test-server-key-0123456789";
+
+  it("streamed in pieces that cut the key apart: the caller never sees it, nor does the stored reply", async () => {
+    const sid = uniqueId("echo-key");
+    const text = await (
+      await call("/api/chat/stream", {
+        json: { session_id: sid, content: script({ echoAuthorization: true, pieceSize: 5 }) },
+      })
+    ).text();
+    const events = nativeEvents(text);
+    const streamed = events
+      .filter((e) => e.type === "chunk")
+      .map((e) => e.data.content)
+      .join("");
+    expect(streamed).toMatch(/^You sent Authorization: Bearer (s|sk|sk-)?\[redacted\]$/);
+    expect(text).not.toContain("0123456789");
+    const stored = await (await call(`/api/v1/context/conversations/${sid}`)).json<any>();
+    expect(stored.messages[1].content).toBe(streamed);
+    expect(JSON.stringify(stored)).not.toContain("0123456789");
+    expect(events.at(-1)!.data.message.content).toBe(streamed);
+  });
+
+  it("in a completion that is not streamed, and in another case", async () => {
+    const res = await call("/v1/chat/completions", {
+      json: { messages: [{ role: "user", content: script({ pieces: [`key=${SERVER_KEY.toUpperCase()};`] }) }] },
+    });
+    const body = await res.json<any>();
+    expect(body.choices[0].message.content).toBe("key=[redacted];");
+  });
+});
