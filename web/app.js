@@ -36,6 +36,8 @@ const state = {
   navigation: 0,
   listRefresh: 0,
   titleTimers: [],
+  /** The animation frame a scroll to the newest text waits for, if one does. */
+  scrollFrame: 0,
 };
 
 // ---------------------------------------------------------------------------
@@ -223,7 +225,7 @@ async function runTurn(id, view, open) {
     refreshList(); // a new conversation is listed from its first question on
     for await (const frame of readSse(res.body)) {
       handleFrame(view, frame);
-      scrollToEnd();
+      scrollSoon();
     }
     // A stream that ends without its last frame lost its connection; the turn itself goes on.
     if (!view.ended)
@@ -357,6 +359,17 @@ function askForKey(err) {
   showBanner(err ?? { code: "missing_api_key" });
   openSidebar();
   ui.keyInput.focus();
+}
+
+/**
+ * `scrollToEnd` once per animation frame, after that frame's render: reading the layout for
+ * every SSE frame would force one each time.
+ */
+function scrollSoon() {
+  state.scrollFrame ||= requestAnimationFrame(() => {
+    state.scrollFrame = 0;
+    scrollToEnd();
+  });
 }
 
 /** Follows the newest text only while the reader is already at the bottom. */

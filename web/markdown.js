@@ -19,12 +19,15 @@ export function escapeHtml(text) {
 }
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})\s*([\w+#.-]*)/;
-const HEADING = /^ {0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$/;
+const HEADING = /^ {0,3}(#{1,6})\s+(.*)$/;
 const RULE = /^ {0,3}([-*_])(?:\s*\1){2,}\s*$/;
 const QUOTE = /^ {0,3}>/;
 const ITEM = /^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$/;
 const TABLE_RULE = /^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$/;
 const BLANK = /^\s*$/;
+
+/** Quotes nest this deep at most; deeper `>`s are text (each level re-reads its lines). */
+const MAX_QUOTE_DEPTH = 16;
 
 /** Renders Markdown source to an HTML string that is safe to assign to `innerHTML`. */
 export function renderMarkdown(source) {
@@ -33,10 +36,10 @@ export function renderMarkdown(source) {
     .replace(/\0/g, "")
     .replace(/\r\n?/g, "\n")
     .split("\n");
-  return renderBlocks(lines);
+  return renderBlocks(lines, 0);
 }
 
-function renderBlocks(lines) {
+function renderBlocks(lines, depth) {
   const out = [];
   let i = 0;
   while (i < lines.length) {
@@ -57,7 +60,7 @@ function renderBlocks(lines) {
     const heading = line.match(HEADING);
     if (heading) {
       const level = heading[1].length;
-      out.push(`<h${level}>${inline(heading[2])}</h${level}>`);
+      out.push(`<h${level}>${inline(headingText(heading[2]))}</h${level}>`);
       i++;
       continue;
     }
@@ -66,10 +69,10 @@ function renderBlocks(lines) {
       i++;
       continue;
     }
-    if (QUOTE.test(line)) {
+    if (QUOTE.test(line) && depth < MAX_QUOTE_DEPTH) {
       const inner = [];
       for (; i < lines.length && QUOTE.test(lines[i]); i++) inner.push(lines[i].replace(/^ {0,3}> ?/, ""));
-      out.push(`<blockquote>${renderBlocks(inner)}</blockquote>`);
+      out.push(`<blockquote>${renderBlocks(inner, depth + 1)}</blockquote>`);
       continue;
     }
     if (ITEM.test(line)) {
@@ -82,7 +85,7 @@ function renderBlocks(lines) {
         if (item) {
           items.push({ indent: item[1].length, ordered, start: parseInt(item[2], 10), text: item[3] });
         } else if (BLANK.test(lines[i]) && ITEM.test(lines[i + 1] ?? "")) {
-        } else if (!BLANK.test(lines[i]) && /^\s+\S/.test(lines[i]) && !startsBlock(lines[i])) {
+        } else if (!BLANK.test(lines[i]) && /^\s+\S/.test(lines[i]) && !startsBlock(lines[i], depth)) {
           items[items.length - 1].text += ` ${lines[i].trim()}`; // an item's continuation line
         } else {
           break;
@@ -98,7 +101,7 @@ function renderBlocks(lines) {
       continue;
     }
     const paragraph = [lines[i++]];
-    while (i < lines.length && !BLANK.test(lines[i]) && !startsBlock(lines[i]) && !startsTable(lines, i))
+    while (i < lines.length && !BLANK.test(lines[i]) && !startsBlock(lines[i], depth) && !startsTable(lines, i))
       paragraph.push(lines[i++]);
     out.push(`<p>${paragraph.map((l) => inline(l.trim())).join("<br>")}</p>`);
   }
@@ -114,8 +117,28 @@ function startsTable(lines, i) {
   return lines[i].includes("|") && TABLE_RULE.test(lines[i + 1] ?? "");
 }
 
-function startsBlock(line) {
-  return FENCE.test(line) || HEADING.test(line) || RULE.test(line) || QUOTE.test(line) || ITEM.test(line);
+function startsBlock(line, depth) {
+  return (
+    FENCE.test(line) ||
+    HEADING.test(line) ||
+    RULE.test(line) ||
+    (QUOTE.test(line) && depth < MAX_QUOTE_DEPTH) ||
+    ITEM.test(line)
+  );
+}
+
+/**
+ * A heading's text: what follows the `#`s and the spaces after them, without trailing spaces
+ * or closing `#`s (`## Title ##`). Worked out by hand: a regex that does it rescans a long run of
+ * spaces from each of its characters.
+ */
+function headingText(rest) {
+  const text = rest.trimEnd();
+  let hashes = text.length;
+  while (hashes > 0 && text[hashes - 1] === "#") hashes--;
+  // Closing `#`s follow a space within the text; a heading of `#`s alone keeps them.
+  if (hashes === text.length || hashes === 0 || !/\s/.test(text[hashes - 1])) return text;
+  return text.slice(0, hashes).trimEnd();
 }
 
 /** Items with their indentation become nested lists: deeper indent opens a list inside the item. */
@@ -163,6 +186,7 @@ function renderTable(rows) {
 }
 
 const SAFE_URL = /^(https?:\/\/|mailto:)/i;
+const TRAILING_PUNCTUATION = new Set([".", ",", ";", ":", "!", "?", ")"]);
 
 /** Inline markup of one line. Code spans and links are set aside first so nothing formats inside them. */
 function inline(text) {
@@ -173,26 +197,105 @@ function inline(text) {
   let s = escapeHtml(text);
   s = s.replace(/(`+)(.+?)\1(?!`)/g, (_, _ticks, code) => hold(`<code>${code}</code>`));
   // Images become links too: a reply should not make the browser fetch from hosts it names.
-  s = s.replace(/!?\[([^\]]+)\]\(\s*([^\s)]+)\s*\)/g, (_, label, url) =>
-    SAFE_URL.test(url) ? link(url, emphasis(label)) : emphasis(label),
-  );
-  // Bare URLs; escaped quotes and angle brackets end them, trailing punctuation is not part of them.
-  s = s.replace(
-    /(^|[\s(])(https?:\/\/(?:(?!&quot;|&#39;|&lt;|&gt;)[^\s\0])+?)(?=[.,;:!?)]*(?:\s|$|&quot;|&#39;|&lt;|&gt;|\0))/g,
-    (_, pre, url) => pre + link(url, url),
-  );
+  s = replaceLinks(s, (label, url) => (SAFE_URL.test(url) ? link(url, emphasis(label)) : emphasis(label)));
+  // Bare URLs; escaped quotes and angle brackets end them, trailing punctuation is not part of them
+  // (cut off by hand: a lazy match with a look-ahead rescans a long run of dots from each one).
+  s = s.replace(/(^|[\s(])(https?:\/\/)((?:(?!&quot;|&#39;|&lt;|&gt;)[^\s\0])+)/g, (_, pre, scheme, rest) => {
+    let end = rest.length;
+    while (end > 1 && TRAILING_PUNCTUATION.has(rest[end - 1])) end--;
+    const url = scheme + rest.slice(0, end);
+    return pre + link(url, url) + rest.slice(end);
+  });
   s = emphasis(s);
   // Held pieces can hold others (a code span inside a link label): restore until none is left.
   while (s.includes("\0")) s = s.replace(/\0(\d+)\0/g, (_, n) => held[Number(n)]);
   return s;
 }
 
+/**
+ * Bold, italic and strikethrough. Each kind of mark is paired as a lazy regex would pair it
+ * (`**`, a non-space, the shortest run of text, a non-space, `**`), but in one pass over the
+ * line: a regex that finds no closing mark rescans the rest of the line from every opening one,
+ * which made 80 KB of `**a ` take seconds to render (on every frame of a streaming reply).
+ */
 function emphasis(s) {
-  return s
-    .replace(/\*\*\*(?=\S)(.+?)(?<=\S)\*\*\*/g, "<strong><em>$1</em></strong>")
-    .replace(/\*\*(?=\S)(.+?)(?<=\S)\*\*/g, "<strong>$1</strong>")
-    .replace(/(?<![\w])__(?=\S)(.+?)(?<=\S)__(?![\w])/g, "<strong>$1</strong>")
-    .replace(/(?<![*\w])\*(?=\S)(.+?)(?<=\S)\*(?![*\w])/g, "<em>$1</em>")
-    .replace(/(?<![_\w])_(?=\S)(.+?)(?<=\S)_(?![_\w])/g, "<em>$1</em>")
-    .replace(/~~(?=\S)(.+?)(?<=\S)~~/g, "<del>$1</del>");
+  s = pairMarks(s, "***", "<strong><em>", "</em></strong>");
+  s = pairMarks(s, "**", "<strong>", "</strong>");
+  s = pairMarks(s, "__", "<strong>", "</strong>", notWord);
+  s = pairMarks(s, "*", "<em>", "</em>", (c) => c !== "*" && notWord(c));
+  s = pairMarks(s, "_", "<em>", "</em>", (c) => c !== "_" && notWord(c));
+  return pairMarks(s, "~~", "<del>", "</del>");
+}
+
+/** True for a character that is not a word character (or no character at all: the line's edge). */
+function notWord(c) {
+  return c === undefined || !/\w/.test(c);
+}
+
+function solid(c) {
+  return c !== undefined && /\S/.test(c);
+}
+
+/**
+ * Wraps `mark`…`mark` pairs in `open`/`close`. An opening mark is followed by a non-space and,
+ * outside, by a character `edge` accepts; a closing one follows a non-space and is followed by
+ * such a character; each opening mark takes the nearest closing one after at least one character.
+ * The closing marks are listed first, so every opening mark finds its partner without a rescan.
+ */
+function pairMarks(s, mark, open, close, edge = () => true) {
+  const n = mark.length;
+  const closers = [];
+  for (let at = s.indexOf(mark, 1); at !== -1; at = s.indexOf(mark, at + 1))
+    if (solid(s[at - 1]) && edge(s[at + n])) closers.push(at);
+  let out = "";
+  let copied = 0;
+  let next = 0;
+  for (let at = s.indexOf(mark); at !== -1; ) {
+    if (solid(s[at + n]) && edge(s[at - 1])) {
+      while (next < closers.length && closers[next] <= at + n) next++;
+      // No closing mark after this one: none after any later one either.
+      if (next === closers.length) break;
+      const end = closers[next];
+      out += `${s.slice(copied, at)}${open}${s.slice(at + n, end)}${close}`;
+      copied = end + n;
+      at = s.indexOf(mark, copied);
+    } else {
+      at = s.indexOf(mark, at + 1);
+    }
+  }
+  return out + s.slice(copied);
+}
+
+/**
+ * `[label](url)` (and `![label](url)`), replaced by `render(label, url)`: the label runs to the
+ * first `]`, the URL (spaces around it allowed) to the first space or `)`. Where the next `]`,
+ * the next space-or-`)` and the next non-space are, from every position, is worked out once, so
+ * a line of `[a](` that never closes costs one pass, not one pass per `[`.
+ */
+function replaceLinks(s, render) {
+  const n = s.length;
+  const bracket = new Int32Array(n + 1).fill(n);
+  const stop = new Int32Array(n + 1).fill(n);
+  const nonSpace = new Int32Array(n + 1).fill(n);
+  for (let i = n - 1; i >= 0; i--) {
+    const space = /\s/.test(s[i]);
+    bracket[i] = s[i] === "]" ? i : bracket[i + 1];
+    stop[i] = space || s[i] === ")" ? i : stop[i + 1];
+    nonSpace[i] = space ? nonSpace[i + 1] : i;
+  }
+  let out = "";
+  let copied = 0;
+  for (let at = s.indexOf("["); at !== -1; at = s.indexOf("[", at + 1)) {
+    const end = bracket[at + 1];
+    if (end === n || end === at + 1 || s[end + 1] !== "(") continue;
+    const url = nonSpace[end + 2];
+    const urlEnd = stop[url];
+    const paren = nonSpace[urlEnd];
+    if (urlEnd === url || s[paren] !== ")") continue;
+    const start = at > copied && s[at - 1] === "!" ? at - 1 : at;
+    out += s.slice(copied, start) + render(s.slice(at + 1, end), s.slice(url, urlEnd));
+    copied = paren + 1;
+    at = paren;
+  }
+  return out + s.slice(copied);
 }

@@ -212,6 +212,29 @@ describe("the chat page", () => {
     await screenshot(page, "1-streamed-markdown.png");
   });
 
+  it("renders a fast stream at most once per animation frame, and 80 KB of unclosed ** without stalling", async () => {
+    const page = await open(server);
+    // Counted in the page: animation frames, and renders (the reply's Markdown replaced whole).
+    await page.evaluate(`(() => {
+      const counts = (window.__counts = { frames: 0, renders: 0 });
+      const frame = () => { counts.frames++; requestAnimationFrame(frame); };
+      requestAnimationFrame(frame);
+      new MutationObserver((records) => {
+        for (const r of records) if (r.target.classList?.contains("markdown") && r.addedNodes.length) counts.renders++;
+      }).observe(document.getElementById("messages"), { subtree: true, childList: true });
+    })()`);
+    // 400 pieces as fast as the upstream can send them: many arrive within one frame.
+    const pieces = Array.from({ length: 400 }, () => "**a ");
+    await send(page, `Unclosed marks ${script({ pieces: [...pieces, "**a ".repeat(20_000)] })}`);
+    const reply = lastReply(page);
+    await until(attrOf(reply, "data-state"), 20_000).toBe("complete");
+    const counts = (await page.evaluate("window.__counts")) as { frames: number; renders: number };
+    expect(counts.renders, JSON.stringify(counts)).toBeLessThanOrEqual(counts.frames + 2);
+    expect(counts.renders, JSON.stringify(counts)).toBeLessThan(pieces.length / 4);
+    // All of it shown, but for the trailing space a paragraph drops.
+    expect((await replyText(reply)).length).toBe("**a ".length * (pieces.length + 20_000) - 1);
+  });
+
   it("stops a reply with the Stop button: the partial answer stays and is stored as aborted", async () => {
     const page = await open(server);
     await send(page, `Count for me ${script({ text: "tick ", repeat: 300, delayMs: 30 })}`);

@@ -161,3 +161,54 @@ describe("renderMarkdown: formatting", () => {
     expect(renderMarkdown("a\0b")).toBe("<p>ab</p>");
   });
 });
+
+describe("renderMarkdown: time linear in the input", () => {
+  /** The fastest of three renders, in ms, and never under 2 ms (so timer noise cannot make a ratio). */
+  function time(source: string): number {
+    let best = Number.POSITIVE_INFINITY;
+    for (let run = 0; run < 3; run++) {
+      const started = performance.now();
+      renderMarkdown(source);
+      best = Math.min(best, performance.now() - started);
+    }
+    return Math.max(best, 2);
+  }
+
+  // Inputs that made a regex rescan the rest of the line from each of their characters.
+  const unclosed: Record<string, (n: number) => string> = {
+    "**a ": (n) => "**a ".repeat(n / 4),
+    "***a ": (n) => "***a ".repeat(n / 5),
+    "*a ": (n) => "*a ".repeat(n / 3),
+    "__a ": (n) => "__a ".repeat(n / 4),
+    "_a ": (n) => "_a ".repeat(n / 3),
+    "~~a ": (n) => "~~a ".repeat(n / 4),
+    "[a](": (n) => "[a](".repeat(n / 4),
+    "[[[": (n) => "[".repeat(n),
+    "a URL then dots": (n) => `see http://a${".".repeat(n)}x`,
+    "a heading then spaces": (n) => `# a${" ".repeat(n)}x`,
+    "quotes in quotes": (n) => "> ".repeat(n / 2),
+  };
+
+  for (const [name, make] of Object.entries(unclosed)) {
+    it(`80 KB of ${JSON.stringify(name)} renders in about 4 × the time of 20 KB, not 16 ×`, () => {
+      const small = time(make(20_000));
+      const large = time(make(80_000));
+      expect(large / small, `20 KB: ${small.toFixed(1)} ms, 80 KB: ${large.toFixed(1)} ms`).toBeLessThan(8);
+      // It took 6 to 13 s before.
+      expect(large).toBeLessThan(1_000);
+    });
+  }
+
+  it("still pairs marks, links and trims headings as before, and nests quotes no deeper than 16", () => {
+    expect(renderMarkdown("x **a** and **b")).toBe("<p>x <strong>a</strong> and **b</p>");
+    expect(renderMarkdown("**a ** b**")).toBe("<p><strong>a ** b</strong></p>");
+    expect(renderMarkdown("a_b_ *c*d* __e__")).toBe("<p>a_b_ <em>c*d</em> <strong>e</strong></p>");
+    expect(renderMarkdown("see http://a.example/x).")).toBe(
+      '<p>see <a href="http://a.example/x" target="_blank" rel="noopener noreferrer">http://a.example/x</a>).</p>',
+    );
+    expect(renderMarkdown("# Title #  ")).toBe("<h1>Title</h1>");
+    const deep = renderMarkdown(`${"> ".repeat(20)}x`);
+    expect(deep.match(/<blockquote>/g)).toHaveLength(16);
+    expect(deep).toContain("<p>&gt; &gt; &gt; &gt; x</p>");
+  });
+});
