@@ -50,6 +50,13 @@ export function defineDialect<const Name extends string>(spec: DialectSpec<Name>
   return spec;
 }
 
+/** A turn's events as a finished turn: null when they hold no `turn-end` (the turn broke). */
+export function finishedTurn(events: TurnEvent[]): FinishedTurn | null {
+  const end = events.find((e): e is FinishedTurn["end"] => e.type === "turn-end");
+  const error = events.find((e): e is NonNullable<FinishedTurn["error"]> => e.type === "error");
+  return end ? { events, end, error } : null;
+}
+
 /** All the text a turn wrote, across its tool steps: what a streaming client concatenated. */
 export function replyText(events: readonly TurnEvent[]): string {
   let text = "";

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { listModels } from "../llm/models";
 import type { ChatMessage, ToolDefinition } from "../llm/provider";
 import { errors, json, jsonBody, routeIn, routes } from "./openapi";
-import { abortOnDisconnect, answerTurn, newSessionId, type RouteTurnInput, startTurnStream } from "./turns";
+import { answerTurn, newSessionId, type RouteTurnInput, startTurnStream } from "./turns";
 import { SessionIdSchema } from "./validate";
 
 const ContentPart = z.looseObject({ type: z.string({ error: "must be a string" }), text: z.string().optional() });
@@ -177,7 +177,6 @@ export const chatCompletions = routes()
         dialect: "chat-completions",
         includeUsage: body.stream === true && body.stream_options?.include_usage === true,
       };
-      if (!recordIn) abortOnDisconnect(c, input.sessionId);
       // Like OpenAI: a failure before the first token is an HTTP status, not a 200 with an error.
       if (body.stream) return startTurnStream(c, { ...input, waitForFirstOutput: true });
       // A reply cut short is not an answer; the caller can retry (a recorded session keeps the part).

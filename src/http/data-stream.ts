@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "./app-env";
 import { ModelName, PlainMessages } from "./schemas";
-import { abortOnDisconnect, answerTurn, newSessionId, type RouteTurnInput, startTurnStream } from "./turns";
+import { answerTurn, newSessionId, type RouteTurnInput, startTurnStream } from "./turns";
 import { parseWith } from "./validate";
 
 export const DataStreamBody = z.object({
@@ -32,7 +32,5 @@ export function dataStreamTurnInput(body: DataStreamBody, sessionId = newSession
 export function dataStreamTurn(c: Context<AppEnv>, raw: unknown): Promise<Response> {
   const body = parseWith(DataStreamBody, raw);
   const input = dataStreamTurnInput(body);
-  // Nobody can read a stateless turn once its caller is gone: stop spending on it.
-  abortOnDisconnect(c, input.sessionId);
   return body.stream ? startTurnStream(c, input) : answerTurn(c, input);
 }

@@ -10,7 +10,7 @@ import { directoryStub } from "../session/address";
 import type { AppEnv } from "./app-env";
 import { errors, json, jsonBody, routeIn, routes, stream } from "./openapi";
 import { MAX_CONTENT_CHARS, MessageText } from "./schemas";
-import { abortOnDisconnect, answerTurn, newSessionId, type RouteTurnInput, startTurnStream } from "./turns";
+import { answerTurn, newSessionId, type RouteTurnInput, startTurnStream } from "./turns";
 import { SessionIdSchema } from "./validate";
 
 const MAX_SYSTEM_PROMPT_CHARS = 100_000;
@@ -52,10 +52,8 @@ function storedTurn(body: ChatBody, sessionId: string): RouteTurnInput {
  */
 function streamTurn(c: Context<AppEnv>, body: ChatBody): Promise<Response> {
   if (body.session_id) return startTurnStream(c, storedTurn(body, body.session_id));
-  const sessionId = newSessionId();
-  abortOnDisconnect(c, sessionId);
   return startTurnStream(c, {
-    sessionId,
+    sessionId: newSessionId(),
     mode: { kind: "direct", messages: [{ role: "user", content: body.message }] },
     systemPrompt: body.system_prompt,
     dialect: "simple",

@@ -1,7 +1,7 @@
 /** The seam between routes and sessions: start a turn, stream it, or wait for its end and answer. */
 import type { Context, TypedResponse } from "hono";
 import type { JSONValue } from "hono/utils/types";
-import type { FinishedTurn } from "../events/dialect";
+import { type FinishedTurn, finishedTurn } from "../events/dialect";
 import { type Dialect, dialect, type EncoderOptions } from "../events/encode";
 import { SSE_HEADERS } from "../events/sse";
 import { resolveUpstream, turnModel, UpstreamRefused } from "../llm/model-config";
@@ -31,6 +31,13 @@ export function checkUpstream(c: Context<AppEnv>, input: RouteTurnInput): void {
 function refused(refusal: Refusal): ApiError {
   return new ApiError(refusal.code, refusal.message, { retryAfter: refusal.retryAfter });
 }
+
+/** A JSON answer written as the turn runs (`identity`, like SSE, so that nothing buffers it to compress). */
+const ANSWER_HEADERS: Record<string, string> = {
+  "Content-Type": "application/json; charset=utf-8",
+  "Cache-Control": "no-cache, no-transform",
+  "Content-Encoding": "identity",
+};
 
 /** A stream in `name`'s dialect, with the headers its clients look for. */
 export function streamResponse(
@@ -85,11 +92,11 @@ export async function runTurnToEnd(c: Context<AppEnv>, input: RouteTurnInput): P
   const stub = sessionStub(c.env, c.get("owner"), input.sessionId);
   // RPC typing loses the union's narrowing; the shape is ours.
   const { events } = await inTurnSlot(c, input, (turn) => stub.completeTurn(turn) as Promise<TurnResult>);
-  const end = events.find((e): e is FinishedTurn["end"] => e.type === "turn-end");
-  const error = events.find((e): e is NonNullable<FinishedTurn["error"]> => e.type === "error");
-  if (!end) throw new ApiError("turn_failed", error?.message ?? "the turn ended without an answer");
-  if (error && !end.message.content) throw refused({ ok: false, ...error });
-  return { events, end, error };
+  const turn = finishedTurn(events);
+  const error = turn?.error ?? events.find((e) => e.type === "error");
+  if (!turn) throw new ApiError("turn_failed", error?.message ?? "the turn ended without an answer");
+  if (turn.error && !turn.end.message.content) throw refused({ ok: false, ...turn.error });
+  return turn;
 }
 
 /** What a dialect's answer is framed with: the same options its stream would get. */
@@ -113,25 +120,19 @@ export async function answerTurn(
   input: RouteTurnInput,
   { strict = false, headers = {} }: { strict?: boolean; headers?: Record<string, string> } = {},
 ): Promise<Response & TypedResponse<JSONValue, 200, "json">> {
+  if (!storesTurn(input.mode)) {
+    // Nobody but this caller can read a stateless turn: it is answered as a stream the session
+    // writes to while the turn runs, so that it stops when the caller goes away.
+    const stub = sessionStub(c.env, c.get("owner"), input.sessionId);
+    const { stream } = await inTurnSlot(c, input, (turn) => stub.answerTurn(turn, strict) as Promise<TurnStart>);
+    return new Response(stream, { headers: { ...ANSWER_HEADERS, ...headers } }) as Response &
+      TypedResponse<JSONValue, 200, "json">;
+  }
   const turn = await runTurnToEnd(c, input);
   if (strict && turn.error) throw refused({ ok: false, ...turn.error });
   const collect = dialect(input.dialect).collect;
   if (!collect) throw new Error(`the ${input.dialect} dialect has no whole-reply answer`);
   return c.json(collect(turn, answerOptions(c, input)) as JSONValue, 200, headers);
-}
-
-/**
- * A stateless turn has nobody else to finish for (its session id is never shown), so when its
- * caller goes away it is stopped, as OpenAI stops generating; a stored one runs to its end.
- */
-export function abortOnDisconnect(c: Context<AppEnv>, sessionId: string): void {
-  const stop = () =>
-    c.executionCtx.waitUntil(
-      sessionStub(c.env, c.get("owner"), sessionId)
-        .abort()
-        .catch(() => false),
-    );
-  c.req.raw.signal.addEventListener("abort", stop, { once: true });
 }
 
 /** A fresh session id for callers that did not bring one. */

@@ -68,11 +68,15 @@ export class ActiveTurn {
    * already published, then the live ones. Synchronous, so nothing falls between the two.
    */
   subscribe(dialect: Dialect, options: EncoderOptions, replayAfter?: number, framing?: SubscriberOptions): Subscriber {
-    const sub = new Subscriber(dialect, options, framing);
-    if (replayAfter !== undefined) for (const e of this.published) if (e.seq > replayAfter) sub.send(e);
-    if (this.ended) void sub.close();
-    else this.listeners.add(sub);
-    return sub;
+    return this.follow(new Subscriber(dialect, options, framing), replayAfter);
+  }
+
+  /** `listener` sees the events after `replayAfter` (if given) already published, then the live ones. */
+  follow<L extends TurnListener>(listener: L, replayAfter?: number): L {
+    if (replayAfter !== undefined) for (const e of this.published) if (e.seq > replayAfter) listener.send(e);
+    if (this.ended) void listener.close();
+    else this.listeners.add(listener);
+    return listener;
   }
 
   /** Every event of the turn from now on, once it has ended. */

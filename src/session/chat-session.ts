@@ -14,6 +14,7 @@ import { costOf, turnUsage } from "../llm/pricing";
 import { applyMigrations } from "../storage/migrate";
 import { ActiveTurn, type TurnHooks } from "./active-turn";
 import { directoryStub } from "./address";
+import { AnswerStream } from "./answer-stream";
 import { EventLog } from "./event-log";
 import { OrderedUpdates } from "./ordered-updates";
 import { recoverInterruptedTurns } from "./recovery";
@@ -78,25 +79,52 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   /** Starts a turn and returns its live stream in the caller's dialect. */
-  async startTurn(input: TurnInput): Promise<TurnStart> {
+  startTurn(input: TurnInput): Promise<TurnStart> {
+    return this.open(input, (turn, options, onGone) => this.subscribe(turn, input.dialect, undefined, options, onGone));
+  }
+
+  /**
+   * Starts a stateless turn answered whole, once it has produced something (a failure before
+   * that is a refusal, for an HTTP status): a stream of spaces that ends with the answer's JSON,
+   * so that the turn stops if its caller goes away (see answer-stream.ts).
+   */
+  answerTurn(input: TurnInput, strict: boolean): Promise<TurnStart> {
+    return this.open({ ...input, waitForFirstOutput: true }, (turn, options, onGone) =>
+      turn.follow(new AnswerStream(input.dialect, options, { strict, onGone: onGone ?? (() => {}) })),
+    );
+  }
+
+  /**
+   * Begins a turn and hands it to the one client that asked for it. A stateless turn stops when
+   * that client goes away: nobody else can ever read it.
+   */
+  private async open(
+    input: TurnInput,
+    listen: (turn: ActiveTurn, options: EncoderOptions, onGone?: () => void) => { stream: ReadableStream<Uint8Array> },
+  ): Promise<TurnStart> {
     const started = this.begin(input);
     if (!started.ok) return started;
     const { turn, model } = started;
-    const subscriber = this.subscribe(turn, input.dialect, undefined, {
-      // A stateless turn's session is a throwaway: naming it would suggest it can be looked up.
-      sessionId: storesTurn(input.mode) ? input.sessionId : "",
-      model,
-      includeUsage: input.includeUsage,
-      clientTools: Boolean(input.clientTools?.length),
-    });
+    const stored = storesTurn(input.mode);
+    const client = listen(
+      turn,
+      {
+        ...this.encoderOptions(model),
+        // A stateless turn's session is a throwaway: naming it would suggest it can be looked up.
+        sessionId: stored ? input.sessionId : "",
+        includeUsage: input.includeUsage,
+        clientTools: Boolean(input.clientTools?.length),
+      },
+      stored ? undefined : () => turn.abort("the client went away"),
+    );
     if (input.waitForFirstOutput) {
       const first = await turn.firstOutput;
       if (first.type === "error") {
-        void subscriber.stream.cancel().catch(() => {});
+        void client.stream.cancel().catch(() => {});
         return { ok: false, code: first.code, message: first.message, retryAfter: first.retryAfter, turnRan: true };
       }
     }
-    return { ok: true, stream: subscriber.stream, turnId: turn.turnId, messageId: started.messageId };
+    return { ok: true, stream: client.stream, turnId: turn.turnId, messageId: started.messageId };
   }
 
   /** Runs a turn to its end and returns all its events: for answers that are not streamed. */
@@ -347,9 +375,11 @@ export class ChatSession extends DurableObject<Env> {
     dialect: Dialect,
     replayAfter?: number,
     options: Partial<EncoderOptions> = {},
+    onGone?: () => void,
   ): Subscriber {
     return turn.subscribe(dialect, { ...this.encoderOptions(turn.model), ...options }, replayAfter, {
       sse: isSse(dialect),
+      onGone,
     });
   }
 

@@ -1,11 +1,11 @@
 /**
- * One client following a turn: a byte stream in that client's dialect. Writes are chained, never
- * awaited by the turn, so a slow or vanished client cannot stall the model or the other
- * subscribers; a failed write is how a disconnect shows up inside a Durable Object.
+ * One client following a turn: a byte stream in that client's dialect (see byte-stream.ts for why
+ * a slow or vanished client cannot stall the model or the other subscribers).
  */
 import { createEncoder, type Dialect, type Encoder, type EncoderOptions } from "../events/encode";
 import { sseComment } from "../events/sse";
 import type { TurnEvent } from "../events/types";
+import { ByteStream } from "./byte-stream";
 
 const utf8 = new TextEncoder();
 
@@ -17,6 +17,8 @@ const RETRY_MS = 2_000;
 export interface SubscriberOptions {
   /** SSE framing: `retry:` first, then `: ping` comments while quiet. */
   sse: boolean;
+  /** The client went away (a write to it failed). */
+  onGone?: () => void;
 }
 
 /** Anything that follows a turn's events. */
@@ -41,72 +43,34 @@ export class Collector implements TurnListener {
 }
 
 export class Subscriber implements TurnListener {
-  readonly stream: ReadableStream<Uint8Array>;
-  private readonly writer: WritableStreamDefaultWriter<Uint8Array>;
+  private readonly out: ByteStream;
   private readonly encode: Encoder;
-  private chain: Promise<void> = Promise.resolve();
-  /** Frames of the write that has not started yet, which later frames join. */
-  private queued: Uint8Array[] | null = null;
-  private gone = false;
-  private closed = false;
   private heartbeat?: ReturnType<typeof setInterval>;
 
   constructor(dialect: Dialect, options: EncoderOptions, framing: SubscriberOptions = { sse: true }) {
-    const pipe = new TransformStream<Uint8Array, Uint8Array>();
-    this.stream = pipe.readable;
-    this.writer = pipe.writable.getWriter();
+    this.out = new ByteStream(() => {
+      clearInterval(this.heartbeat);
+      framing.onGone?.();
+    });
     this.encode = createEncoder(dialect, options);
     if (framing.sse) {
-      this.write(utf8.encode(`retry: ${RETRY_MS}\n\n`));
-      this.heartbeat = setInterval(() => this.write(sseComment("ping")), HEARTBEAT_MS);
+      this.out.write(utf8.encode(`retry: ${RETRY_MS}\n\n`));
+      this.heartbeat = setInterval(() => this.out.write(sseComment("ping")), HEARTBEAT_MS);
     }
+  }
+
+  get stream(): ReadableStream<Uint8Array> {
+    return this.out.stream;
   }
 
   send(event: TurnEvent): void {
     const text = this.encode(event);
-    if (text) this.write(utf8.encode(text));
+    if (text) this.out.write(utf8.encode(text));
   }
 
   /** Ends the stream after everything queued; never rejects. */
   close(): Promise<void> {
     clearInterval(this.heartbeat);
-    if (this.closed) return this.chain;
-    this.closed = true;
-    return this.enqueue(() => this.writer.close());
+    return this.out.close();
   }
-
-  private write(bytes: Uint8Array): void {
-    if (this.gone || this.closed) return;
-    // Frames that come while a write is in flight leave together in the next one: a burst costs
-    // a few writes, not one per token (each is a promise round trip through the stream).
-    if (this.queued) {
-      this.queued.push(bytes);
-      return;
-    }
-    const frames = [bytes];
-    this.queued = frames;
-    void this.enqueue(async () => {
-      this.queued = null;
-      await this.writer.ready;
-      await this.writer.write(frames.length === 1 ? frames[0] : concat(frames));
-    });
-  }
-
-  private enqueue(step: () => Promise<void>): Promise<void> {
-    this.chain = this.chain.then(step).catch(() => {
-      this.gone = true;
-      clearInterval(this.heartbeat);
-    });
-    return this.chain;
-  }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }

@@ -3,40 +3,16 @@
  * package's `EventSource` opens `GET /api/v1/chat/{id}/stream`, then the client POSTs the message
  * to the same path, and consumes the frames with the reference's own `onmessage` switch.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { EventSource } from "eventsource";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type ScriptedUpstream, script, startScriptedUpstream } from "../support/scripted-upstream";
-import { type DevServer, startWranglerDev } from "../support/wrangler-dev";
+import { describe, expect, it } from "vitest";
+import { devServerPerFile } from "../support/e2e-server";
+import { script } from "../support/scripted-upstream";
 
-let upstream: ScriptedUpstream;
-let server: DevServer;
-let persistDir: string;
-
-beforeAll(async () => {
-  upstream = await startScriptedUpstream();
-  persistDir = await mkdtemp(join(tmpdir(), "edge-chat-e2e-es-"));
-  server = await startWranglerDev({
-    persistDir,
-    vars: {
-      OPENAI_API_KEY: "sk-e2e-eventsource-key",
-      OPENAI_BASE_URL: upstream.url,
-      SYSTEM_PROMPT: "You are the EventSource test.",
-    },
-  });
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await upstream?.close();
-  if (persistDir) await rm(persistDir, { recursive: true, force: true });
-});
-
-beforeEach(({ onTestFailed }) => {
-  onTestFailed(() => console.error(`--- wrangler dev (last lines) ---\n${server?.logs().slice(-6000)}`));
-});
+const e2e = devServerPerFile("es", (upstream) => ({
+  OPENAI_API_KEY: "sk-e2e-eventsource-key",
+  OPENAI_BASE_URL: upstream.url,
+  SYSTEM_PROMPT: "You are the EventSource test.",
+}));
 
 interface Handlers {
   onStart?: () => void;
@@ -160,7 +136,7 @@ describe("reference 004's ChatClient with the real EventSource, under wrangler d
     for (let i = 0; i < 3; i++) {
       const sessionId = `es-${run}-${i}`;
       const pieces = ["Once", " upon", " a", " time", ` (${i})`];
-      const client = new ChatClient(sessionId, server.url);
+      const client = new ChatClient(sessionId, e2e.server.url);
       const { seen, handlers, done } = recorder();
       try {
         await client.streamChat(`tell me a story ${sessionId} ${script({ pieces, delayMs: 30 })}`, handlers);
@@ -183,7 +159,7 @@ describe("reference 004's ChatClient with the real EventSource, under wrangler d
     }
 
     // What the client saw is what was stored.
-    const conv = (await (await fetch(`${server.url}/api/v1/context/conversations/es-${run}-2`)).json()) as any;
+    const conv = (await (await fetch(`${e2e.server.url}/api/v1/context/conversations/es-${run}-2`)).json()) as any;
     expect(conv.messages.map((m: any) => [m.role, m.content.startsWith("tell me") ? "question" : m.content])).toEqual([
       ["user", "question"],
       ["assistant", "Once upon a time (2)"],
@@ -191,7 +167,7 @@ describe("reference 004's ChatClient with the real EventSource, under wrangler d
   });
 
   it("reports an upstream failure through onError, and a refused POST as an Error with the detail", async () => {
-    const failing = new ChatClient(`es-${run}-fail`, server.url);
+    const failing = new ChatClient(`es-${run}-fail`, e2e.server.url);
     const failed = recorder();
     try {
       await failing.streamChat(script({ status: 500 }), failed.handlers);
@@ -204,7 +180,7 @@ describe("reference 004's ChatClient with the real EventSource, under wrangler d
       failing.release();
     }
 
-    const refused = new ChatClient(`es-${run}-empty`, server.url);
+    const refused = new ChatClient(`es-${run}-empty`, e2e.server.url);
     try {
       await expect(refused.streamChat("")).rejects.toThrow("message: must not be empty");
     } finally {

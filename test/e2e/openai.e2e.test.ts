@@ -2,49 +2,24 @@
  * The OpenAI-compatible API end to end: the `openai` SDK in Node against a real `wrangler dev`,
  * with the scripted upstream as the model. One server start for the whole file.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import OpenAI from "openai";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { devServerPerFile } from "../support/e2e-server";
 import { eventually } from "../support/eventually";
-import { type ScriptedUpstream, script, startScriptedUpstream } from "../support/scripted-upstream";
-import { type DevServer, startWranglerDev } from "../support/wrangler-dev";
+import { script } from "../support/scripted-upstream";
 
 const API_KEY = "sk-e2e-openai-secret-key-9876";
 const MODEL = "e2e-openai-model";
 
-let upstream: ScriptedUpstream;
-let server: DevServer;
-let persistDir: string;
-let client: OpenAI;
+const e2e = devServerPerFile("openai", (upstream) => ({
+  OPENAI_API_KEY: API_KEY,
+  OPENAI_BASE_URL: upstream.url,
+  DEFAULT_MODEL: MODEL,
+  MODEL_ALIASES: JSON.stringify({ "chat-model": MODEL }),
+}));
 
-beforeAll(async () => {
-  upstream = await startScriptedUpstream();
-  persistDir = await mkdtemp(join(tmpdir(), "edge-chat-e2e-openai-"));
-  server = await startWranglerDev({
-    persistDir,
-    vars: {
-      OPENAI_API_KEY: API_KEY,
-      OPENAI_BASE_URL: upstream.url,
-      DEFAULT_MODEL: MODEL,
-      MODEL_ALIASES: JSON.stringify({ "chat-model": MODEL }),
-    },
-  });
-  client = new OpenAI({ apiKey: "anything", baseURL: `${server.url}/v1`, maxRetries: 0 });
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await upstream?.close();
-  if (persistDir) await rm(persistDir, { recursive: true, force: true });
-});
-
-beforeEach(({ onTestFailed }) => {
-  onTestFailed(() => {
-    if (server) console.error(`--- wrangler dev ${server.url} (last lines) ---\n${server.logs().slice(-6000)}`);
-  });
-});
+/** The SDK pointed at the server of this file (known once it has started). */
+const client = () => new OpenAI({ apiKey: "anything", baseURL: `${e2e.server.url}/v1`, maxRetries: 0 });
 
 describe("the openai SDK against wrangler dev", () => {
   it("gets a chat.completion, through an alias, with usage; the upstream saw the whole history and the server's key", async () => {
@@ -55,7 +30,7 @@ describe("the openai SDK against wrangler dev", () => {
       { role: "assistant", content: "first answer" },
       { role: "user", content: `${marker} ${script({ pieces: ["Hello", " over", " HTTP"] })}` },
     ];
-    const completion = await client.chat.completions.create({ model: "chat-model", messages });
+    const completion = await client().chat.completions.create({ model: "chat-model", messages });
     expect(completion).toMatchObject({
       object: "chat.completion",
       model: MODEL,
@@ -64,7 +39,7 @@ describe("the openai SDK against wrangler dev", () => {
     });
     expect(completion.id).toMatch(/^chatcmpl-/);
 
-    const seen = upstream.requests().filter((r) => JSON.stringify(r.body).includes(marker));
+    const seen = e2e.upstream.requests().filter((r) => JSON.stringify(r.body).includes(marker));
     expect(seen).toHaveLength(1);
     expect(seen[0].authorization).toBe(`Bearer ${API_KEY}`);
     expect(seen[0].body.model).toBe(MODEL);
@@ -73,7 +48,7 @@ describe("the openai SDK against wrangler dev", () => {
 
   it("streams chunks the SDK reads as they come, ending with usage and [DONE]", async () => {
     const pieces = ["One", " by", " one", " over", " the", " wire."];
-    const stream = await client.chat.completions.create({
+    const stream = await client().chat.completions.create({
       model: MODEL,
       messages: [{ role: "user", content: script({ pieces, delayMs: 30 }) }],
       stream: true,
@@ -95,7 +70,7 @@ describe("the openai SDK against wrangler dev", () => {
 
   it("stops the upstream when a stateless stream's client goes away", async () => {
     const marker = `e2e-oa-gone-${Date.now().toString(36)}`;
-    const stream = await client.chat.completions.create({
+    const stream = await client().chat.completions.create({
       model: MODEL,
       messages: [{ role: "user", content: `${marker} ${script({ text: "tick ", repeat: 40, delayMs: 100 })}` }],
       stream: true,
@@ -105,7 +80,7 @@ describe("the openai SDK against wrangler dev", () => {
       if (chunk.choices[0]?.delta.content && ++seen === 2) break; // the SDK aborts its request
     }
     const request = await eventually(() => {
-      const [r] = upstream.requests().filter((q) => JSON.stringify(q.body).includes(marker));
+      const [r] = e2e.upstream.requests().filter((q) => JSON.stringify(q.body).includes(marker));
       expect(r.outcome).toBe("client-closed");
       return r;
     }, 5000);

@@ -152,11 +152,29 @@ describe("upstream failures", () => {
     expect(err.type).toBe("rate_limit_error");
   });
 
-  it("a reply cut off mid-way, not streamed → 502 rather than a truncated answer", async () => {
+  it("a reply cut off mid-way, not streamed → the answer breaks off rather than pass a truncated reply for a whole one", async () => {
+    // The answer's status went out with its first output (a stateless answer is written while
+    // the turn runs, so that a caller who leaves stops it): what follows a failure is a cut.
+    const res = await call("/v1/chat/completions", {
+      json: { messages: [{ role: "user", content: script({ pieces: ["a", "b", "c"], cutAfter: 2 }) }] },
+    });
+    expect(res.status).toBe(200);
+    await expect(res.text()).rejects.toThrow();
     const err = await rejection(
       openai.chat.completions.create({
         model: "gpt-4o-mini",
         messages: [{ role: "user", content: script({ pieces: ["a", "b", "c"], cutAfter: 2 }) }],
+      }),
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toHaveProperty("choices");
+  });
+
+  it("a failure before any text, not streamed → still its own status", async () => {
+    const err = await rejection(
+      openai.chat.completions.create({
+        model: "gpt-4o-mini",
+        messages: [{ role: "user", content: script({ pieces: ["a", "b"], cutAfter: 0 }) }],
       }),
     );
     expect(err).toBeInstanceOf(OpenAI.APIError);
