@@ -44,7 +44,7 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
 
 /**
  * Every request body is JSON, and it is read here once: a wrong type is 415, broken JSON or JSON
- * nested too deeply a 400 that says so, all before any route runs. The parsed text stays in Hono's body cache, where the
+ * nested too deeply a 400 that says so, all before any route runs; strings are made well-formed. The parsed text stays in Hono's body cache, where the
  * route's validator reads it.
  */
 export function jsonBodies(): MiddlewareHandler<AppEnv> {
@@ -65,16 +65,33 @@ export function jsonBodies(): MiddlewareHandler<AppEnv> {
         `request body nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep`,
       );
     }
+    let parsed: unknown;
     try {
-      JSON.parse(text);
+      parsed = JSON.parse(text);
     } catch {
       throw new ApiError(
         "invalid_json",
         text.trim() === "" ? "request body is empty; expected JSON" : "request body is not valid JSON",
       );
     }
+    // An escaped lone UTF-16 surrogate ("\ud800") has no UTF-8 form: storage and RPC would turn it
+    // into three U+FFFD. It becomes one here, before any route reads the body.
+    if (SURROGATE_ESCAPE.test(text)) {
+      // Hono caches each body reading as its promise (its type says the value).
+      (c.req.bodyCache as Record<string, unknown>).text = Promise.resolve(JSON.stringify(wellFormed(parsed)));
+    }
     await next();
   };
+}
+
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/** `value` with every string (keys too) well-formed UTF-16. Bodies nest 64 levels at most. */
+function wellFormed(value: unknown): unknown {
+  if (typeof value === "string") return value.toWellFormed();
+  if (Array.isArray(value)) return value.map(wellFormed);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.toWellFormed(), wellFormed(v)]));
 }
 
 /** A zod failure as our 400: the first issue, with the field it is about. */

@@ -114,3 +114,24 @@ describe("posts from another site's page", () => {
     await page.arrayBuffer();
   });
 });
+
+describe("a lone UTF-16 surrogate", () => {
+  it("is stored as one U+FFFD, as it is answered, not as three", async () => {
+    const sid = uniqueId("surrogate");
+    // JSON.stringify writes a lone surrogate as the escape "\ud800", as a hostile client would.
+    const res = await call("/api/chat/stream", { json: { session_id: sid, content: "a\ud800b \udfffc" } });
+    expect(res.status).toBe(200);
+    await res.text();
+    const stored = await (await call(`/api/v1/context/conversations/${sid}`)).json<any>();
+    expect(stored.messages[0].content).toBe("a\ufffdb \ufffdc");
+    expect(stored.title).toBe("a\ufffdb \ufffdc");
+    // The model was sent the same text; a well-formed pair is left alone.
+    const marker = uniqueId("pair");
+    const pair = await call("/v1/chat/completions", {
+      json: { messages: [{ role: "user", content: `${marker} ${script({ text: "ok" })} 😀 \ud83d` }] },
+    });
+    expect(pair.status).toBe(200);
+    const [req] = await upstreamRequests(marker);
+    expect(req.body.messages.at(-1).content).toMatch(/ 😀 \ufffd$/);
+  });
+});
