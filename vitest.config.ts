@@ -80,7 +80,10 @@ export default defineConfig({
                 MAX_CONCURRENT_TURNS: "2",
                 ALLOWED_ORIGINS: "https://app.example.com",
               },
-              ratelimits: { RATE_LIMITER: { namespace_id: "1001", simple: { limit: 30, period: 60 } } },
+              ratelimits: {
+                RATE_LIMITER: { namespace_id: "1001", simple: { limit: 30, period: 60 } },
+                AUTH_FAILURE_LIMITER: { namespace_id: "1002", simple: { limit: 20, period: 60 } },
+              },
             },
           })),
         ],

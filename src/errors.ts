@@ -65,6 +65,7 @@ export const ERRORS = {
   invalid_api_key: e(401, "The API key was not accepted. Check it under “API key”."),
   invalid_token: e(401, "The stream could not be opened: its token was refused. Reload the page."),
   rate_limited: e(429, "Too many requests right now. Wait a moment, then try again."),
+  auth_rate_limited: e(429, "Too many wrong API keys were tried from your address. Wait a minute, then try again."),
   too_many_turns: e(429, "Too many replies are being written at once. Wait for one to finish."),
 
   // The model provider.

@@ -10,6 +10,7 @@ import { sha256 } from "hono/utils/crypto";
 import { z } from "zod";
 import type { ApiKey, Config } from "../config";
 import type { AppEnv } from "./app-env";
+import { countAuthFailure, refuseBlockedAddress } from "./auth-failures";
 import { LOCAL_OWNER } from "./context";
 import { ApiError } from "./errors";
 import { errors, json, jsonBody, routeIn, routes } from "./openapi";
@@ -97,21 +98,27 @@ export function auth(): MiddlewareHandler<AppEnv> {
     if (PUBLIC.has(`${c.req.method} ${path}`) || (c.req.method === "OPTIONS" && PUBLIC.has("OPTIONS *"))) return next();
 
     const key = presentedKey(c.req.header("authorization"), c.req.header("x-api-key"));
+    const token = c.req.query("token");
+    if (key || token !== undefined) refuseBlockedAddress(c);
     if (key) {
       const owner = await ownerOf(config.apiKeys, key);
-      if (!owner) throw unauthorized("invalid_api_key", "the API key is not valid");
+      if (!owner) {
+        await countAuthFailure(c);
+        throw unauthorized("invalid_api_key", "the API key is not valid");
+      }
       c.set("owner", owner);
       return next();
     }
-    const token = c.req.query("token");
     if (token !== undefined) {
       // Tokens exist for EventSource, which can only GET: they open that one session's streams.
       const grant = c.req.method === "GET" ? await verifyToken(config, token) : null;
-      if (!grant || streamSessionOf(c.req.path, c.req.query("session_id")) !== grant.sessionId)
+      if (!grant || streamSessionOf(c.req.path, c.req.query("session_id")) !== grant.sessionId) {
+        await countAuthFailure(c);
         throw unauthorized(
           "invalid_token",
           "the token is not valid, has expired, or was used for something other than a GET stream of its session",
         );
+      }
       c.set("owner", grant.owner);
       return next();
     }
