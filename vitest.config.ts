@@ -76,7 +76,7 @@ export default defineConfig({
                 OPENAI_BASE_URL: inject<string>("upstreamUrl"),
                 OPENAI_API_KEY: "sk-test-server-key-0123456789",
                 API_KEYS:
-                  "alice:sk-alice-0123456789,bob:sk-bob-0123456789,carol:sk-carol-0123456789,dave:sk-dave-0123456789,erin:sk-erin-0123456789,frank:sk-frank-0123456789",
+                  "alice:sk-alice-0123456789,bob:sk-bob-0123456789,carol:sk-carol-0123456789,dave:sk-dave-0123456789,erin:sk-erin-0123456789,frank:sk-frank-0123456789,front:sk-front-0123456789:act-for-users",
                 MAX_CONCURRENT_TURNS: "2",
                 ALLOWED_ORIGINS: "https://app.example.com",
               },

@@ -113,17 +113,24 @@ const ProvidersSchema = z.object({
 export interface ApiKey {
   name: string;
   key: string;
+  /** May name the end user it calls for (`X-User-Id`): that user is then the owner. */
+  actForUsers: boolean;
 }
 
+const ACT_FOR_USERS = ":act-for-users";
+
 /**
- * `name:key` names the owner; a bare key gets a name from a hash of it, so the key itself never
- * becomes an identifier that could be shown or logged.
+ * `name:key` names the owner, and `name:key:act-for-users` marks a key trusted to act for its
+ * end users; a bare key gets a name from a hash of it, so the key itself never becomes an
+ * identifier that could be shown or logged.
  */
 function parseApiKey(entry: string): ApiKey {
-  const colon = entry.indexOf(":");
-  if (colon > 0 && /^[A-Za-z0-9_-]{1,64}$/.test(entry.slice(0, colon)))
-    return { name: entry.slice(0, colon), key: entry.slice(colon + 1) };
-  return { name: `key-${fnv1a(entry)}`, key: entry };
+  const actForUsers = entry.endsWith(ACT_FOR_USERS);
+  const rest = actForUsers ? entry.slice(0, -ACT_FOR_USERS.length) : entry;
+  const colon = rest.indexOf(":");
+  if (colon > 0 && /^[A-Za-z0-9_-]{1,64}$/.test(rest.slice(0, colon)))
+    return { name: rest.slice(0, colon), key: rest.slice(colon + 1), actForUsers };
+  return { name: `key-${fnv1a(rest)}`, key: rest, actForUsers };
 }
 
 /** Every setting: the variable it is read from, and its rule (format, range, default). */

@@ -64,6 +64,7 @@ export const ERRORS = {
   missing_api_key: e(401, "This server needs an API key. Enter it under “API key”."),
   invalid_api_key: e(401, "The API key was not accepted. Check it under “API key”."),
   invalid_token: e(401, "The stream could not be opened: its token was refused. Reload the page."),
+  acting_for_users_not_allowed: e(403, "This API key may not act for other users."),
   rate_limited: e(429, "Too many requests right now. Wait a moment, then try again."),
   auth_rate_limited: e(429, "Too many wrong API keys were tried from your address. Wait a minute, then try again."),
   too_many_turns: e(429, "Too many replies are being written at once. Wait for one to finish."),

@@ -1,5 +1,5 @@
 /** What middleware puts on the Hono context, declared once so `c.get("owner")` is typed everywhere. */
-import type { Config } from "../config";
+import type { ApiKey, Config } from "../config";
 import type { ErrorCode } from "../errors";
 
 /** How an API family shapes its error bodies (the one error path renders them with it). */
@@ -10,6 +10,8 @@ export interface AppEnv {
   Variables: {
     /** Whose conversations this request may touch. */
     owner: string;
+    /** The key the request came with (none with auth off, or with a `?token=`). */
+    apiKey?: ApiKey;
     config: Config;
     /** Set by routes whose clients read another error shape than OpenAI's. */
     errorBody?: ErrorBodyShape;

@@ -1,8 +1,9 @@
 /**
  * API keys (`API_KEYS`): `Authorization: Bearer <key>` or `X-API-Key`, compared in constant time;
- * for one session's GET streams a signed `?token=`. The key's name is the owner of everything it creates, so a
- * conversation of another key is simply not there (404). With no keys configured, auth is off and
- * every caller is the one local owner.
+ * for one session's GET streams a signed `?token=`. The key's name (or, for a key that acts for
+ * its users, the end user it names: end-users.ts) is the owner of everything it creates, so a
+ * conversation of another owner is simply not there (404). With no keys configured, auth is off
+ * and every caller is the one local owner.
  */
 import type { MiddlewareHandler } from "hono";
 import { timingSafeEqual } from "hono/utils/buffer";
@@ -12,6 +13,7 @@ import type { ApiKey, Config } from "../config";
 import type { AppEnv } from "./app-env";
 import { countAuthFailure, refuseBlockedAddress } from "./auth-failures";
 import { LOCAL_OWNER } from "./context";
+import { ownerFor } from "./end-users";
 import { ApiError } from "./errors";
 import { errors, json, jsonBody, routeIn, routes } from "./openapi";
 import { mintToken, verifyToken } from "./tokens";
@@ -44,12 +46,12 @@ const alreadyHashed = (digest: string) => digest;
  * Compares with every key, without stopping at the first match (as `bearerAuth`'s key list
  * does), so the time taken does not say which key matched or how far down the list it is.
  */
-async function ownerOf(keys: readonly ApiKey[], presented: string): Promise<string | null> {
+async function keyOf(keys: readonly ApiKey[], presented: string): Promise<ApiKey | null> {
   const [given, known] = await Promise.all([sha256(presented), digestsOf(keys)]);
-  let owner: string | null = null;
+  let found: ApiKey | null = null;
   for (const [i, digest] of known.entries())
-    if (given && digest && (await timingSafeEqual(given, digest, alreadyHashed))) owner = keys[i].name;
-  return owner;
+    if (given && digest && (await timingSafeEqual(given, digest, alreadyHashed))) found = keys[i];
+  return found;
 }
 
 /**
@@ -90,23 +92,25 @@ export function authOn(config: Config): boolean {
 export function auth(): MiddlewareHandler<AppEnv> {
   return async function auth(c, next) {
     const config = c.get("config");
+    const path = new URL(c.req.url).pathname;
+    const open = PUBLIC.has(`${c.req.method} ${path}`) || (c.req.method === "OPTIONS" && PUBLIC.has("OPTIONS *"));
     if (!authOn(config)) {
-      c.set("owner", LOCAL_OWNER);
+      c.set("owner", open ? LOCAL_OWNER : ownerFor(c, null, LOCAL_OWNER));
       return next();
     }
-    const path = new URL(c.req.url).pathname;
-    if (PUBLIC.has(`${c.req.method} ${path}`) || (c.req.method === "OPTIONS" && PUBLIC.has("OPTIONS *"))) return next();
+    if (open) return next();
 
     const key = presentedKey(c.req.header("authorization"), c.req.header("x-api-key"));
     const token = c.req.query("token");
     if (key || token !== undefined) refuseBlockedAddress(c);
     if (key) {
-      const owner = await ownerOf(config.apiKeys, key);
-      if (!owner) {
+      const found = await keyOf(config.apiKeys, key);
+      if (!found) {
         await countAuthFailure(c);
         throw unauthorized("invalid_api_key", "the API key is not valid");
       }
-      c.set("owner", owner);
+      c.set("apiKey", found);
+      c.set("owner", ownerFor(c, found, found.name));
       return next();
     }
     if (token !== undefined) {

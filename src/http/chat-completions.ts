@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { listModels } from "../llm/models";
 import type { ChatMessage, ToolDefinition } from "../llm/provider";
+import { actForUser } from "./end-users";
 import { errors, json, jsonBody, routeIn, routes } from "./openapi";
 import { answerTurn, newSessionId, type RouteTurnInput, startTurnStream } from "./turns";
 import { SessionIdSchema } from "./validate";
@@ -85,7 +86,7 @@ const CompletionBody = z.object({
     .union([z.string(), z.looseObject({ type: z.string() })])
     .nullish()
     .describe("accepted but not applied: the model chooses"),
-  user: z.string().nullish(),
+  user: z.string().nullish().describe("the end user, for a key that acts for its users (else a hint, unused)"),
   n: z.literal(1, { error: "only 1 is supported" }).nullish(),
 });
 
@@ -163,6 +164,7 @@ export const chatCompletions = routes()
     }),
     (c) => {
       const body = c.req.valid("json");
+      actForUser(c, body.user);
       const recordIn = c.req.valid("header")["x-session-id"];
       const clientTools = body.tools?.length ? body.tools.map(toToolDefinition) : undefined;
       const input: RouteTurnInput = {

@@ -9,7 +9,7 @@ import type { AppEnv } from "./app-env";
 
 /** What a cross-origin client may read: our ids, `Retry-After`, and every header a dialect sends. */
 const EXPOSED = ["X-Session-Id", "X-Message-Id", "Retry-After", ...DIALECT_HEADERS];
-const ALLOWED_HEADERS = ["Authorization", "X-API-Key", "Content-Type", "Last-Event-ID", "X-Session-Id"];
+const ALLOWED_HEADERS = ["Authorization", "X-API-Key", "Content-Type", "Last-Event-ID", "X-Session-Id", "X-User-Id"];
 
 export function corsFromConfig(): MiddlewareHandler<AppEnv> {
   return async function corsFromConfig(c, next) {

@@ -1,5 +1,13 @@
 /** How owners and sessions map to Durable Object ids: one object per owner+session, one directory per owner. */
 
+/**
+ * The owner of what an end user does through a key that acts for its users: their own, apart
+ * from the key's and every other user's (key names hold no `/`, so the pair cannot collide).
+ */
+export function endUserOwner(keyName: string, userId: string): string {
+  return `${keyName}/${userId}`;
+}
+
 /** The one pattern a session id must match, everywhere it is accepted. */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 

@@ -13,7 +13,10 @@ const EXTRA = ["mcp-secret-header-value"];
 function secrets(): string[] {
   const bag = env as unknown as Record<string, unknown>;
   const found = SECRET_BINDINGS.map((k) => bag[k]).filter((v): v is string => typeof v === "string" && v.length > 0);
-  const keys = typeof bag.API_KEYS === "string" ? bag.API_KEYS.split(",").map((e) => e.slice(e.indexOf(":") + 1)) : [];
+  const keys =
+    typeof bag.API_KEYS === "string"
+      ? bag.API_KEYS.split(",").map((e) => e.replace(/:act-for-users$/, "").slice(e.indexOf(":") + 1))
+      : [];
   return [...found, ...keys, ...EXTRA];
 }
 

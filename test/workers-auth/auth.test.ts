@@ -1,7 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { nativeEvents, SseReader } from "../support/sse";
-import { script, uniqueId } from "../workers/helpers";
+import { call, script, uniqueId } from "../workers/helpers";
 
 const KEYS = {
   alice: "sk-alice-0123456789",
@@ -16,19 +16,10 @@ function as(
   init: RequestInit & { json?: unknown } = {},
   how: "bearer" | "x-api-key" = "bearer",
 ) {
-  const { json, ...rest } = init;
-  const headers = new Headers(rest.headers);
+  const headers = new Headers(init.headers);
   if (who)
     headers.set(how === "bearer" ? "authorization" : "x-api-key", how === "bearer" ? `Bearer ${KEYS[who]}` : KEYS[who]);
-  if (json !== undefined) headers.set("content-type", "application/json");
-  return exports.default.fetch(
-    new Request(`http://edge-chat.test${path}`, {
-      method: json !== undefined ? "POST" : "GET",
-      ...rest,
-      headers,
-      body: json !== undefined ? JSON.stringify(json) : rest.body,
-    }),
-  );
+  return call(path, { ...init, headers });
 }
 
 describe("API keys", () => {
