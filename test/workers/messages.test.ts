@@ -198,6 +198,39 @@ describe("POST /v1/messages", () => {
     ]);
   });
 
+  it("X-Session-Id records a tool round trip once: the question, the call, its result, the answer", async () => {
+    const sid = uniqueId("am-rec-tool");
+    const recording = client({ "X-Session-Id": sid });
+    const question: Anthropic.MessageParam = {
+      role: "user",
+      content: `${sid} ${script({ steps: [{ toolCalls: [{ id: "toolu_r", name: "get_weather", arguments: { city: "Bern" } }] }] })}`,
+    };
+    const first = await recording.messages.create({
+      model: "gpt-4o-mini",
+      max_tokens: 50,
+      tools: [weather],
+      messages: [question],
+    });
+    await recording.messages.create({
+      model: "gpt-4o-mini",
+      max_tokens: 50,
+      tools: [weather],
+      messages: [
+        question,
+        { role: "assistant", content: first.content },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_r", content: "1°C" }] },
+      ],
+    });
+    const conv = await (await call(`/api/v1/context/conversations/${sid}`)).json<any>();
+    expect(conv.messages.map((m: any) => [m.role, m.tool_call_id ?? m.tool_calls?.[0].id ?? null])).toEqual([
+      ["user", null],
+      ["assistant", "toolu_r"],
+      ["tool", "toolu_r"],
+      ["assistant", null],
+    ]);
+    expect(conv.messages.at(-1).content).toBe("Tool results: 1°C");
+  });
+
   it("accepts anthropic-version and anthropic-beta headers, and x-api-key", async () => {
     const res = await call("/v1/messages", {
       headers: { "anthropic-version": "2023-06-01", "anthropic-beta": "tools-2024-04-04", "x-api-key": "anything" },
