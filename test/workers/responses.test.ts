@@ -444,3 +444,20 @@ describe("bad input to /v1/responses", () => {
     expect((await missing.json<any>()).error.type).toBe("not_found_error");
   });
 });
+
+describe("a stored response through the generic resume route", () => {
+  it("replays in the Responses format after an event id: the frames after it, numbered as in the first stream", async () => {
+    const marker = uniqueId("rs-generic");
+    const res = await call("/v1/responses", {
+      json: { model: "gpt-4o-mini", input: `${marker} ${script({ pieces: ["a ", "b ", "c ", "d "] })}`, stream: true },
+    });
+    const sessionId = res.headers.get("x-session-id")!;
+    const first = parseSse(await res.text());
+    const cut = first.findIndex((f) => JSON.parse(f.data).type === "response.output_text.delta") + 1;
+    const lastId = first[cut].id!;
+    const again = await call(`/api/chat/${sessionId}/stream?after=${lastId}&format=responses`);
+    const rest = parseSse(await again.text());
+    const after = first.filter((f) => Number(f.id) > Number(lastId));
+    expect(rest.map((f) => f.data)).toEqual(after.map((f) => f.data));
+  });
+});
