@@ -430,9 +430,11 @@ export class ChatSession extends DurableObject<Env> {
     options: Partial<EncoderOptions> = {},
   ): Subscriber {
     const whole = replayAfter !== undefined && replaysWholeTurn(dialect);
+    // A client joining later is told what the turn's starter was (its echo); the starter says it itself.
+    const joining = replayAfter !== undefined ? turn.messageId : undefined;
     return turn.subscribe(
       dialect,
-      { ...this.encoderOptions(turn.model, turn.messageId), ...options },
+      { ...this.encoderOptions(turn.model, joining), ...options },
       whole ? 0 : replayAfter,
       { sse: isSse(dialect), sentThrough: whole ? replayAfter : 0 },
     );
