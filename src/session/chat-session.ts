@@ -190,6 +190,8 @@ export class ChatSession extends DurableObject<Env> {
     const kept = this.kept.get(messageId)!;
     const left = this.store.deleteBetween(kept.afterIdx, kept.lastIdx ?? this.store.lastIdx());
     this.kept.forget(messageId);
+    // Its events go too: a resume must not bring back what was deleted.
+    this.log.forget(messageId);
     if (left === 0) return this.destroy();
     this.store.setMeta({ updated_at: new Date().toISOString() });
     await this.syncDirectory();

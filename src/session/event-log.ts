@@ -112,6 +112,12 @@ export class EventLog {
     return Number(this.sql.exec("SELECT COALESCE(MAX(seq), 0) AS s FROM events").one().s);
   }
 
+  /** Deletes the log of the turn that began with `messageId` (its messages are being deleted). */
+  forget(messageId: string): void {
+    this.sql.exec("DELETE FROM events WHERE turn_id IN (SELECT turn_id FROM turns WHERE message_id = ?)", messageId);
+    this.sql.exec("DELETE FROM turns WHERE message_id = ?", messageId);
+  }
+
   /** Deletes the logs of turns that ended before `endedBefore`; returns how many turns remain logged. */
   prune(endedBefore: Date): number {
     const cutoff = endedBefore.toISOString();

@@ -404,6 +404,8 @@ describe("stored responses: resume, cancel, delete", () => {
     });
     await openai.responses.delete(second.id);
     await expect(openai.responses.retrieve(second.id)).rejects.toMatchObject({ status: 404 });
+    // Its logged events are gone too: its stream cannot be replayed.
+    expect((await call(`/v1/responses/${second.id}?stream=true`)).status).toBe(404);
     const left = await stored(sessionOf(first.id));
     expect(left.messages.map((m: any) => m.content)).toEqual([`${marker} one`, `Echo: ${marker} one`]);
     await openai.responses.delete(first.id);
