@@ -39,8 +39,14 @@ export class KeptTurns {
     );
   }
 
+  /** The kept turn, while its reply is stored: clearing a conversation's messages forgets it too. */
   get(messageId: string): KeptTurn | null {
-    const r = this.sql.exec<Row>("SELECT * FROM kept_turns WHERE message_id = ?", messageId).toArray()[0];
+    const r = this.sql
+      .exec<Row>(
+        "SELECT k.* FROM kept_turns k JOIN messages m ON m.id = k.message_id WHERE k.message_id = ?",
+        messageId,
+      )
+      .toArray()[0];
     if (!r) return null;
     return {
       messageId: String(r.message_id),

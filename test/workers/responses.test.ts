@@ -414,6 +414,18 @@ describe("stored responses: resume, cancel, delete", () => {
   });
 });
 
+describe("a stored response and its conversation", () => {
+  it("is gone when the conversation's messages are cleared through the conversations API", async () => {
+    const response = await openai.responses.create({ model: "gpt-4o-mini", input: uniqueId("rs-clear") });
+    const cleared = await call(`/api/v1/context/conversations/${sessionOf(response.id)}/context`, { method: "DELETE" });
+    expect(cleared.status).toBe(200);
+    await expect(openai.responses.retrieve(response.id)).rejects.toMatchObject({ status: 404 });
+    await expect(
+      openai.responses.create({ model: "gpt-4o-mini", input: "more", previous_response_id: response.id }),
+    ).rejects.toMatchObject({ status: 404 });
+  });
+});
+
 describe("bad input to /v1/responses", () => {
   it("gets OpenAI's error shape naming the field", async () => {
     const cases: [unknown, string][] = [
