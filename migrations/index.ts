@@ -9,6 +9,7 @@ import directory0003 from "./directory/0003_running_turns.sql";
 import session0001 from "./session/0001_init.sql";
 import session0002 from "./session/0002_turn_log.sql";
 import session0003 from "./session/0003_drop_message_turn_id.sql";
+import session0004 from "./session/0004_kept_turns.sql";
 
 export interface Migration {
   version: number;
@@ -20,6 +21,7 @@ export const sessionMigrations: Migration[] = [
   { version: 1, name: "0001_init", sql: session0001 },
   { version: 2, name: "0002_turn_log", sql: session0002 },
   { version: 3, name: "0003_drop_message_turn_id", sql: session0003 },
+  { version: 4, name: "0004_kept_turns", sql: session0004 },
 ];
 
 export const directoryMigrations: Migration[] = [

@@ -10,8 +10,10 @@ import { ApiError, notFound, onError } from "./http/errors";
 import { health } from "./http/health";
 import { home } from "./http/home";
 import { rateLimit } from "./http/limits";
+import { anthropicErrors, messages } from "./http/messages";
 import { native } from "./http/native";
 import { routes, serveDocument } from "./http/openapi";
+import { responses } from "./http/responses";
 import { resume } from "./http/resume";
 import { simple } from "./http/simple";
 import { tools } from "./http/tools";
@@ -22,6 +24,8 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 const app = routes();
 
+// Before everything: a failure in any middleware below is answered in the caller's API's shape.
+app.use("/v1/messages/*", anthropicErrors);
 // Config first (everything reads it), CORS before auth (a preflight carries no key), then the
 // per-key rate limit, then the body's size and type.
 app.use(requestContext());
@@ -37,7 +41,20 @@ app.use(
   }),
 );
 app.use(jsonBodies());
-for (const group of [home, health, tokens, native, chatCompletions, resume, chat, conversations, simple, tools]) {
+for (const group of [
+  home,
+  health,
+  tokens,
+  native,
+  chatCompletions,
+  responses,
+  messages,
+  resume,
+  chat,
+  conversations,
+  simple,
+  tools,
+]) {
   app.route("/", group);
 }
 serveDocument(app);

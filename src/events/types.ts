@@ -44,8 +44,9 @@ interface Base {
 }
 
 export type TurnEvent = Base &
+  /** `createdAt`: when the turn's first message was made (absent from logs older than it). */
   (
-    | { type: "turn-start"; messageId: string }
+    | { type: "turn-start"; messageId: string; createdAt?: string }
     | { type: "text-delta"; text: string }
     | { type: "tool-call"; callId: string; name: string; args: unknown }
     | { type: "tool-progress"; callId: string; text: string }

@@ -43,6 +43,8 @@ export class ActiveTurn {
 
   /** The model asked for, for stream framing. */
   readonly model: string;
+  /** The first message the turn writes: a kept turn is known by it. */
+  readonly messageId: string;
 
   constructor(
     spec: Omit<TurnSpec, "signal">,
@@ -53,6 +55,7 @@ export class ActiveTurn {
     timeoutMs: number,
   ) {
     this.model = spec.request.model;
+    this.messageId = spec.messageId;
     this.firstOutput = new Promise((resolve) => (this.resolveFirstOutput = resolve));
     const cap = setTimeout(
       () =>

@@ -17,6 +17,8 @@ const RETRY_MS = 2_000;
 export interface SubscriberOptions {
   /** SSE framing: `retry:` first, then `: ping` comments while quiet. */
   sse: boolean;
+  /** Events up to this seq are encoded (the encoder keeps its state) but not sent: the client has them. */
+  sentThrough?: number;
 }
 
 /** Anything that follows a turn's events. */
@@ -50,8 +52,10 @@ export class Subscriber implements TurnListener {
   private gone = false;
   private closed = false;
   private heartbeat?: ReturnType<typeof setInterval>;
+  private readonly sentThrough: number;
 
   constructor(dialect: Dialect, options: EncoderOptions, framing: SubscriberOptions = { sse: true }) {
+    this.sentThrough = framing.sentThrough ?? 0;
     const pipe = new TransformStream<Uint8Array, Uint8Array>();
     this.stream = pipe.readable;
     this.writer = pipe.writable.getWriter();
@@ -64,7 +68,7 @@ export class Subscriber implements TurnListener {
 
   send(event: TurnEvent): void {
     const text = this.encode(event);
-    if (text) this.write(utf8.encode(text));
+    if (text && event.seq > this.sentThrough) this.write(utf8.encode(text));
   }
 
   /** Ends the stream after everything queued; never rejects. */

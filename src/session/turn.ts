@@ -51,7 +51,7 @@ export async function* runTurn(spec: TurnSpec): AsyncGenerator<TurnOutput> {
     signal,
     maxChars: limits.toolResultMaxChars,
   };
-  yield { type: "turn-start", messageId: message.id };
+  yield { type: "turn-start", messageId: message.id, createdAt: message.created_at };
 
   try {
     const definitions = spec.clientTools?.length ? spec.clientTools : await serverToolDefinitions(spec.tools);

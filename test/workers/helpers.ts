@@ -18,6 +18,10 @@ export function call(path: string, init?: RequestInit & { json?: unknown }): Pro
   );
 }
 
+/** `fetch` into the Worker, for the client SDKs under test. */
+export const workerFetch = (url: string | URL | Request, init?: RequestInit): Promise<Response> =>
+  exports.default.fetch(new Request(url, init));
+
 export function uniqueId(prefix = "s"): string {
   return `${prefix}-${crypto.randomUUID()}`;
 }
