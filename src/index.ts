@@ -11,8 +11,10 @@ import { health } from "./http/health";
 import { home } from "./http/home";
 import { rateLimit } from "./http/limits";
 import { native } from "./http/native";
+import { oauth } from "./http/oauth";
 import { routes, serveDocument } from "./http/openapi";
 import { resume } from "./http/resume";
+import { servers } from "./http/servers";
 import { simple } from "./http/simple";
 import { tools } from "./http/tools";
 import { jsonBodies } from "./http/validate";
@@ -37,7 +39,21 @@ app.use(
   }),
 );
 app.use(jsonBodies());
-for (const group of [home, health, tokens, native, chatCompletions, resume, chat, conversations, simple, tools]) {
+const groups = [
+  home,
+  health,
+  tokens,
+  native,
+  chatCompletions,
+  resume,
+  chat,
+  conversations,
+  simple,
+  tools,
+  servers,
+  oauth,
+];
+for (const group of groups) {
   app.route("/", group);
 }
 serveDocument(app);
@@ -46,5 +62,6 @@ app.notFound(notFound);
 
 export default app satisfies ExportedHandler<Env>;
 
+export { McpCredentials } from "./credentials/credentials";
 export { Directory } from "./directory/directory";
 export { ChatSession } from "./session/chat-session";

@@ -3,15 +3,17 @@
  * SSE, or streamable HTTP falling back to SSE), a timeout, and two retries of transient failures.
  * Messages never carry header values or URL credentials.
  */
+import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import type { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { type LoggingMessageNotification, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 // The default validator (AJV) compiles schemas with `new Function`, which the deployed runtime
 // forbids: any tool with an `outputSchema` would fail outside the test pool.
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import { sleep } from "../lib/sleep";
 import { withTimeout } from "./async";
+import { NeedsAuthorization } from "./auth/provider";
 import { errorText, isTransient } from "./errors";
 import { redactUrl, scrub } from "./redact";
 import type { McpServerConfig, McpTransportType } from "./servers";
@@ -31,6 +33,10 @@ export interface ConnectOptions {
   signal?: AbortSignal;
   /** The server's `notifications/message` (logging). */
   onLog?: (params: McpLogParams) => void;
+  /** OAuth: the SDK asks it for tokens and runs discovery, refresh and step-up through it. */
+  authProvider?: OAuthClientProvider;
+  /** Every request to the server goes through it (an outbound check, an observer). */
+  fetch?: FetchLike;
 }
 
 /** An open client. `alive` turns false when the transport closes (server gone, stream cut). */
@@ -56,14 +62,13 @@ export class McpConnectError extends Error {
 const DEFAULTS = { clientVersion: "0.1.0", timeoutMs: 10_000, retries: 2, backoffMs: 200 };
 /** Ending a streamable HTTP session is a courtesy to the server; never wait long for it. */
 const TERMINATE_TIMEOUT_MS = 1_000;
-
 class Connection implements McpConnection {
   private open = true;
 
   constructor(
     readonly client: Client,
     readonly transport: McpTransportType,
-    private readonly wire: StreamableHTTPClientTransport | SSEClientTransport,
+    private readonly wire: StreamableHTTPClientTransport | SSETransport,
   ) {
     client.onclose = () => {
       this.open = false;
@@ -84,12 +89,11 @@ class Connection implements McpConnection {
   }
 }
 
+type Options = Required<Pick<ConnectOptions, "clientVersion" | "timeoutMs" | "retries" | "backoffMs">> &
+  Omit<ConnectOptions, "clientVersion" | "timeoutMs" | "retries" | "backoffMs">;
+
 /** One attempt over one transport. */
-async function connectVia(
-  config: McpServerConfig,
-  kind: McpTransportType,
-  opts: Required<Omit<ConnectOptions, "signal" | "onLog">> & Pick<ConnectOptions, "signal" | "onLog">,
-): Promise<Connection> {
+async function connectVia(config: McpServerConfig, kind: McpTransportType, opts: Options): Promise<Connection> {
   const client = new Client(
     { name: "edge-chat", version: opts.clientVersion },
     { capabilities: {}, jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
@@ -98,7 +102,7 @@ async function connectVia(
   if (onLog) client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => onLog(n.params));
   const url = new URL(config.url);
   // Both transports put `requestInit.headers` on every request, the SSE stream's GET included.
-  const init = { requestInit: { headers: config.headers } };
+  const init = { requestInit: { headers: config.headers }, authProvider: opts.authProvider, fetch: opts.fetch };
   const wire = kind === "sse" ? new SSETransport(url, init) : new StreamableHTTPClientTransport(url, init);
   try {
     await withTimeout(client.connect(wire), opts.timeoutMs, "connecting", opts.signal);
@@ -110,12 +114,13 @@ async function connectVia(
 }
 
 /** Streamable HTTP, or SSE when that fails, when the config does not say which. */
-async function attempt(config: McpServerConfig, opts: Parameters<typeof connectVia>[2]): Promise<Connection> {
+async function attempt(config: McpServerConfig, opts: Options): Promise<Connection> {
   if (config.type) return connectVia(config, config.type, opts);
   try {
     return await connectVia(config, "streamable-http", opts);
   } catch (first) {
-    if (opts.signal?.aborted) throw first;
+    // A server that wants an authorization answered: it speaks streamable HTTP.
+    if (opts.signal?.aborted || first instanceof NeedsAuthorization) throw first;
     try {
       return await connectVia(config, "sse", opts);
     } catch (second) {
@@ -139,7 +144,8 @@ function transient(err: unknown): boolean {
 
 /**
  * Opens a client to `config`. Transient failures (network, 5xx) are retried `retries` times with
- * backoff; an abort rethrows the signal's reason; anything else is an `McpConnectError`.
+ * backoff; an abort rethrows the signal's reason, a server that wants an authorization throws
+ * `NeedsAuthorization`; anything else is an `McpConnectError`.
  */
 export async function connectMcp(config: McpServerConfig, options: ConnectOptions = {}): Promise<McpConnection> {
   const opts = {
@@ -155,6 +161,7 @@ export async function connectMcp(config: McpServerConfig, options: ConnectOption
       return await attempt(config, opts);
     } catch (err) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? err;
+      if (err instanceof NeedsAuthorization) throw err;
       const retry = transient(err);
       if (!retry || tries >= opts.retries) {
         const why = scrub(errorText(err), config);

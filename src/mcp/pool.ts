@@ -2,29 +2,52 @@
  * `McpPool`: the MCP servers of one chat turn as one `ToolSource`. Connections open lazily (on the
  * first `list()` or `call()` that needs them), are reused until `close()`, and never more than a few
  * open at once (a Worker may hold 6 outbound connections). One server failing never breaks the
- * others, and a call never throws except to pass on an abort.
+ * others, and a call never throws except to pass on an abort. A server that wants an OAuth
+ * authorization the owner has not given is shown as `needs_authorization` and leaves the turn alone.
  */
+import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
+import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { Progress } from "@modelcontextprotocol/sdk/types.js";
+import { fnv1a } from "../lib/hash";
 import { sleep } from "../lib/sleep";
 import type { ToolCallContext, ToolInfo, ToolOutcome, ToolSource } from "../tools/types";
 import { Limiter, withTimeout } from "./async";
+import { MachineOAuthProvider } from "./auth/machine";
+import { NeedsAuthorization, OwnerOAuthProvider } from "./auth/provider";
+import type { AuthRecord, OwnerMcpState, OwnerMcpStore, UserServer } from "./auth/types";
 import { cached, forgetCached } from "./cache";
 import { connectMcp, McpConnectError, type McpConnection, type McpLogParams } from "./connection";
 import { abortError, errorText, httpStatusOf, isSdkTimeout, isTransient, McpTimeoutError } from "./errors";
 import { assignToolNames } from "./names";
 import { toOutcome } from "./outcome";
 import { redactUrl, scrub } from "./redact";
-import type { McpServerConfig, McpTransportType, RefusedServer } from "./servers";
+import { guardedFetch, type McpServerConfig, type McpTransportType, type RefusedServer } from "./servers";
 
-/** One configured server as `/api/servers` shows it. */
+/** One server as `/api/servers` shows it. */
 export interface ServerStatus {
   name: string;
   /** Redacted: no credentials, no query values. Null for a refused entry without a URL. */
   url: string | null;
   transport: McpTransportType | null;
-  status: "connected" | "error" | "not-connected" | "refused";
+  status: "connected" | "error" | "not-connected" | "refused" | "needs_authorization";
   error?: string;
   tool_count: number;
+  /** How edge-chat authenticates to it, when it is more than static headers. */
+  auth?: "oauth" | "client_credentials";
+  /** `user`: the owner added it; absent for the configured servers. */
+  source?: "user";
+}
+
+/** The owner whose tokens and added servers a pool uses. */
+export interface PoolOwner {
+  /** Part of the tool-list cache key: owners' lists differ. */
+  id: string;
+  /** Null when `MCP_TOKEN_KEY` is not set: OAuth servers cannot be authorized, none can be added. */
+  store: OwnerMcpStore | null;
+  /** An added server as this deployment serves it (the outbound rules of caller-chosen hosts attached). */
+  serverOf(server: UserServer): McpServerConfig;
+  /** Whether listing must read the owner's added servers first (false when none can exist). */
+  hasServers: boolean;
 }
 
 export interface McpPoolOptions {
@@ -41,6 +64,7 @@ export interface McpPoolOptions {
   /** Serve `list()` from the isolate's cache under `key` for `ttlMs` (see `mcpServersKey`). */
   listCache?: { key: string; ttlMs: number };
   clientVersion?: string;
+  owner?: PoolOwner;
 }
 
 /** Which server tool a model-facing name stands for. */
@@ -71,13 +95,17 @@ function logText({ level, logger, data }: McpLogParams): string {
   return `${level}${logger ? ` [${logger}]` : ""}: ${text}`.slice(0, MAX_TEXT);
 }
 
-/** One configured server's connection state for this pool. */
+/** One server's connection state for this pool. */
 class Slot {
   connection?: McpConnection;
   /** Pending or settled connect; a failure stays remembered for the pool's lifetime. */
   connecting?: Promise<McpConnection>;
   transport: McpTransportType | null = null;
   error?: string;
+  /** Why the server wants an authorization first (its `needs_authorization`). */
+  needsAuth?: string;
+  /** The OAuth provider of the current connection, if the server uses OAuth. */
+  provider?: OAuthClientProvider;
   toolCount = 0;
   /** Progress sinks of the calls in flight here, oldest first: server log lines go to the newest. */
   readonly inflight: Array<(text: string) => void> = [];
@@ -101,6 +129,9 @@ export class McpPool implements ToolSource {
   private listing?: Promise<Catalog>;
   private routes = new Map<string, Route>();
   private closed = false;
+  /** The owner's store, read once per pool (lazily: only a server that may need it asks). */
+  private ownerState?: Promise<OwnerMcpState>;
+  private ownerServers?: Promise<void>;
 
   constructor(
     servers: McpServerConfig[],
@@ -112,6 +143,7 @@ export class McpPool implements ToolSource {
 
   /** Every tool of every reachable server, with unique model-facing names. Never rejects. */
   async list(): Promise<ToolInfo[]> {
+    await this.addOwnerServers();
     this.listing ??= this.loadCatalog();
     const catalog = await this.listing;
     this.routes = new Map(Object.entries(catalog.routes));
@@ -143,7 +175,9 @@ export class McpPool implements ToolSource {
       try {
         const remaining = () => Math.max(1, deadline - Date.now());
         const conn = await withTimeout(this.connect(slot), remaining(), where, ctx.signal);
-        return await this.invoke(slot, conn, route.tool, args, ctx, remaining());
+        const outcome = await this.invoke(slot, conn, route.tool, args, ctx, remaining());
+        void this.succeeded(slot);
+        return outcome;
       } catch (err) {
         if (ctx.signal.aborted) throw abortError(ctx.signal);
         if (err instanceof McpTimeoutError || isSdkTimeout(err)) {
@@ -152,6 +186,10 @@ export class McpPool implements ToolSource {
           // unless other calls still use it; the next call reconnects.
           if (slot.connection?.transport === "streamable-http" && slot.inflight.length === 0) void slot.reset();
           return timedOut();
+        }
+        if (this.wantsAuthorization(slot, err)) {
+          void slot.reset();
+          return failure(`${where} is not available: ${this.authorizationHint(slot)}`);
         }
         // 404 during a call: the server forgot our session (streamable HTTP spec); a new one helps.
         const retry = !(err instanceof McpConnectError) && (isTransient(err) || httpStatusOf(err) === 404);
@@ -164,17 +202,21 @@ export class McpPool implements ToolSource {
     }
   }
 
-  /** Each configured server (then each refused entry), in configuration order. */
+  /** Each configured server, then the owner's added ones, then each refused entry, in order. */
   status(): ServerStatus[] {
     const live = [...this.slots.values()].map((slot): ServerStatus => {
       const connected = slot.connection?.alive === true;
+      const waiting = !connected && slot.needsAuth !== undefined && !slot.error;
+      const auth = slot.config.auth?.type ?? (slot.provider && (waiting || connected) ? oauthUsed(slot) : undefined);
       return {
         name: slot.config.name,
         url: redactUrl(slot.config.url),
         transport: slot.transport,
-        status: connected ? "connected" : slot.error ? "error" : "not-connected",
-        ...(slot.error && !connected ? { error: slot.error } : {}),
+        status: connected ? "connected" : waiting ? "needs_authorization" : slot.error ? "error" : "not-connected",
+        ...(slot.error && !connected ? { error: slot.error } : waiting ? { error: slot.needsAuth } : {}),
         tool_count: slot.toolCount,
+        ...(auth ? { auth } : {}),
+        ...(slot.config.source ? { source: slot.config.source } : {}),
       };
     });
     const refused = (this.options.refused ?? []).map(
@@ -197,13 +239,42 @@ export class McpPool implements ToolSource {
     await Promise.allSettled([...this.slots.values()].map((slot) => slot.reset()));
   }
 
+  /** The owner's store, read once: added servers, tokens and registrations. */
+  private owned(): Promise<OwnerMcpState> {
+    const store = this.options.owner?.store;
+    if (!store) return Promise.resolve({ servers: [], auth: {} });
+    this.ownerState ??= store.state();
+    return this.ownerState;
+  }
+
+  /** Adds the owner's servers as slots, after the configured ones (whose names they cannot take). */
+  private addOwnerServers(): Promise<void> {
+    const owner = this.options.owner;
+    if (!owner?.hasServers || !owner.store) return Promise.resolve();
+    this.ownerServers ??= this.owned().then(
+      ({ servers }) => {
+        for (const server of servers)
+          if (!this.slots.has(server.name)) this.slots.set(server.name, new Slot(owner.serverOf(server)));
+      },
+      () => {
+        // Unreadable store (MCP_TOKEN_KEY changed, say): the configured servers still serve.
+      },
+    );
+    return this.ownerServers;
+  }
+
   private async loadCatalog(): Promise<Catalog> {
     const cache = this.options.listCache;
     if (!cache) return this.listAll();
-    const key = `catalog:${cache.key}`;
+    const added = [...this.slots.values()]
+      .filter((s) => s.config.source === "user")
+      .map((s) => [s.config.name, s.config.url]);
+    const owner = this.options.owner ? `:${this.options.owner.id}:${fnv1a(JSON.stringify(added))}` : "";
+    const key = `catalog:${cache.key}${owner}`;
     const catalog = await cached(key, cache.ttlMs, () => this.listAll());
-    // A list missing a server that failed should not stand in for the next turns.
-    if ([...this.slots.values()].some((s) => s.error)) forgetCached(key);
+    // A list missing a server that failed, or is waiting for an authorization, should not stand
+    // in for the next turns: the tools must appear as soon as the owner has authorized.
+    if ([...this.slots.values()].some((s) => s.error || s.needsAuth)) forgetCached(key);
     return catalog;
   }
 
@@ -211,10 +282,16 @@ export class McpPool implements ToolSource {
     const slots = [...this.slots.values()];
     const perServer = await Promise.all(
       slots.map((slot) =>
-        this.listServer(slot).catch((err) => {
-          slot.error = this.describe(slot, err);
-          return [];
-        }),
+        this.listServer(slot).then(
+          (tools) => {
+            void this.succeeded(slot);
+            return tools;
+          },
+          (err) => {
+            if (!this.wantsAuthorization(slot, err)) slot.error = this.describe(slot, err);
+            return [];
+          },
+        ),
       ),
     );
     const refs = slots.flatMap((slot, i) =>
@@ -260,13 +337,17 @@ export class McpPool implements ToolSource {
     void slot.connection?.close();
     slot.connection = undefined;
     slot.connecting = this.limiter
-      .run(() => {
+      .run(async () => {
         if (this.closed) throw new Error("the MCP pool is closed");
+        const { provider, fetch } = await this.authFor(slot);
+        slot.provider = provider;
         return connectMcp(slot.config, {
           timeoutMs: this.options.connectTimeoutMs,
           clientVersion: this.options.clientVersion,
           signal: this.lifetime.signal,
           onLog: (params) => slot.inflight.at(-1)?.(logText(params)),
+          authProvider: provider,
+          fetch,
         });
       })
       .then(
@@ -278,14 +359,61 @@ export class McpPool implements ToolSource {
           slot.connection = conn;
           slot.transport = conn.transport;
           slot.error = undefined;
+          slot.needsAuth = undefined;
           return conn;
         },
         (err) => {
-          slot.error = this.describe(slot, err);
+          if (!this.wantsAuthorization(slot, err)) slot.error = this.describe(slot, err);
           throw err;
         },
       );
     return slot.connecting;
+  }
+
+  /**
+   * How the slot authenticates beyond its headers: client credentials from the config, else the
+   * owner's OAuth (unless a static `Authorization` header says the server takes a key instead).
+   * Requests go through the server's outbound rule, when it has one.
+   */
+  private async authFor(slot: Slot): Promise<{ provider?: OAuthClientProvider; fetch?: FetchLike }> {
+    const { config } = slot;
+    const base = guardedFetch(config);
+    if (config.auth?.type === "client_credentials")
+      return { provider: new MachineOAuthProvider(config, config.auth), fetch: base };
+    if (Object.keys(config.headers).some((h) => h.toLowerCase() === "authorization")) return { fetch: base };
+    const store = this.options.owner?.store ?? null;
+    const state = await this.owned().catch(() => ({ servers: [], auth: {} }) as OwnerMcpState);
+    const stored: AuthRecord | undefined = state.auth[config.name];
+    const record = stored?.url === config.url ? stored : { url: config.url };
+    const provider = new OwnerOAuthProvider(config, store, record, { kind: "turn" });
+    return { provider, fetch: provider.observe(base ?? fetch) };
+  }
+
+  /** True (and the slot marked) when `err` means the owner has to authorize the server. */
+  private wantsAuthorization(slot: Slot, err: unknown): boolean {
+    if (err instanceof NeedsAuthorization) {
+      if (err.refused) slot.error = scrub(err.message, slot.config);
+      else slot.needsAuth = err.message;
+      return true;
+    }
+    // A token refused right after it was obtained: the authorization is no good.
+    if (slot.provider instanceof OwnerOAuthProvider && httpStatusOf(err) === 401) {
+      slot.needsAuth = "the server refused its token: authorize it again";
+      return true;
+    }
+    return false;
+  }
+
+  private authorizationHint(slot: Slot): string {
+    if (slot.error) return slot.error;
+    return `MCP server "${slot.config.name}" needs an authorization (${slot.needsAuth ?? "authorize it first"}); the user can connect it from the server list`;
+  }
+
+  /** A request went through: refusals of the granted scopes stop counting. */
+  private async succeeded(slot: Slot): Promise<void> {
+    const provider = slot.provider;
+    if (!(provider instanceof OwnerOAuthProvider) || !provider.current.rejections) return;
+    await this.options.owner?.store?.saveAuth(slot.config.name, slot.config.url, { rejections: null }).catch(() => {});
   }
 
   private async invoke(
@@ -329,4 +457,11 @@ export class McpPool implements ToolSource {
 
 function failure(content: string): ToolOutcome {
   return { content, isError: true };
+}
+
+/** A server that has tokens or asked for them uses OAuth, whatever its config says. */
+function oauthUsed(slot: Slot): "oauth" | undefined {
+  const provider = slot.provider;
+  if (!(provider instanceof OwnerOAuthProvider)) return undefined;
+  return slot.needsAuth !== undefined || provider.current.tokens ? "oauth" : undefined;
 }

@@ -5,6 +5,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { sessionMigrations } from "../../migrations";
 import { type Config, configFor } from "../config";
+import { ownerStore } from "../credentials/address";
 import type { ConversationSummary } from "../directory/directory";
 import { type Dialect, type EncoderOptions, isSse } from "../events/encode";
 import type { StoredMessage, TurnEvent } from "../events/types";
@@ -244,7 +245,10 @@ export class ChatSession extends DurableObject<Env> {
     }
     const request = { ...settings, messages: turnContext(input, config, this.store) };
     const turn = new ActiveTurn(
-      turnSpec(config, input, request, reply),
+      turnSpec(config, input, request, reply, {
+        id: input.owner,
+        store: ownerStore(this.env, config, input.owner),
+      }),
       this.turnHooks(input, stored, config),
       input.dialect,
       config.turnTimeoutMs,
