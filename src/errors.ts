@@ -91,6 +91,7 @@ export const ERRORS = {
   mcp_authorization_failed: e(502, "Connecting the MCP server failed. Try again in a moment."),
   mcp_authorization_invalid: e(400, "This authorization has expired or was used already. Start it again."),
   mcp_authorization_denied: e(400, "The MCP server was not connected: the authorization was not given."),
+  elicitation_not_found: e(404, "That question is no longer waiting for an answer."),
 
   // Ours.
   bad_configuration: e(500, "The server is misconfigured; its operator must fix a setting."),

@@ -6,6 +6,7 @@ import { chatCompletions } from "./http/chat-completions";
 import { requestContext } from "./http/context";
 import { conversations } from "./http/conversations";
 import { corsFromConfig } from "./http/cors";
+import { elicitations } from "./http/elicitations";
 import { ApiError, notFound, onError } from "./http/errors";
 import { health } from "./http/health";
 import { home } from "./http/home";
@@ -44,6 +45,7 @@ const groups = [
   health,
   tokens,
   native,
+  elicitations,
   chatCompletions,
   resume,
   chat,

@@ -7,7 +7,13 @@ import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { type LoggingMessageNotification, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import {
+  type ElicitRequestFormParams,
+  ElicitRequestSchema,
+  type ElicitResult,
+  type LoggingMessageNotification,
+  LoggingMessageNotificationSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 // The default validator (AJV) compiles schemas with `new Function`, which the deployed runtime
 // forbids: any tool with an `outputSchema` would fail outside the test pool.
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
@@ -33,6 +39,8 @@ export interface ConnectOptions {
   signal?: AbortSignal;
   /** The server's `notifications/message` (logging). */
   onLog?: (params: McpLogParams) => void;
+  /** A form the server asks the user to fill in (elicitation); without it every request is declined. */
+  onElicit?: (params: ElicitRequestFormParams) => Promise<ElicitResult>;
   /** OAuth: the SDK asks it for tokens and runs discovery, refresh and step-up through it. */
   authProvider?: OAuthClientProvider;
   /** Every request to the server goes through it (an outbound check, an observer). */
@@ -62,6 +70,10 @@ export class McpConnectError extends Error {
 const DEFAULTS = { clientVersion: "0.1.0", timeoutMs: 10_000, retries: 2, backoffMs: 200 };
 /** Ending a streamable HTTP session is a courtesy to the server; never wait long for it. */
 const TERMINATE_TIMEOUT_MS = 1_000;
+
+/** What edge-chat tells servers it can do: forms, with their defaults filled in (SEP-1034). */
+const CAPABILITIES = { elicitation: { form: { applyDefaults: true } } };
+
 class Connection implements McpConnection {
   private open = true;
 
@@ -96,10 +108,15 @@ type Options = Required<Pick<ConnectOptions, "clientVersion" | "timeoutMs" | "re
 async function connectVia(config: McpServerConfig, kind: McpTransportType, opts: Options): Promise<Connection> {
   const client = new Client(
     { name: "edge-chat", version: opts.clientVersion },
-    { capabilities: {}, jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
+    { capabilities: CAPABILITIES, jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
   );
   const onLog = opts.onLog;
   if (onLog) client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => onLog(n.params));
+  const onElicit = opts.onElicit;
+  // Only forms are declared, so the SDK refuses URL-mode requests before they get here.
+  client.setRequestHandler(ElicitRequestSchema, (request) =>
+    onElicit ? onElicit(request.params as ElicitRequestFormParams) : Promise.resolve({ action: "decline" as const }),
+  );
   const url = new URL(config.url);
   // Both transports put `requestInit.headers` on every request, the SSE stream's GET included.
   const init = { requestInit: { headers: config.headers }, authProvider: opts.authProvider, fetch: opts.fetch };

@@ -7,11 +7,11 @@
  */
 import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
-import type { Progress } from "@modelcontextprotocol/sdk/types.js";
+import type { ElicitRequestFormParams, ElicitResult, Progress } from "@modelcontextprotocol/sdk/types.js";
 import { fnv1a } from "../lib/hash";
 import { sleep } from "../lib/sleep";
-import type { ToolCallContext, ToolInfo, ToolOutcome, ToolSource } from "../tools/types";
-import { Limiter, withTimeout } from "./async";
+import type { ElicitationAnswer, ToolCallContext, ToolInfo, ToolOutcome, ToolSource } from "../tools/types";
+import { Deadline, Limiter, withTimeout } from "./async";
 import { MachineOAuthProvider } from "./auth/machine";
 import { NeedsAuthorization, OwnerOAuthProvider } from "./auth/provider";
 import type { AuthRecord, OwnerMcpState, OwnerMcpStore, UserServer } from "./auth/types";
@@ -95,6 +95,12 @@ function logText({ level, logger, data }: McpLogParams): string {
   return `${level}${logger ? ` [${logger}]` : ""}: ${text}`.slice(0, MAX_TEXT);
 }
 
+/** A call in flight on a slot: where its progress goes, and who answers its server's questions. */
+interface InFlight {
+  progress(text: string): void;
+  elicit(params: ElicitRequestFormParams): Promise<ElicitResult>;
+}
+
 /** One server's connection state for this pool. */
 class Slot {
   connection?: McpConnection;
@@ -107,8 +113,8 @@ class Slot {
   /** The OAuth provider of the current connection, if the server uses OAuth. */
   provider?: OAuthClientProvider;
   toolCount = 0;
-  /** Progress sinks of the calls in flight here, oldest first: server log lines go to the newest. */
-  readonly inflight: Array<(text: string) => void> = [];
+  /** Calls in flight here, oldest first: server log lines and questions go to the newest. */
+  readonly inflight: InFlight[] = [];
 
   constructor(readonly config: McpServerConfig) {}
 
@@ -154,7 +160,7 @@ export class McpPool implements ToolSource {
   async call(name: string, args: Record<string, unknown>, ctx: ToolCallContext): Promise<ToolOutcome> {
     if (ctx.signal.aborted) throw abortError(ctx.signal);
     if (this.closed) return failure("the MCP connections of this turn are closed");
-    const deadline = Date.now() + ctx.timeoutMs;
+    const deadline = new Deadline(ctx.timeoutMs);
     const timedOut = () => failure(`tool "${name}" timed out after ${ctx.timeoutMs} ms`);
 
     // A name from a cached list: this pool learns the routes from the same cache.
@@ -173,9 +179,8 @@ export class McpPool implements ToolSource {
 
     for (let attempt = 0; ; attempt++) {
       try {
-        const remaining = () => Math.max(1, deadline - Date.now());
-        const conn = await withTimeout(this.connect(slot), remaining(), where, ctx.signal);
-        const outcome = await this.invoke(slot, conn, route.tool, args, ctx, remaining());
+        const conn = await withTimeout(this.connect(slot), deadline.remaining(), where, ctx.signal);
+        const outcome = await this.invoke(slot, conn, route.tool, args, ctx, deadline);
         void this.succeeded(slot);
         return outcome;
       } catch (err) {
@@ -193,7 +198,7 @@ export class McpPool implements ToolSource {
         }
         // 404 during a call: the server forgot our session (streamable HTTP spec); a new one helps.
         const retry = !(err instanceof McpConnectError) && (isTransient(err) || httpStatusOf(err) === 404);
-        if (!retry || attempt >= CALL_RETRIES || Date.now() >= deadline) {
+        if (!retry || attempt >= CALL_RETRIES || deadline.expired) {
           return failure(`${where} failed: ${this.describe(slot, err)}`);
         }
         await slot.reset();
@@ -345,7 +350,8 @@ export class McpPool implements ToolSource {
           timeoutMs: this.options.connectTimeoutMs,
           clientVersion: this.options.clientVersion,
           signal: this.lifetime.signal,
-          onLog: (params) => slot.inflight.at(-1)?.(logText(params)),
+          onLog: (params) => slot.inflight.at(-1)?.progress(logText(params)),
+          onElicit: (params) => slot.inflight.at(-1)?.elicit(params) ?? Promise.resolve({ action: "decline" }),
           authProvider: provider,
           fetch,
         });
@@ -422,26 +428,47 @@ export class McpPool implements ToolSource {
     tool: string,
     args: Record<string, unknown>,
     ctx: ToolCallContext,
-    timeout: number,
+    deadline: Deadline,
   ): Promise<ToolOutcome> {
-    const progress = (text: string) => {
-      try {
-        ctx.progress(text);
-      } catch {
-        // A listener that fails must not fail the call.
-      }
+    const entry: InFlight = {
+      progress: (text) => {
+        try {
+          ctx.progress(text);
+        } catch {
+          // A listener that fails must not fail the call.
+        }
+      },
+      // The clock stops while a person answers: their time is not the tool's.
+      elicit: async (params) => {
+        if (!ctx.elicit) return { action: "decline" };
+        deadline.pause();
+        try {
+          const answer: ElicitationAnswer = await ctx.elicit({
+            message: params.message,
+            requestedSchema: params.requestedSchema as Record<string, unknown>,
+          });
+          return { ...answer };
+        } finally {
+          deadline.resume();
+        }
+      },
     };
-    slot.inflight.push(progress);
+    slot.inflight.push(entry);
     try {
-      const result = await conn.client.callTool({ name: tool, arguments: args }, undefined, {
-        signal: ctx.signal,
-        timeout,
-        onprogress: (p) => progress(progressText(p)),
-        resetTimeoutOnProgress: false,
-      });
+      // Our own clock (pausable), not the SDK's: it aborts the request, which sends the cancellation.
+      const expiry = new AbortController();
+      deadline.arm(() => expiry.abort(new McpTimeoutError(`tool "${tool}"`, ctx.timeoutMs)));
+      const result = await conn.client
+        .callTool({ name: tool, arguments: args }, undefined, {
+          signal: AbortSignal.any([ctx.signal, expiry.signal]),
+          timeout: NO_SDK_TIMEOUT_MS,
+          onprogress: (p) => entry.progress(progressText(p)),
+          resetTimeoutOnProgress: false,
+        })
+        .finally(() => deadline.disarm());
       return toOutcome(result);
     } finally {
-      slot.inflight.splice(slot.inflight.indexOf(progress), 1);
+      slot.inflight.splice(slot.inflight.indexOf(entry), 1);
     }
   }
 
@@ -458,6 +485,9 @@ export class McpPool implements ToolSource {
 function failure(content: string): ToolOutcome {
   return { content, isError: true };
 }
+
+/** The SDK's own per-request timer, out of the way of ours (setTimeout's largest delay). */
+const NO_SDK_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** A server that has tokens or asked for them uses OAuth, whatever its config says. */
 function oauthUsed(slot: Slot): "oauth" | undefined {

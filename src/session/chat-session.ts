@@ -13,6 +13,7 @@ import { logError } from "../lib/log";
 import { createModelProvider, type ModelConfig, resolveModel, resolveUpstream } from "../llm/model-config";
 import { costOf, turnUsage } from "../llm/pricing";
 import { applyMigrations } from "../storage/migrate";
+import type { ElicitationAnswer } from "../tools/types";
 import { ActiveTurn, type TurnHooks } from "./active-turn";
 import { directoryStub } from "./address";
 import { EventLog } from "./event-log";
@@ -152,6 +153,14 @@ export class ChatSession extends DurableObject<Env> {
     if (!this.tables) return;
     const remaining = this.log.prune(new Date(Date.now() - EVENT_LOG_TTL_MS));
     if (remaining > 0 && !this.running()) void this.ctx.storage.setAlarm(Date.now() + EVENT_LOG_TTL_MS);
+  }
+
+  /**
+   * The user's answer to a question a tool of the running turn asked; false when no such question
+   * waits (answered, timed out, another turn's, or never asked).
+   */
+  answerElicitation(id: string, answer: ElicitationAnswer): boolean {
+    return this.running()?.elicitations.answer(id, answer) ?? false;
   }
 
   /** Stops the running turn; resolves once its partial reply is stored (or after a bound). */
