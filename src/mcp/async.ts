@@ -39,6 +39,30 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string, si
   });
 }
 
+/**
+ * Runs `request` with a signal of its own that follows `sources` (a turn's abort, the pool's
+ * lifetime) only until the request settles. The SDK turns an abort of a request's signal into a
+ * `notifications/cancelled`, and never removes its listener: a long-lived signal passed as is
+ * would cancel, when it fires, every request that already finished.
+ */
+export async function withRequestSignal<T>(
+  sources: Array<AbortSignal | undefined>,
+  request: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const linked = sources.filter((s): s is AbortSignal => s !== undefined);
+  const follow = (event: Event) => controller.abort((event.target as AbortSignal).reason);
+  for (const source of linked) {
+    if (source.aborted) controller.abort(source.reason);
+    else source.addEventListener("abort", follow, { once: true });
+  }
+  try {
+    return await request(controller.signal);
+  } finally {
+    for (const source of linked) source.removeEventListener("abort", follow);
+  }
+}
+
 /** A time limit that can be paused (while a person answers a server's question) and resumed. */
 export class Deadline {
   private left: number;

@@ -11,7 +11,7 @@ import type { ElicitRequestFormParams, ElicitResult, Progress } from "@modelcont
 import { fnv1a } from "../lib/hash";
 import { sleep } from "../lib/sleep";
 import type { ElicitationAnswer, ToolCallContext, ToolInfo, ToolOutcome, ToolSource } from "../tools/types";
-import { Deadline, Limiter, withTimeout } from "./async";
+import { Deadline, Limiter, withRequestSignal, withTimeout } from "./async";
 import { MachineOAuthProvider } from "./auth/machine";
 import { NeedsAuthorization, OwnerOAuthProvider } from "./auth/provider";
 import type { AuthRecord, OwnerMcpState, OwnerMcpStore, UserServer } from "./auth/types";
@@ -323,10 +323,9 @@ export class McpPool implements ToolSource {
     const tools = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const result = await conn.client.listTools(cursor ? { cursor } : undefined, {
-        timeout,
-        signal: this.lifetime.signal,
-      });
+      const result = await withRequestSignal([this.lifetime.signal], (signal) =>
+        conn.client.listTools(cursor ? { cursor } : undefined, { timeout, signal }),
+      );
       tools.push(...result.tools);
       cursor = result.nextCursor;
       if (!cursor) break;
@@ -456,16 +455,18 @@ export class McpPool implements ToolSource {
     slot.inflight.push(entry);
     try {
       // Our own clock (pausable), not the SDK's: it aborts the request, which sends the cancellation.
-      const expiry = new AbortController();
-      deadline.arm(() => expiry.abort(new McpTimeoutError(`tool "${tool}"`, ctx.timeoutMs)));
-      const result = await conn.client
-        .callTool({ name: tool, arguments: args }, undefined, {
-          signal: AbortSignal.any([ctx.signal, expiry.signal]),
-          timeout: NO_SDK_TIMEOUT_MS,
-          onprogress: (p) => entry.progress(progressText(p)),
-          resetTimeoutOnProgress: false,
-        })
-        .finally(() => deadline.disarm());
+      const result = await withRequestSignal([ctx.signal, this.lifetime.signal], (signal) => {
+        const expiry = new AbortController();
+        deadline.arm(() => expiry.abort(new McpTimeoutError(`tool "${tool}"`, ctx.timeoutMs)));
+        return conn.client
+          .callTool({ name: tool, arguments: args }, undefined, {
+            signal: AbortSignal.any([signal, expiry.signal]),
+            timeout: NO_SDK_TIMEOUT_MS,
+            onprogress: (p) => entry.progress(progressText(p)),
+            resetTimeoutOnProgress: false,
+          })
+          .finally(() => deadline.disarm());
+      });
       return toOutcome(result);
     } finally {
       slot.inflight.splice(slot.inflight.indexOf(entry), 1);
