@@ -49,6 +49,25 @@ function context(signal: AbortSignal, timeoutMs = 60_000): ToolCallContext & { p
 }
 
 const cancellations = (seen: Seen[]) => seen.filter((r) => r.rpc === "notifications/cancelled");
+const callsOf = (seen: Seen[], tool: string) => seen.filter((r) => r.rpc === "tools/call" && r.params?.name === tool);
+
+describe("cancelling over the legacy SSE transport", () => {
+  it("sends notifications/cancelled for the aborted call even when the pool closes right after", async () => {
+    const p = pool({ name: "legacy", url: sseProxy.url, type: "sse", headers: {} });
+    await p.list();
+    const abort = new AbortController();
+    const ctx = context(abort.signal);
+    const call = p.call("trigger-long-running-operation", { duration: 20, steps: 20 }, ctx);
+    // Running on the server: its first progress arrived.
+    await eventually(() => expect(ctx.progressed.length).toBeGreaterThan(0));
+    abort.abort(new DOMException("aborted by the user", "AbortError"));
+    await expect(call).rejects.toThrow(/aborted/);
+    // What a turn does next: it ends, and its connections close.
+    await p.close();
+    const [sent] = callsOf(sseProxy.seen, "trigger-long-running-operation");
+    expect(cancellations(sseProxy.seen).map((c) => c.params.requestId)).toEqual([sent.id]);
+  });
+});
 
 describe("a request that already finished", () => {
   it("is never cancelled when the turn's signal fires later", async () => {
