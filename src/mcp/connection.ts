@@ -53,6 +53,13 @@ export interface McpConnection {
   /** The transport actually in use (after any fallback). */
   readonly transport: McpTransportType;
   readonly alive: boolean;
+  /** Set when the server lost this session (it restarted, or went away) while it was open. */
+  readonly lost: boolean;
+  /**
+   * Runs a request that may outlive a stream: if the transport fails meanwhile, the session is
+   * checked, and a session the server no longer has ends the request at once.
+   */
+  track<T>(request: Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -70,12 +77,18 @@ export class McpConnectError extends Error {
 const DEFAULTS = { clientVersion: "0.1.0", timeoutMs: 10_000, retries: 2, backoffMs: 200 };
 /** Ending a streamable HTTP session is a courtesy to the server; never wait long for it. */
 const TERMINATE_TIMEOUT_MS = 1_000;
+/** How long a session check may take before the session counts as gone. */
+const PING_TIMEOUT_MS = 5_000;
 
 /** What edge-chat tells servers it can do: forms, with their defaults filled in (SEP-1034). */
 const CAPABILITIES = { elicitation: { form: { applyDefaults: true } } };
 
 class Connection implements McpConnection {
   private open = true;
+  private sessionLost = false;
+  private inflight = 0;
+  private checking?: Promise<void>;
+  private readonly lostSignal = new AbortController();
 
   constructor(
     readonly client: Client,
@@ -85,19 +98,69 @@ class Connection implements McpConnection {
     client.onclose = () => {
       this.open = false;
     };
+    // A stream that breaks (a server restart cuts them all) is reported here, and the SDK may then
+    // give up resuming without failing the requests that were waiting on it.
+    client.onerror = () => {
+      if (this.inflight > 0) this.checkSession();
+    };
   }
 
   get alive(): boolean {
     return this.open;
   }
 
+  get lost(): boolean {
+    return this.sessionLost;
+  }
+
+  async track<T>(request: Promise<T>): Promise<T> {
+    this.inflight++;
+    const lost = new Promise<never>((_, reject) => {
+      const fail = () => reject(new SessionLost());
+      if (this.lostSignal.signal.aborted) fail();
+      else this.lostSignal.signal.addEventListener("abort", fail, { once: true });
+    });
+    lost.catch(() => {});
+    try {
+      return await Promise.race([request, lost]);
+    } finally {
+      this.inflight--;
+    }
+  }
+
   async close(): Promise<void> {
     const wasOpen = this.open;
     this.open = false;
-    if (wasOpen && this.wire instanceof StreamableHTTPClientTransport && this.wire.sessionId) {
+    if (wasOpen && this.wire instanceof StreamableHTTPClientTransport && this.wire.sessionId && !this.sessionLost) {
       await withTimeout(this.wire.terminateSession(), TERMINATE_TIMEOUT_MS, "ending the session").catch(() => {});
     }
     await this.client.close().catch(() => {});
+  }
+
+  /** Asks the server whether it still has our session; one that does not ends every request. */
+  private checkSession(): void {
+    this.checking ??= this.client
+      .ping({ timeout: PING_TIMEOUT_MS })
+      .then(
+        () => {},
+        () => {
+          if (!this.open) return;
+          this.sessionLost = true;
+          this.lostSignal.abort();
+          void this.close();
+        },
+      )
+      .finally(() => {
+        this.checking = undefined;
+      });
+  }
+}
+
+/** The server no longer has the session a request was made in (it restarted or went away). */
+export class SessionLost extends Error {
+  constructor() {
+    super("the MCP server lost the session during the call (it restarted or went away)");
+    this.name = "SessionLost";
   }
 }
 

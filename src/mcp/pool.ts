@@ -16,7 +16,7 @@ import { MachineOAuthProvider } from "./auth/machine";
 import { NeedsAuthorization, OwnerOAuthProvider } from "./auth/provider";
 import type { AuthRecord, OwnerMcpState, OwnerMcpStore, UserServer } from "./auth/types";
 import { cached, forgetCached } from "./cache";
-import { connectMcp, McpConnectError, type McpConnection, type McpLogParams } from "./connection";
+import { connectMcp, McpConnectError, type McpConnection, type McpLogParams, SessionLost } from "./connection";
 import { abortError, errorText, httpStatusOf, isSdkTimeout, isTransient, McpTimeoutError } from "./errors";
 import { assignToolNames } from "./names";
 import { toOutcome } from "./outcome";
@@ -178,8 +178,9 @@ export class McpPool implements ToolSource {
     const where = `tool "${name}" on MCP server "${slot.config.name}"`;
 
     for (let attempt = 0; ; attempt++) {
+      let conn: McpConnection | undefined;
       try {
-        const conn = await withTimeout(this.connect(slot), deadline.remaining(), where, ctx.signal);
+        conn = await withTimeout(this.connect(slot), deadline.remaining(), where, ctx.signal);
         const outcome = await this.invoke(slot, conn, route.tool, args, ctx, deadline);
         void this.succeeded(slot);
         return outcome;
@@ -195,6 +196,12 @@ export class McpPool implements ToolSource {
         if (this.wantsAuthorization(slot, err)) {
           void slot.reset();
           return failure(`${where} is not available: ${this.authorizationHint(slot)}`);
+        }
+        // The server restarted under the call: its session, and the call with it, are gone. Not
+        // retried (the tool may have acted); the next call connects afresh.
+        if (err instanceof SessionLost || conn?.lost) {
+          void slot.reset();
+          return failure(`${where} failed: server_restarted: the MCP server restarted during the call`);
         }
         // 404 during a call: the server forgot our session (streamable HTTP spec); a new one helps.
         const retry = !(err instanceof McpConnectError) && (isTransient(err) || httpStatusOf(err) === 404);
@@ -323,8 +330,10 @@ export class McpPool implements ToolSource {
     const tools = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const result = await withRequestSignal([this.lifetime.signal], (signal) =>
-        conn.client.listTools(cursor ? { cursor } : undefined, { timeout, signal }),
+      const result = await conn.track(
+        withRequestSignal([this.lifetime.signal], (signal) =>
+          conn.client.listTools(cursor ? { cursor } : undefined, { timeout, signal }),
+        ),
       );
       tools.push(...result.tools);
       cursor = result.nextCursor;
@@ -458,13 +467,15 @@ export class McpPool implements ToolSource {
       const result = await withRequestSignal([ctx.signal, this.lifetime.signal], (signal) => {
         const expiry = new AbortController();
         deadline.arm(() => expiry.abort(new McpTimeoutError(`tool "${tool}"`, ctx.timeoutMs)));
-        return conn.client
-          .callTool({ name: tool, arguments: args }, undefined, {
-            signal: AbortSignal.any([signal, expiry.signal]),
-            timeout: NO_SDK_TIMEOUT_MS,
-            onprogress: (p) => entry.progress(progressText(p)),
-            resetTimeoutOnProgress: false,
-          })
+        return conn
+          .track(
+            conn.client.callTool({ name: tool, arguments: args }, undefined, {
+              signal: AbortSignal.any([signal, expiry.signal]),
+              timeout: NO_SDK_TIMEOUT_MS,
+              onprogress: (p) => entry.progress(progressText(p)),
+              resetTimeoutOnProgress: false,
+            }),
+          )
           .finally(() => deadline.disarm());
       });
       return toOutcome(result);

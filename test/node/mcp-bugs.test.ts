@@ -95,3 +95,27 @@ describe("a request that already finished", () => {
     expect(cancellations(streamableProxy.seen)).toEqual([]);
   });
 });
+
+describe("a server that restarts during a call", () => {
+  it("fails the call at once as server_restarted, and the next call connects to the new server", async () => {
+    const first = await startEverythingServer("streamableHttp");
+    restarted.push(first);
+    const p = pool({ name: "restarting", url: first.url, type: "streamable-http", headers: {} });
+    await p.list();
+    const ctx = context(new AbortController().signal, 60_000);
+    const started = Date.now();
+    const call = p.call("trigger-long-running-operation", { duration: 40, steps: 40 }, ctx);
+    await eventually(() => expect(ctx.progressed.length).toBeGreaterThan(0));
+    // A real restart: the process dies, a new one takes the same port.
+    await first.close();
+    restarted.push(await startEverythingServer("streamableHttp", first.port));
+    const outcome = await call;
+    expect(outcome).toMatchObject({ isError: true, content: expect.stringContaining("server_restarted") });
+    // Long before the tool's own time limit (60 s) or the operation's end (40 s).
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(await p.call("echo", { message: "again" }, context(new AbortController().signal))).toEqual({
+      content: "Echo: again",
+      isError: false,
+    });
+  }, 60_000);
+});
