@@ -105,7 +105,7 @@ export const servers = routes()
         throw new ApiError("mcp_server_exists", `"${body.name}" is a configured MCP server`, { param: "name" });
       const parsed = parseEntry(body.name, { url: body.url, type: body.type, headers: body.headers });
       if ("reason" in parsed) {
-        const param = /^(url|type|headers)/.exec(parsed.reason)?.[1] ?? "url";
+        const param = /header/.test(parsed.reason) ? "headers" : /type|stdio/.test(parsed.reason) ? "type" : "url";
         throw new ApiError("invalid_request", `${param}: ${parsed.reason}`, { param });
       }
       if (!ownersMayAddServers(config))

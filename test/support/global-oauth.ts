@@ -6,12 +6,20 @@ declare module "vitest" {
   export interface ProvidedContext {
     oauthMcpUrl: string;
     oauthIssuer: string;
+    /** An OAuth-protected server whose authorization server is advertised as `localhost`. */
+    oauthLocalhostAsUrl: string;
   }
 }
 
 export default async function setup(project: TestProject) {
-  const server = await startOAuthMcpServer({ scopes: ["mcp:tools", "mcp:admin"] });
+  const [server, localhostAs] = await Promise.all([
+    startOAuthMcpServer({ scopes: ["mcp:tools", "mcp:admin"] }),
+    startOAuthMcpServer({ issuerHost: "localhost" }),
+  ]);
   project.provide("oauthMcpUrl", server.url);
   project.provide("oauthIssuer", server.issuer);
-  return () => server.close();
+  project.provide("oauthLocalhostAsUrl", localhostAs.url);
+  return async () => {
+    await Promise.all([server.close(), localhostAs.close()]);
+  };
 }

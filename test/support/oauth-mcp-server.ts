@@ -51,6 +51,8 @@ export interface OAuthMcpOptions {
   scopes?: string[];
   /** Seconds an access token lives. */
   tokenLifetime?: number;
+  /** The host name the authorization server is advertised under (it listens on 127.0.0.1 anyway). */
+  issuerHost?: string;
 }
 
 interface Code {
@@ -208,7 +210,11 @@ export async function startOAuthMcpServer(options: OAuthMcpOptions = {}): Promis
   // Listen first: the routers need their own URLs.
   const asApp = express();
   const rsApp = express();
-  const [as, rs] = await Promise.all([listen(asApp), listen(rsApp)]);
+  const [listened, rs] = await Promise.all([listen(asApp), listen(rsApp)]);
+  const as = {
+    ...listened,
+    origin: options.issuerHost ? listened.origin.replace("127.0.0.1", options.issuerHost) : listened.origin,
+  };
   const mcpUrl = new URL(`${rs.origin}/mcp`);
 
   asApp.use(express.urlencoded({ extended: false }), express.json());
@@ -272,7 +278,7 @@ export async function startOAuthMcpServer(options: OAuthMcpOptions = {}): Promis
       provider.refresh.clear();
     },
     close: async () => {
-      await Promise.all([close(as.server), close(rs.server)]);
+      await Promise.all([close(listened.server), close(rs.server)]);
     },
   };
 }
