@@ -77,6 +77,8 @@ export class McpConnectError extends Error {
 const DEFAULTS = { clientVersion: "0.1.0", timeoutMs: 10_000, retries: 2, backoffMs: 200 };
 /** Ending a streamable HTTP session is a courtesy to the server; never wait long for it. */
 const TERMINATE_TIMEOUT_MS = 1_000;
+/** The SDK's words for a stream that broke, or could not be resumed (streamable HTTP), or failed (SSE). */
+const BROKEN_STREAM = /SSE stream disconnected|reconnect|^SSE error/i;
 /** How long a session check may take before the session counts as gone. */
 const PING_TIMEOUT_MS = 5_000;
 
@@ -99,9 +101,10 @@ class Connection implements McpConnection {
       this.open = false;
     };
     // A stream that breaks (a server restart cuts them all) is reported here, and the SDK may then
-    // give up resuming without failing the requests that were waiting on it.
-    client.onerror = () => {
-      if (this.inflight > 0) this.checkSession();
+    // give up resuming without failing the requests that were waiting on it. Other errors (a
+    // server without a GET stream, say) say nothing about the session.
+    client.onerror = (err) => {
+      if (this.inflight > 0 && BROKEN_STREAM.test(err.message)) this.checkSession();
     };
   }
 

@@ -110,6 +110,8 @@ class Slot {
   error?: string;
   /** Why the server wants an authorization first (its `needs_authorization`). */
   needsAuth?: string;
+  /** Why asking the owner to authorize again would not help: the server keeps refusing the scopes. */
+  authRefused?: string;
   /** The OAuth provider of the current connection, if the server uses OAuth. */
   provider?: OAuthClientProvider;
   toolCount = 0;
@@ -182,7 +184,7 @@ export class McpPool implements ToolSource {
       try {
         conn = await withTimeout(this.connect(slot), deadline.remaining(), where, ctx.signal);
         const outcome = await this.invoke(slot, conn, route.tool, args, ctx, deadline);
-        void this.succeeded(slot);
+        void this.stepUpDone(slot);
         return outcome;
       } catch (err) {
         if (ctx.signal.aborted) throw abortError(ctx.signal);
@@ -218,14 +220,18 @@ export class McpPool implements ToolSource {
   status(): ServerStatus[] {
     const live = [...this.slots.values()].map((slot): ServerStatus => {
       const connected = slot.connection?.alive === true;
-      const waiting = !connected && slot.needsAuth !== undefined && !slot.error;
+      // An authorization the server wants (or keeps refusing) decides, connected or not: a server
+      // may answer `initialize` and still refuse every tool without a token.
+      const needsAuth = slot.needsAuth ?? pendingStepUp(slot);
+      const waiting = needsAuth !== undefined && !slot.authRefused;
+      const error = slot.authRefused ?? (connected ? undefined : slot.error);
       const auth = slot.config.auth?.type ?? (slot.provider && (waiting || connected) ? oauthUsed(slot) : undefined);
       return {
         name: slot.config.name,
         url: redactUrl(slot.config.url),
         transport: slot.transport,
-        status: connected ? "connected" : waiting ? "needs_authorization" : slot.error ? "error" : "not-connected",
-        ...(slot.error && !connected ? { error: slot.error } : waiting ? { error: slot.needsAuth } : {}),
+        status: waiting ? "needs_authorization" : error ? "error" : connected ? "connected" : "not-connected",
+        ...(waiting ? { error: needsAuth } : error ? { error } : {}),
         tool_count: slot.toolCount,
         ...(auth ? { auth } : {}),
         ...(slot.config.source ? { source: slot.config.source } : {}),
@@ -286,7 +292,7 @@ export class McpPool implements ToolSource {
     const catalog = await cached(key, cache.ttlMs, () => this.listAll());
     // A list missing a server that failed, or is waiting for an authorization, should not stand
     // in for the next turns: the tools must appear as soon as the owner has authorized.
-    if ([...this.slots.values()].some((s) => s.error || s.needsAuth)) forgetCached(key);
+    if ([...this.slots.values()].some((s) => s.error || s.needsAuth || s.authRefused)) forgetCached(key);
     return catalog;
   }
 
@@ -294,16 +300,10 @@ export class McpPool implements ToolSource {
     const slots = [...this.slots.values()];
     const perServer = await Promise.all(
       slots.map((slot) =>
-        this.listServer(slot).then(
-          (tools) => {
-            void this.succeeded(slot);
-            return tools;
-          },
-          (err) => {
-            if (!this.wantsAuthorization(slot, err)) slot.error = this.describe(slot, err);
-            return [];
-          },
-        ),
+        this.listServer(slot).catch((err) => {
+          if (!this.wantsAuthorization(slot, err)) slot.error = this.describe(slot, err);
+          return [];
+        }),
       ),
     );
     const refs = slots.flatMap((slot, i) =>
@@ -406,7 +406,7 @@ export class McpPool implements ToolSource {
   /** True (and the slot marked) when `err` means the owner has to authorize the server. */
   private wantsAuthorization(slot: Slot, err: unknown): boolean {
     if (err instanceof NeedsAuthorization) {
-      if (err.refused) slot.error = scrub(err.message, slot.config);
+      if (err.refused) slot.authRefused = scrub(err.message, slot.config);
       else slot.needsAuth = err.message;
       return true;
     }
@@ -419,15 +419,22 @@ export class McpPool implements ToolSource {
   }
 
   private authorizationHint(slot: Slot): string {
-    if (slot.error) return slot.error;
+    if (slot.authRefused) return slot.authRefused;
     return `MCP server "${slot.config.name}" needs an authorization (${slot.needsAuth ?? "authorize it first"}); the user can connect it from the server list`;
   }
 
-  /** A request went through: refusals of the granted scopes stop counting. */
-  private async succeeded(slot: Slot): Promise<void> {
+  /**
+   * A call went through: a step-up is over, and refusals of the granted scopes stop counting. (A
+   * listing does not count: it may work while the call the server refused still would not.)
+   */
+  private async stepUpDone(slot: Slot): Promise<void> {
     const provider = slot.provider;
-    if (!(provider instanceof OwnerOAuthProvider) || !provider.current.rejections) return;
-    await this.options.owner?.store?.saveAuth(slot.config.name, slot.config.url, { rejections: null }).catch(() => {});
+    if (!(provider instanceof OwnerOAuthProvider)) return;
+    const { rejections, challenge } = provider.current;
+    if (!rejections && !challenge?.insufficientScope) return;
+    await this.options.owner?.store
+      ?.saveAuth(slot.config.name, slot.config.url, { rejections: null, challenge: null })
+      .catch(() => {});
   }
 
   private async invoke(
@@ -500,6 +507,14 @@ function failure(content: string): ToolOutcome {
 
 /** The SDK's own per-request timer, out of the way of ours (setTimeout's largest delay). */
 const NO_SDK_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** Why the owner should authorize again though the server answers: a tool asked for more scopes. */
+function pendingStepUp(slot: Slot): string | undefined {
+  const provider = slot.provider;
+  if (!(provider instanceof OwnerOAuthProvider) || !provider.current.challenge?.insufficientScope) return undefined;
+  const scope = provider.current.challenge.scope;
+  return `a tool needs more scopes${scope ? ` (${scope})` : ""}: authorize it again`;
+}
 
 /** A server that has tokens or asked for them uses OAuth, whatever its config says. */
 function oauthUsed(slot: Slot): "oauth" | undefined {
