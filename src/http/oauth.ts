@@ -45,7 +45,8 @@ type Outcome =
 
 /**
  * A user agent (it asks for HTML) sees a page, and the page that opened it hears the outcome (same
- * origin only); any other client gets JSON, errors in the one error shape.
+ * origin only: `postMessage` to the opener and a `BroadcastChannel`); any other client gets JSON,
+ * errors in the one error shape.
  */
 function answer(c: Context<AppEnv>, outcome: Outcome) {
   const html =
@@ -66,7 +67,11 @@ function answer(c: Context<AppEnv>, outcome: Outcome) {
 <body style="font-family: system-ui, sans-serif; max-width: 32rem; margin: 3rem auto; padding: 0 1rem">
 <h1>${title}</h1><p id="result">${escapeHtml(text)}</p><p>You can close this window.</p>
 <script>
-  if (window.opener) { window.opener.postMessage(${message.replace(/</g, "\\u003c")}, location.origin); window.close(); }
+  const outcome = ${message.replace(/</g, "\\u003c")};
+  // The opener may be gone (an authorization server's Cross-Origin-Opener-Policy severs it): a
+  // channel of this origin reaches the page all the same.
+  try { new BroadcastChannel("edge-chat-oauth").postMessage(outcome); } catch {}
+  if (window.opener) { window.opener.postMessage(outcome, location.origin); window.close(); }
 </script>
 </body></html>`;
   return c.html(page, outcome.ok ? 200 : ERRORS[outcome.code].status === 502 ? 502 : 400, {
