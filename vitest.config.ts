@@ -89,7 +89,11 @@ export default defineConfig({
         test: {
           name: "workers-auth",
           include: ["test/workers-auth/**/*.test.ts"],
-          globalSetup: ["./test/support/global-upstream.ts", "./test/support/global-mcp.ts", "./test/support/global-oauth.ts"],
+          globalSetup: [
+            "./test/support/global-upstream.ts",
+            "./test/support/global-mcp.ts",
+            "./test/support/global-oauth.ts",
+          ],
           setupFiles: ["./test/support/secret-watch.ts"],
           testTimeout: 20_000,
         },
