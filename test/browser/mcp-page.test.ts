@@ -92,9 +92,10 @@ describe("tool servers on the page", () => {
     await approve.waitFor({ state: "visible" });
     expect(await popup.title()).toBe("Authorize edge-chat");
     await screenshot(popup, "mcp-2-authorization-page.png");
+    // Back at edge-chat's callback, which tells the page and closes itself (maybe before the click returns).
+    const closed = popup.waitForEvent("close");
     await approve.click();
-    // Back at edge-chat's callback, which tells the page and closes itself.
-    await popup.waitForEvent("close");
+    await closed;
     await until(() => row.getAttribute("data-status")).toBe("connected");
     expect(await row.locator("button.connect").count()).toBe(0);
     expect(oauth.log).toEqual(expect.arrayContaining(["as: POST /register", "as: POST /token authorization_code"]));
