@@ -5,23 +5,20 @@
  * others, and a call never throws except to pass on an abort. A server that wants an OAuth
  * authorization the owner has not given is shown as `needs_authorization` and leaves the turn alone.
  */
-import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
-import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { ElicitRequestFormParams, ElicitResult, Progress } from "@modelcontextprotocol/sdk/types.js";
 import { fnv1a } from "../lib/hash";
 import { sleep } from "../lib/sleep";
 import type { ElicitationAnswer, ToolCallContext, ToolInfo, ToolOutcome, ToolSource } from "../tools/types";
 import { Deadline, Limiter, withRequestSignal, withTimeout } from "./async";
-import { MachineOAuthProvider } from "./auth/machine";
-import { NeedsAuthorization, OwnerOAuthProvider } from "./auth/provider";
-import type { AuthRecord, OwnerMcpState, OwnerMcpStore, UserServer } from "./auth/types";
+import { ServerAuth } from "./auth/server-auth";
+import type { OwnerMcpState, OwnerMcpStore, UserServer } from "./auth/types";
 import { cached, forgetCached } from "./cache";
 import { connectMcp, McpConnectError, type McpConnection, type McpLogParams, SessionLost } from "./connection";
 import { abortError, errorText, httpStatusOf, isSdkTimeout, isTransient, McpTimeoutError } from "./errors";
 import { assignToolNames } from "./names";
 import { toOutcome } from "./outcome";
 import { redactUrl, scrub } from "./redact";
-import { guardedFetch, type McpServerConfig, type McpTransportType, type RefusedServer } from "./servers";
+import type { McpServerConfig, McpTransportType, RefusedServer } from "./servers";
 
 /** One server as `/api/servers` shows it. */
 export interface ServerStatus {
@@ -108,17 +105,17 @@ class Slot {
   connecting?: Promise<McpConnection>;
   transport: McpTransportType | null = null;
   error?: string;
-  /** Why the server wants an authorization first (its `needs_authorization`). */
-  needsAuth?: string;
-  /** Why asking the owner to authorize again would not help: the server keeps refusing the scopes. */
-  authRefused?: string;
-  /** The OAuth provider of the current connection, if the server uses OAuth. */
-  provider?: OAuthClientProvider;
+  readonly auth: ServerAuth;
   toolCount = 0;
   /** Calls in flight here, oldest first: server log lines and questions go to the newest. */
   readonly inflight: InFlight[] = [];
 
-  constructor(readonly config: McpServerConfig) {}
+  constructor(
+    readonly config: McpServerConfig,
+    store: OwnerMcpStore | null,
+  ) {
+    this.auth = new ServerAuth(config, store);
+  }
 
   /** Forgets a broken connection so the next use reconnects. */
   async reset(): Promise<void> {
@@ -145,7 +142,7 @@ export class McpPool implements ToolSource {
     servers: McpServerConfig[],
     private readonly options: McpPoolOptions = {},
   ) {
-    for (const config of servers) this.slots.set(config.name, new Slot(config));
+    for (const config of servers) this.slots.set(config.name, new Slot(config, options.owner?.store ?? null));
     this.limiter = new Limiter(options.maxConcurrentConnects ?? 4);
   }
 
@@ -184,7 +181,7 @@ export class McpPool implements ToolSource {
       try {
         conn = await withTimeout(this.connect(slot), deadline.remaining(), where, ctx.signal);
         const outcome = await this.invoke(slot, conn, route.tool, args, ctx, deadline);
-        void this.stepUpDone(slot);
+        void slot.auth.callSucceeded();
         return outcome;
       } catch (err) {
         if (ctx.signal.aborted) throw abortError(ctx.signal);
@@ -195,9 +192,9 @@ export class McpPool implements ToolSource {
           if (slot.connection?.transport === "streamable-http" && slot.inflight.length === 0) void slot.reset();
           return timedOut();
         }
-        if (this.wantsAuthorization(slot, err)) {
+        if (slot.auth.absorb(err)) {
           void slot.reset();
-          return failure(`${where} is not available: ${this.authorizationHint(slot)}`);
+          return failure(`${where} is not available: ${slot.auth.hint()}`);
         }
         // The server restarted under the call: its session, and the call with it, are gone. Not
         // retried (the tool may have acted); the next call connects afresh.
@@ -222,16 +219,16 @@ export class McpPool implements ToolSource {
       const connected = slot.connection?.alive === true;
       // An authorization the server wants (or keeps refusing) decides, connected or not: a server
       // may answer `initialize` and still refuse every tool without a token.
-      const needsAuth = slot.needsAuth ?? pendingStepUp(slot);
-      const waiting = needsAuth !== undefined && !slot.authRefused;
-      const error = slot.authRefused ?? (connected ? undefined : slot.error);
-      const auth = slot.config.auth?.type ?? (slot.provider && (waiting || connected) ? oauthUsed(slot) : undefined);
+      const needs = slot.auth.needs;
+      const error = slot.auth.error ?? (connected ? undefined : slot.error);
+      const auth = slot.auth.kind(connected);
       return {
         name: slot.config.name,
         url: redactUrl(slot.config.url),
         transport: slot.transport,
-        status: waiting ? "needs_authorization" : error ? "error" : connected ? "connected" : "not-connected",
-        ...(waiting ? { error: needsAuth } : error ? { error } : {}),
+        status:
+          needs !== undefined ? "needs_authorization" : error ? "error" : connected ? "connected" : "not-connected",
+        ...(needs !== undefined ? { error: needs } : error ? { error } : {}),
         tool_count: slot.toolCount,
         ...(auth ? { auth } : {}),
         ...(slot.config.source ? { source: slot.config.source } : {}),
@@ -272,7 +269,7 @@ export class McpPool implements ToolSource {
     this.ownerServers ??= this.owned().then(
       ({ servers }) => {
         for (const server of servers)
-          if (!this.slots.has(server.name)) this.slots.set(server.name, new Slot(owner.serverOf(server)));
+          if (!this.slots.has(server.name)) this.slots.set(server.name, new Slot(owner.serverOf(server), owner.store));
       },
       () => {
         // Unreadable store (MCP_TOKEN_KEY changed, say): the configured servers still serve.
@@ -292,7 +289,7 @@ export class McpPool implements ToolSource {
     const catalog = await cached(key, cache.ttlMs, () => this.listAll());
     // A list missing a server that failed, or is waiting for an authorization, should not stand
     // in for the next turns: the tools must appear as soon as the owner has authorized.
-    if ([...this.slots.values()].some((s) => s.error || s.needsAuth || s.authRefused)) forgetCached(key);
+    if ([...this.slots.values()].some((s) => s.error || s.auth.unsettled)) forgetCached(key);
     return catalog;
   }
 
@@ -301,7 +298,7 @@ export class McpPool implements ToolSource {
     const perServer = await Promise.all(
       slots.map((slot) =>
         this.listServer(slot).catch((err) => {
-          if (!this.wantsAuthorization(slot, err)) slot.error = this.describe(slot, err);
+          if (!slot.auth.absorb(err)) slot.error = this.describe(slot, err);
           return [];
         }),
       ),
@@ -352,8 +349,8 @@ export class McpPool implements ToolSource {
     slot.connecting = this.limiter
       .run(async () => {
         if (this.closed) throw new Error("the MCP pool is closed");
-        const { provider, fetch } = await this.authFor(slot);
-        slot.provider = provider;
+        const state = await this.owned().catch(() => ({ servers: [], auth: {} }) as OwnerMcpState);
+        const { provider, fetch } = slot.auth.prepare(state.auth[slot.config.name]);
         return connectMcp(slot.config, {
           timeoutMs: this.options.connectTimeoutMs,
           clientVersion: this.options.clientVersion,
@@ -373,68 +370,15 @@ export class McpPool implements ToolSource {
           slot.connection = conn;
           slot.transport = conn.transport;
           slot.error = undefined;
-          slot.needsAuth = undefined;
+          slot.auth.connected();
           return conn;
         },
         (err) => {
-          if (!this.wantsAuthorization(slot, err)) slot.error = this.describe(slot, err);
+          if (!slot.auth.absorb(err)) slot.error = this.describe(slot, err);
           throw err;
         },
       );
     return slot.connecting;
-  }
-
-  /**
-   * How the slot authenticates beyond its headers: client credentials from the config, else the
-   * owner's OAuth (unless a static `Authorization` header says the server takes a key instead).
-   * Requests go through the server's outbound rule, when it has one.
-   */
-  private async authFor(slot: Slot): Promise<{ provider?: OAuthClientProvider; fetch?: FetchLike }> {
-    const { config } = slot;
-    const base = guardedFetch(config);
-    if (config.auth?.type === "client_credentials")
-      return { provider: new MachineOAuthProvider(config, config.auth), fetch: base };
-    if (Object.keys(config.headers).some((h) => h.toLowerCase() === "authorization")) return { fetch: base };
-    const store = this.options.owner?.store ?? null;
-    const state = await this.owned().catch(() => ({ servers: [], auth: {} }) as OwnerMcpState);
-    const stored: AuthRecord | undefined = state.auth[config.name];
-    const record = stored?.url === config.url ? stored : { url: config.url };
-    const provider = new OwnerOAuthProvider(config, store, record, { kind: "turn" });
-    return { provider, fetch: provider.observe(base ?? fetch) };
-  }
-
-  /** True (and the slot marked) when `err` means the owner has to authorize the server. */
-  private wantsAuthorization(slot: Slot, err: unknown): boolean {
-    if (err instanceof NeedsAuthorization) {
-      if (err.refused) slot.authRefused = scrub(err.message, slot.config);
-      else slot.needsAuth = err.message;
-      return true;
-    }
-    // A token refused right after it was obtained: the authorization is no good.
-    if (slot.provider instanceof OwnerOAuthProvider && httpStatusOf(err) === 401) {
-      slot.needsAuth = "the server refused its token: authorize it again";
-      return true;
-    }
-    return false;
-  }
-
-  private authorizationHint(slot: Slot): string {
-    if (slot.authRefused) return slot.authRefused;
-    return `MCP server "${slot.config.name}" needs an authorization (${slot.needsAuth ?? "authorize it first"}); the user can connect it from the server list`;
-  }
-
-  /**
-   * A call went through: a step-up is over, and refusals of the granted scopes stop counting. (A
-   * listing does not count: it may work while the call the server refused still would not.)
-   */
-  private async stepUpDone(slot: Slot): Promise<void> {
-    const provider = slot.provider;
-    if (!(provider instanceof OwnerOAuthProvider)) return;
-    const { rejections, challenge } = provider.current;
-    if (!rejections && !challenge?.insufficientScope) return;
-    await this.options.owner?.store
-      ?.saveAuth(slot.config.name, slot.config.url, { rejections: null, challenge: null })
-      .catch(() => {});
   }
 
   private async invoke(
@@ -507,18 +451,3 @@ function failure(content: string): ToolOutcome {
 
 /** The SDK's own per-request timer, out of the way of ours (setTimeout's largest delay). */
 const NO_SDK_TIMEOUT_MS = 2 ** 31 - 1;
-
-/** Why the owner should authorize again though the server answers: a tool asked for more scopes. */
-function pendingStepUp(slot: Slot): string | undefined {
-  const provider = slot.provider;
-  if (!(provider instanceof OwnerOAuthProvider) || !provider.current.challenge?.insufficientScope) return undefined;
-  const scope = provider.current.challenge.scope;
-  return `a tool needs more scopes${scope ? ` (${scope})` : ""}: authorize it again`;
-}
-
-/** A server that has tokens or asked for them uses OAuth, whatever its config says. */
-function oauthUsed(slot: Slot): "oauth" | undefined {
-  const provider = slot.provider;
-  if (!(provider instanceof OwnerOAuthProvider)) return undefined;
-  return slot.needsAuth !== undefined || provider.current.tokens ? "oauth" : undefined;
-}
