@@ -5,7 +5,7 @@
  */
 import { exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
-import { nativeEvents } from "../support/sse";
+import { nativeEvents, SseReader } from "../support/sse";
 import { script, uniqueId } from "../workers/helpers";
 
 const everything = inject("mcpStreamableUrl");
@@ -115,5 +115,32 @@ describe("a server an owner adds", () => {
     expect(configured.status).toBe(409);
     expect((await configured.json<any>()).error.code).toBe("mcp_server_configured");
     expect((await servers("heidi")).map((s) => s.name)).not.toContain("twice");
+  });
+
+  it("asks its owner only: another key cannot answer the question in the same session id", async () => {
+    expect((await add("grace", { name: "asker", url: everything, type: "streamable-http" })).status).toBe(201);
+    const sid = uniqueId("ask");
+    const calls = [{ id: "c1", name: "asker__trigger-elicitation-request", arguments: {} }];
+    const res = await as("grace", "/api/chat/stream", {
+      json: { session_id: sid, content: `${sid} ${script({ steps: [{ toolCalls: calls }] })}` },
+    });
+    const reader = new SseReader(res.body!);
+    let question: any;
+    while (!question) {
+      const frame = await reader.next();
+      if (!frame) throw new Error(`no question (${res.status}): ${reader.text}`);
+      const event = JSON.parse(frame.data);
+      if (event.type === "tool_elicitation") question = event.data;
+    }
+    const path = `/api/chat/${sid}/elicitations/${question.elicitation_id}`;
+    const stranger = await as("heidi", path, { json: { action: "accept", content: { name: "Mallory" } } });
+    expect(stranger.status).toBe(404);
+    expect(await (await as("grace", path, { json: { action: "accept", content: { name: "Grace" } } })).json()).toEqual({
+      answered: true,
+    });
+    await reader.rest();
+    const result = nativeEvents(reader.text).find((e) => e.type === "tool_result")!.data.result;
+    expect(result).toContain("- Name: Grace");
+    expect(result).not.toContain("Mallory");
   });
 });

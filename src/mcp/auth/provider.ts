@@ -202,7 +202,9 @@ export class OwnerOAuthProvider implements OAuthClientProvider {
     };
     const rejections = insufficient ? (this.record.rejections ?? 0) + 1 : 0;
     if (!this.store) return new NeedsAuthorization(NO_STORE);
-    await this.save({ challenge, rejections: rejections || null });
+    // Every turn meets the same challenge until the owner authorizes: write it once.
+    const same = JSON.stringify(challenge) === JSON.stringify(this.record.challenge ?? null) && !insufficient;
+    if (!same) await this.save({ challenge, rejections: rejections || null });
     if (rejections >= MAX_SCOPE_REJECTIONS)
       return new NeedsAuthorization(
         `the server refused the granted scopes ${rejections} times${challenge.scope ? ` (it asks for "${challenge.scope}")` : ""}; ask its operator`,
