@@ -73,9 +73,14 @@ export default defineConfig({
                 OPENAI_BASE_URL: inject<string>("upstreamUrl"),
                 OPENAI_API_KEY: "sk-test-server-key-0123456789",
                 API_KEYS:
-                  "alice:sk-alice-0123456789,bob:sk-bob-0123456789,carol:sk-carol-0123456789,dave:sk-dave-0123456789,erin:sk-erin-0123456789",
+                  "alice:sk-alice-0123456789,bob:sk-bob-0123456789,carol:sk-carol-0123456789,dave:sk-dave-0123456789,erin:sk-erin-0123456789,frank:sk-frank-0123456789,grace:sk-grace-0123456789,heidi:sk-heidi-0123456789,ivan:sk-ivan-0123456789",
                 MAX_CONCURRENT_TURNS: "2",
                 ALLOWED_ORIGINS: "https://app.example.com",
+                // An OAuth-protected server each owner authorizes for themselves, and a key to seal the tokens.
+                MCP_SERVERS: JSON.stringify({ mcpServers: { secured: { url: inject<string>("oauthMcpUrl") } } }),
+                MCP_TOKEN_KEY: "mcp-token-key-for-tests-0123456789",
+                // Owners may add servers on this host (the reference and OAuth servers listen there).
+                UPSTREAM_ALLOWLIST: "127.0.0.1",
               },
               ratelimits: { RATE_LIMITER: { namespace_id: "1001", simple: { limit: 30, period: 60 } } },
             },
@@ -84,7 +89,11 @@ export default defineConfig({
         test: {
           name: "workers-auth",
           include: ["test/workers-auth/**/*.test.ts"],
-          globalSetup: ["./test/support/global-upstream.ts"],
+          globalSetup: [
+            "./test/support/global-upstream.ts",
+            "./test/support/global-mcp.ts",
+            "./test/support/global-oauth.ts",
+          ],
           setupFiles: ["./test/support/secret-watch.ts"],
           testTimeout: 20_000,
         },

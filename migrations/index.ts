@@ -1,8 +1,9 @@
 /**
- * The versioned schema files of the two objects, bundled as text (wrangler's `Text` rule for
+ * The versioned schema files of the objects, bundled as text (wrangler's `Text` rule for
  * `*.sql`). Append a file and a line here to migrate; never edit a shipped file.
  */
 
+import credentials0001 from "./credentials/0001_init.sql";
 import directory0001 from "./directory/0001_init.sql";
 import directory0002 from "./directory/0002_stats.sql";
 import directory0003 from "./directory/0003_running_turns.sql";
@@ -29,3 +30,5 @@ export const directoryMigrations: Migration[] = [
   { version: 2, name: "0002_stats", sql: directory0002 },
   { version: 3, name: "0003_running_turns", sql: directory0003 },
 ];
+
+export const credentialsMigrations: Migration[] = [{ version: 1, name: "0001_init", sql: credentials0001 }];

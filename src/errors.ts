@@ -122,6 +122,20 @@ export const ERRORS = {
   turn_failed: e(502, "The reply ended without an answer.", "server_error"),
   interrupted: e(503, "The server restarted while writing this reply; what was written is kept."),
 
+  // MCP servers: the ones an owner adds, their authorizations, their questions.
+  mcp_server_not_found: e(404, "There is no MCP server of that name."),
+  mcp_server_exists: e(409, "An MCP server of that name exists already. Pick another name."),
+  mcp_server_configured: e(409, "That MCP server is set up for everyone on this server and cannot be removed."),
+  mcp_server_not_allowed: e(400, "That MCP server address is not allowed on this server."),
+  mcp_servers_full: e(409, "You have added as many MCP servers as you may. Remove one first."),
+  mcp_token_key_missing: e(503, "This server cannot keep MCP credentials yet: its operator must set MCP_TOKEN_KEY."),
+  mcp_authorization_not_needed: e(409, "That MCP server does not ask you to connect it."),
+  mcp_scope_refused: e(409, "That MCP server keeps refusing the access it granted. Ask its operator."),
+  mcp_authorization_failed: e(502, "Connecting the MCP server failed. Try again in a moment."),
+  mcp_authorization_invalid: e(400, "This authorization has expired or was used already. Start it again."),
+  mcp_authorization_denied: e(400, "The MCP server was not connected: the authorization was not given."),
+  elicitation_not_found: e(404, "That question is no longer waiting for an answer."),
+
   // Ours.
   bad_configuration: e(500, "The server is misconfigured; its operator must fix a setting."),
   internal_error: e(500, "The server failed to answer."),

@@ -6,15 +6,18 @@ import { chatCompletions } from "./http/chat-completions";
 import { requestContext } from "./http/context";
 import { conversations } from "./http/conversations";
 import { corsFromConfig } from "./http/cors";
+import { elicitations } from "./http/elicitations";
 import { ApiError, notFound, onError } from "./http/errors";
 import { health } from "./http/health";
 import { home } from "./http/home";
 import { rateLimit } from "./http/limits";
 import { anthropicErrors, messages } from "./http/messages";
 import { native } from "./http/native";
+import { oauth } from "./http/oauth";
 import { routes, serveDocument } from "./http/openapi";
 import { responses } from "./http/responses";
 import { resume } from "./http/resume";
+import { servers } from "./http/servers";
 import { simple } from "./http/simple";
 import { tools } from "./http/tools";
 import { jsonBodies } from "./http/validate";
@@ -41,11 +44,12 @@ app.use(
   }),
 );
 app.use(jsonBodies());
-for (const group of [
+const groups = [
   home,
   health,
   tokens,
   native,
+  elicitations,
   chatCompletions,
   responses,
   messages,
@@ -54,7 +58,10 @@ for (const group of [
   conversations,
   simple,
   tools,
-]) {
+  servers,
+  oauth,
+];
+for (const group of groups) {
   app.route("/", group);
 }
 serveDocument(app);
@@ -63,5 +70,6 @@ app.notFound(notFound);
 
 export default app satisfies ExportedHandler<Env>;
 
+export { McpCredentials } from "./credentials/credentials";
 export { Directory } from "./directory/directory";
 export { ChatSession } from "./session/chat-session";

@@ -45,6 +45,11 @@ export interface DialectSpec<Name extends string = string> {
   sse: boolean;
   /** Response headers its clients look for, beyond the stream's own. */
   headers: Readonly<Record<string, string>>;
+  /**
+   * Whether its clients can show a form a tool's server asks for (`tool-elicitation`); for the
+   * others the form's defaults are taken, as SEP-1034 asks of a client that cannot ask the user.
+   */
+  elicitation?: boolean;
   /** The whole answer as one JSON body, for callers that do not stream. */
   collect?: (turn: FinishedTurn, options: EncoderOptions) => unknown;
   /**

@@ -52,3 +52,16 @@ export function hostAllowed(hostname: string, allowlist: readonly string[]): boo
     (entry) => entry.startsWith("*.") && host.endsWith(entry.slice(1)) && host.length > entry.length - 1,
   );
 }
+
+/**
+ * Why a caller-chosen URL may not be fetched, or null: the same rule as `model_config.base_url`
+ * (http(s), no credentials in the URL, a host `hostAllowed` accepts).
+ */
+export function urlRefusal(url: URL, allowlist: readonly string[]): string | null {
+  if (url.protocol !== "https:" && url.protocol !== "http:") return "the URL must be http(s)";
+  if (url.username || url.password) return "the URL must not carry credentials";
+  if (hostAllowed(url.hostname, allowlist)) return null;
+  return isPrivateHost(url.hostname)
+    ? `host "${url.hostname}" is a private or local address, allowed only when listed exactly in UPSTREAM_ALLOWLIST`
+    : `host "${url.hostname}" is not in UPSTREAM_ALLOWLIST`;
+}

@@ -24,8 +24,11 @@ export function redactUrl(url: string): string {
 }
 
 /** Every string of `config` that must never appear in a message, longest first. */
-function secretsOf(config: Pick<McpServerConfig, "url" | "headers">): string[] {
+function secretsOf(config: Pick<McpServerConfig, "url" | "headers" | "auth">): string[] {
   const secrets = new Set<string>([config.url]);
+  const auth = config.auth;
+  if (auth?.clientSecret) secrets.add(auth.clientSecret);
+  if (auth?.type === "client_credentials" && auth.privateKey) secrets.add(auth.privateKey);
   for (const value of Object.values(config.headers)) {
     secrets.add(value);
     // "Bearer sk-…": the token alone may be quoted too.
@@ -50,8 +53,8 @@ function secretsOf(config: Pick<McpServerConfig, "url" | "headers">): string[] {
   return [...secrets].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
 }
 
-/** Replaces the server's URL (by its redacted form), header values and URL credentials in `text`. */
-export function scrub(text: string, config: Pick<McpServerConfig, "url" | "headers">): string {
+/** Replaces the server's URL (by its redacted form), header values, client secrets and URL credentials in `text`. */
+export function scrub(text: string, config: Pick<McpServerConfig, "url" | "headers" | "auth">): string {
   const safeUrl = redactUrl(config.url);
   let out = text;
   for (const secret of secretsOf(config)) {

@@ -5,6 +5,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { sessionMigrations } from "../../migrations";
 import { type Config, configFor } from "../config";
+import { ownerStore } from "../credentials/address";
 import type { ConversationSummary } from "../directory/directory";
 import { type Dialect, type EncoderOptions, isSse, replaysWholeTurn } from "../events/encode";
 import type { StoredMessage, TurnEvent } from "../events/types";
@@ -12,6 +13,7 @@ import { logError } from "../lib/log";
 import { createModelProvider, type ModelConfig, resolveModel, resolveUpstream } from "../llm/model-config";
 import { costOf, turnUsage } from "../llm/pricing";
 import { applyMigrations } from "../storage/migrate";
+import type { ElicitationAnswer } from "../tools/types";
 import { ActiveTurn, type TurnHooks } from "./active-turn";
 import { directoryStub } from "./address";
 import { EventLog } from "./event-log";
@@ -223,6 +225,14 @@ export class ChatSession extends DurableObject<Env> {
     if (remaining > 0 && !this.running()) void this.ctx.storage.setAlarm(Date.now() + EVENT_LOG_TTL_MS);
   }
 
+  /**
+   * The user's answer to a question a tool of the running turn asked; false when no such question
+   * waits (answered, timed out, another turn's, or never asked).
+   */
+  answerElicitation(id: string, answer: ElicitationAnswer): boolean {
+    return this.running()?.elicitations.answer(id, answer) ?? false;
+  }
+
   /** Stops the running turn; resolves once its partial reply is stored (or after a bound). */
   async abort(): Promise<boolean> {
     const turn = this.running();
@@ -316,7 +326,10 @@ export class ChatSession extends DurableObject<Env> {
     }
     const request = { ...settings, stop: input.stop, messages: turnContext(input, config, this.store, end) };
     const turn = new ActiveTurn(
-      turnSpec(config, input, request, reply),
+      turnSpec(config, input, request, reply, {
+        id: input.owner,
+        store: ownerStore(this.env, config, input.owner),
+      }),
       this.turnHooks(input, stored, config, reply.id),
       input.dialect,
       config.turnTimeoutMs,

@@ -48,6 +48,22 @@ describe("redaction", () => {
     expect(out).toContain("https://mcp.example.com/mcp?token=redacted");
   });
 
+  it("scrubs an entry's client secret and private key out of messages", () => {
+    const config = {
+      url: "https://mcp.example.com/mcp",
+      headers: {},
+      auth: {
+        type: "client_credentials" as const,
+        clientId: "svc",
+        clientSecret: "cs-4242-secret",
+        privateKey: "-----BEGIN KEY-----x",
+      },
+    };
+    const out = scrub("token endpoint said: bad client cs-4242-secret with -----BEGIN KEY-----x", config);
+    expect(out).not.toContain("cs-4242-secret");
+    expect(out).not.toContain("BEGIN KEY");
+  });
+
   it("hashes MCP_SERVERS into a cache key that does not contain it", () => {
     const raw = '{"mcpServers":{"a":{"url":"https://a.example","headers":{"k":"secret-value"}}}}';
     expect(mcpServersKey(raw)).toBe(mcpServersKey(raw));

@@ -55,5 +55,10 @@ export function replaysWholeTurn(name: Dialect): boolean {
   return dialect(name).replaysWholeTurn === true;
 }
 
+/** Whether a turn's clients can be asked to fill in a form (see `DialectSpec.elicitation`). */
+export function showsElicitations(name: Dialect): boolean {
+  return dialect(name).elicitation === true;
+}
+
 /** Every header some dialect's clients read: what CORS must expose. */
 export const DIALECT_HEADERS: readonly string[] = [...new Set(REGISTRY.flatMap((d) => Object.keys(d.headers)))];
