@@ -76,9 +76,16 @@ export default defineConfig({
                 OPENAI_BASE_URL: inject<string>("upstreamUrl"),
                 OPENAI_API_KEY: "sk-test-server-key-0123456789",
                 API_KEYS:
-                  "alice:sk-alice-0123456789,bob:sk-bob-0123456789,carol:sk-carol-0123456789,dave:sk-dave-0123456789,erin:sk-erin-0123456789,frank:sk-frank-0123456789,front:sk-front-0123456789:act-for-users",
+                  "alice:sk-alice-0123456789,bob:sk-bob-0123456789,carol:sk-carol-0123456789,dave:sk-dave-0123456789,erin:sk-erin-0123456789,frank:sk-frank-0123456789,grace:sk-grace-0123456789,heidi:sk-heidi-0123456789,ivan:sk-ivan-0123456789,front:sk-front-0123456789:act-for-users",
                 MAX_CONCURRENT_TURNS: "2",
                 ALLOWED_ORIGINS: "https://app.example.com",
+                // An OAuth-protected server each owner authorizes for themselves, and a key to seal the tokens.
+                MCP_SERVERS: JSON.stringify({ mcpServers: { secured: { url: inject<string>("oauthMcpUrl") } } }),
+                MCP_TOKEN_KEY: "mcp-token-key-for-tests-0123456789",
+                // Owners may add servers where the reference and OAuth servers listen (host and port).
+                UPSTREAM_ALLOWLIST: [inject<string>("mcpStreamableUrl"), inject<string>("oauthLocalhostAsUrl")]
+                  .map((url) => new URL(url).host)
+                  .join(","),
               },
               ratelimits: {
                 RATE_LIMITER: { namespace_id: "1001", simple: { limit: 30, period: 60 } },
@@ -90,7 +97,11 @@ export default defineConfig({
         test: {
           name: "workers-auth",
           include: ["test/workers-auth/**/*.test.ts"],
-          globalSetup: ["./test/support/global-upstream.ts"],
+          globalSetup: [
+            "./test/support/global-upstream.ts",
+            "./test/support/global-mcp.ts",
+            "./test/support/global-oauth.ts",
+          ],
           setupFiles: ["./test/support/secret-watch.ts"],
           testTimeout: 20_000,
         },

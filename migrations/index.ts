@@ -1,8 +1,9 @@
 /**
- * The versioned schema files of the two objects, bundled as text (wrangler's `Text` rule for
+ * The versioned schema files of the objects, bundled as text (wrangler's `Text` rule for
  * `*.sql`). Append a file and a line here to migrate; never edit a shipped file.
  */
 
+import credentials0001 from "./credentials/0001_init.sql";
 import directory0001 from "./directory/0001_init.sql";
 import directory0002 from "./directory/0002_stats.sql";
 import directory0003 from "./directory/0003_running_turns.sql";
@@ -10,6 +11,7 @@ import directory0004 from "./directory/0004_turn_slots.sql";
 import session0001 from "./session/0001_init.sql";
 import session0002 from "./session/0002_turn_log.sql";
 import session0003 from "./session/0003_drop_message_turn_id.sql";
+import session0004 from "./session/0004_kept_turns.sql";
 
 export interface Migration {
   version: number;
@@ -21,6 +23,7 @@ export const sessionMigrations: Migration[] = [
   { version: 1, name: "0001_init", sql: session0001 },
   { version: 2, name: "0002_turn_log", sql: session0002 },
   { version: 3, name: "0003_drop_message_turn_id", sql: session0003 },
+  { version: 4, name: "0004_kept_turns", sql: session0004 },
 ];
 
 export const directoryMigrations: Migration[] = [
@@ -29,3 +32,5 @@ export const directoryMigrations: Migration[] = [
   { version: 3, name: "0003_running_turns", sql: directory0003 },
   { version: 4, name: "0004_turn_slots", sql: directory0004 },
 ];
+
+export const credentialsMigrations: Migration[] = [{ version: 1, name: "0001_init", sql: credentials0001 }];

@@ -160,12 +160,19 @@ const SETTINGS = {
   maxOutputTokens: ["MAX_OUTPUT_TOKENS", int(4096, 1)],
   /** Ask the model (`title-model`) for a title after a conversation's first exchange. */
   autoTitles: ["AUTO_TITLES", flag(true)],
-  /** Remote MCP servers, parsed once; entries the edge cannot serve are kept as refused. */
-  mcpServers: [
+  /** Remote MCP servers, parsed once (entries read in `loadConfig`, which has the secrets they name). */
+  mcpServersFile: [
     "MCP_SERVERS",
-    json(McpServersFileSchema, 'a JSON object {"mcpServers":{"<name>":{"url":"…"}}}', { mcpServers: {} }).transform(
-      parseMcpServers,
-    ),
+    json(McpServersFileSchema, 'a JSON object {"mcpServers":{"<name>":{"url":"…"}}}', { mcpServers: {} }),
+  ],
+  /** Encrypts what owners' MCP stores keep (OAuth tokens, client secrets, their servers' headers); a secret. */
+  mcpTokenKey: ["MCP_TOKEN_KEY", optionalText],
+  /** The `client_id` for servers that accept Client ID Metadata Documents; default: our own document's URL. */
+  mcpClientMetadataUrl: [
+    "MCP_CLIENT_METADATA_URL",
+    optionalText.refine((v) => v === undefined || /^https:\/\/[^/]+\/./.test(v), {
+      message: "must be an https:// URL with a path",
+    }),
   ],
   providersFile: [
     "PROVIDERS",
@@ -203,7 +210,9 @@ export interface NamedProvider {
   models: string[];
 }
 
-export type Config = Omit<Settings, "providersFile"> & {
+export type Config = Omit<Settings, "providersFile" | "mcpServersFile"> & {
+  /** Remote MCP servers; entries the edge cannot serve are kept as refused. */
+  mcpServers: McpServersConfig;
   providers: NamedProvider[];
   /** model → the models that answer, in order, when it fails before its first token. */
   fallback: Record<string, string[]>;
@@ -248,7 +257,7 @@ export function loadConfig(env: ConfigSource): Config {
     else problems.push({ variable, problem: parsed.error.issues[0].message });
   }
   if (problems.length) throw new ConfigError(problems);
-  const { providersFile, ...rest } = settings as Settings;
+  const { providersFile, mcpServersFile, ...rest } = settings as Settings;
   const providers = providersFile.providers.map((p) => ({
     name: p.name,
     baseUrl: p.base_url.replace(/\/$/, ""),
@@ -261,19 +270,21 @@ export function loadConfig(env: ConfigSource): Config {
     ...rest.apiKeys.map((k) => k.key),
     ...providers.map((p) => p.apiKey),
   ];
+  const mcpServers = parseMcpServers(mcpServersFile, (name) => secretNamed(env, name));
   return {
     ...rest,
+    mcpServers,
     providers,
     fallback: providersFile.fallback,
     provider: rest.openaiApiKey || rest.openaiBaseUrl || providers.length ? "openai" : "demo",
     secrets: [
       ...keys.filter((k): k is string => Boolean(k)).map((k): Secret => [k, REDACTED]),
-      ...rest.mcpServers.servers.flatMap(mcpSecrets),
+      ...mcpServers.servers.flatMap(mcpSecrets),
     ],
   };
 }
 
-/** A secret an operator named in a setting (`api_key_env`): looked up by name, so not in `Env`'s type. */
+/** A secret an operator named in a setting (`api_key_env`, `client_secret_env`): looked up by name, so not in `Env`'s type. */
 function secretNamed(env: ConfigSource, name: string | undefined): string | undefined {
   if (!name) return undefined;
   const value = (env as Record<string, unknown>)[name];

@@ -6,14 +6,19 @@ import { chatCompletions } from "./http/chat-completions";
 import { requestContext } from "./http/context";
 import { conversations } from "./http/conversations";
 import { corsFromConfig } from "./http/cors";
+import { elicitations } from "./http/elicitations";
 import { ApiError, notFound, onError } from "./http/errors";
 import { health } from "./http/health";
 import { home } from "./http/home";
 import { rateLimit } from "./http/limits";
+import { anthropicErrors, messages } from "./http/messages";
 import { native } from "./http/native";
+import { oauth } from "./http/oauth";
 import { routes, serveDocument } from "./http/openapi";
 import { sameOriginOnly } from "./http/origin";
+import { responses } from "./http/responses";
 import { resume } from "./http/resume";
+import { servers } from "./http/servers";
 import { simple } from "./http/simple";
 import { tools } from "./http/tools";
 import { jsonBodies } from "./http/validate";
@@ -23,6 +28,8 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 const app = routes();
 
+// Before everything: a failure in any middleware below is answered in the caller's API's shape.
+app.use("/v1/messages/*", anthropicErrors);
 // Config first (everything reads it), CORS before auth (a preflight carries no key), another
 // site's requests refused before anything else runs for them, then the per-key rate limit, then
 // the body's size and type.
@@ -40,7 +47,24 @@ app.use(
   }),
 );
 app.use(jsonBodies());
-for (const group of [home, health, tokens, native, chatCompletions, resume, chat, conversations, simple, tools]) {
+const groups = [
+  home,
+  health,
+  tokens,
+  native,
+  elicitations,
+  chatCompletions,
+  responses,
+  messages,
+  resume,
+  chat,
+  conversations,
+  simple,
+  tools,
+  servers,
+  oauth,
+];
+for (const group of groups) {
   app.route("/", group);
 }
 serveDocument(app);
@@ -49,5 +73,6 @@ app.notFound(notFound);
 
 export default app satisfies ExportedHandler<Env>;
 
+export { McpCredentials } from "./credentials/credentials";
 export { Directory } from "./directory/directory";
 export { ChatSession } from "./session/chat-session";

@@ -81,6 +81,20 @@ export const api = {
   deleteConversation: (id) => call("DELETE", `/api/v1/context/conversations/${path(id)}`).then(json),
   abort: (id) => call("POST", "/api/chat/abort", { json: { session_id: id } }).then(json),
 
+  /** The MCP servers of this caller's turns, with their state (`needs_authorization`, …). */
+  servers: () =>
+    call("GET", "/api/servers")
+      .then(json)
+      .then((b) => b.servers),
+  /** Where a user agent must go to authorize a server. */
+  authorize: (name) =>
+    call("POST", `/api/servers/${path(name)}/authorize`)
+      .then(json)
+      .then((b) => b.authorization_url),
+  /** The user's answer to a form a tool's server asked for. */
+  answerElicitation: (session, id, answer) =>
+    call("POST", `/api/chat/${path(session)}/elicitations/${path(id)}`, { json: answer }).then(json),
+
   /** Starts a turn; the response body is the native SSE stream. */
   stream: (id, content, signal) => call("POST", "/api/chat/stream", { json: { session_id: id, content }, signal }),
 

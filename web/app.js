@@ -5,6 +5,7 @@
  */
 import { api, apiKey, explain, needsKey, saveApiKey, setAuthRequired } from "./api.js";
 import { AssistantView, el, renderHistory, userMessage } from "./messages.js";
+import { ServersPanel } from "./servers.js";
 import { readSse } from "./sse.js";
 
 const $ = (id) => document.getElementById(id);
@@ -23,6 +24,7 @@ const ui = {
   stop: $("stop"),
   keyForm: $("key-form"),
   keyInput: $("api-key"),
+  servers: $("servers"),
 };
 
 const state = {
@@ -224,7 +226,7 @@ async function runTurn(id, view, open) {
     started = true;
     refreshList(); // a new conversation is listed from its first question on
     for await (const frame of readSse(res.body)) {
-      handleFrame(view, frame);
+      handleFrame(view, frame, id);
       scrollSoon();
     }
     // A stream that ends without its last frame lost its connection; the turn itself goes on.
@@ -244,11 +246,15 @@ async function runTurn(id, view, open) {
       state.turn = null;
       setBusy(false);
     }
-    if (started) refreshTitlesSoon();
+    if (started) {
+      refreshTitlesSoon();
+      // A turn may have found a server wanting an authorization (or an expired one).
+      panel.refresh();
+    }
   }
 }
 
-function handleFrame(view, frame) {
+function handleFrame(view, frame, sessionId) {
   let event;
   try {
     event = JSON.parse(frame.data);
@@ -263,6 +269,12 @@ function handleFrame(view, frame) {
       return view.toolCall(d.tool_call_id, d.tool_name, d.arguments);
     case "tool_stream_chunk":
       return view.toolProgress(d.tool_call_id, d.content);
+    case "tool_elicitation":
+      return view.elicitation(
+        d.tool_call_id,
+        { id: d.elicitation_id, message: d.message, schema: d.requested_schema },
+        (answer) => api.answerElicitation(sessionId, d.elicitation_id, answer),
+      );
     case "tool_result":
       return view.toolResult(d.tool_call_id, d.tool_name, d.result, d.is_error);
     case "complete":
@@ -313,6 +325,8 @@ function newSessionId() {
 // ---------------------------------------------------------------------------
 // Page chrome
 // ---------------------------------------------------------------------------
+
+const panel = new ServersPanel(ui.servers, (err) => showBanner(err));
 
 function setBusy(busy) {
   ui.send.disabled = busy;
@@ -445,6 +459,7 @@ function bindEvents() {
     ui.keyInput.removeAttribute("aria-invalid");
     hideBanner();
     closeSidebar();
+    panel.refresh();
     await refreshList();
     if (state.current) openConversation(state.current);
     else ui.input.focus();
@@ -474,6 +489,7 @@ async function start() {
   setAuthRequired(state.authOn);
   ui.keyForm.hidden = !state.authOn;
   if (state.authOn && !apiKey()) return askForKey();
+  panel.refresh();
   await refreshList();
   if (id && state.current === id && !state.turn) await openConversation(id);
 }

@@ -103,6 +103,52 @@ export class AssistantView {
     entry.progress.append(el("li", {}, line));
   }
 
+  /**
+   * A form the tool's server asks the user to fill in, inside the tool's card. `answer(body)`
+   * sends `{action, content?}`; fields left empty are left out, so the server's defaults apply.
+   */
+  elicitation(callId, { id, message, schema }, answer) {
+    const entry = this.cards.get(callId);
+    if (entry?.card.dataset.state !== "running") return;
+    const properties = Object.entries(schema?.properties ?? {});
+    const required = new Set(schema?.required ?? []);
+    const form = el(
+      "form",
+      {
+        class: "elicitation",
+        "data-elicitation-id": id,
+        "aria-label": `${entry.card.querySelector(".tool-name").textContent} asks`,
+      },
+      el("p", { class: "elicitation-message" }, message),
+      ...properties.map(([key, prop]) => field(key, prop, required.has(key))),
+      el(
+        "div",
+        { class: "row" },
+        el("button", { type: "submit", class: "primary" }, "Send"),
+        el("button", { type: "button", class: "decline" }, "Decline"),
+      ),
+    );
+    const send = async (body) => {
+      for (const control of form.elements) control.disabled = true;
+      try {
+        await answer(body);
+        form.replaceChildren(
+          el("p", { class: "elicitation-message" }, body.action === "accept" ? "Sent." : "Declined."),
+        );
+      } catch (err) {
+        for (const control of form.elements) control.disabled = false;
+        form.append(el("p", { class: "detail", role: "alert" }, err?.message ?? "not sent"));
+      }
+    };
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      send({ action: "accept", content: formContent(form, properties) });
+    });
+    form.querySelector("button.decline").addEventListener("click", () => send({ action: "decline" }));
+    entry.card.append(form);
+    form.querySelector("input, select")?.focus();
+  }
+
   toolResult(callId, name, result, isError) {
     let entry = this.cards.get(callId);
     if (!entry) {
@@ -112,6 +158,8 @@ export class AssistantView {
     }
     entry.card.dataset.state = isError ? "error" : "done";
     entry.state.textContent = isError ? "failed" : "done";
+    // A question still on screen can no longer be answered.
+    for (const form of entry.card.querySelectorAll("form.elicitation")) form.remove();
     // Failures open by default: that is what the reader needs to see.
     entry.card.append(
       el(
@@ -158,6 +206,75 @@ export class AssistantView {
   note(text) {
     this.node.append(el("p", { class: "note" }, text));
   }
+}
+
+const INPUT_TYPES = { email: "email", uri: "url", date: "date", "date-time": "datetime-local" };
+
+/** The choices of an enum field: `enum` (with legacy `enumNames`), or `oneOf`/`anyOf` of `const`s. */
+function choices(prop) {
+  if (Array.isArray(prop.enum)) return prop.enum.map((v, i) => [v, prop.enumNames?.[i] ?? v]);
+  const list = prop.oneOf ?? prop.anyOf;
+  return Array.isArray(list) ? list.map((c) => [c.const, c.title ?? c.const]) : null;
+}
+
+/** One labelled control for a form field (a flat JSON Schema property). */
+function field(key, prop, required) {
+  const label = prop.title ?? key;
+  const attrs = { name: key, required, "aria-label": label };
+  let control;
+  if (prop.type === "boolean") {
+    control = el("input", { ...attrs, type: "checkbox", checked: prop.default === true, required: null });
+  } else if (prop.type === "array") {
+    const options = choices(prop.items ?? {}) ?? [];
+    control = el(
+      "select",
+      { ...attrs, multiple: true },
+      ...options.map(([value, text]) =>
+        el("option", { value, selected: (prop.default ?? []).includes(value) }, String(text)),
+      ),
+    );
+  } else if (choices(prop)) {
+    control = el(
+      "select",
+      attrs,
+      required ? null : el("option", { value: "" }, "—"),
+      ...choices(prop).map(([value, text]) => el("option", { value, selected: prop.default === value }, String(text))),
+    );
+  } else {
+    const numeric = prop.type === "number" || prop.type === "integer";
+    control = el("input", {
+      ...attrs,
+      type: numeric ? "number" : (INPUT_TYPES[prop.format] ?? "text"),
+      step: prop.type === "number" ? "any" : null,
+      min: prop.minimum,
+      max: prop.maximum,
+      placeholder: prop.default !== undefined ? String(prop.default) : null,
+    });
+  }
+  return el(
+    "label",
+    { class: "field" },
+    el("span", {}, label, required ? " *" : ""),
+    control,
+    prop.description ? el("small", {}, prop.description) : null,
+  );
+}
+
+/** What the user filled in, typed as the schema says; empty fields are left out (their defaults apply). */
+function formContent(form, properties) {
+  const content = {};
+  for (const [key, prop] of properties) {
+    const control = form.elements.namedItem(key);
+    if (!control) continue;
+    if (prop.type === "boolean") content[key] = control.checked;
+    else if (prop.type === "array") {
+      const picked = [...control.selectedOptions].map((o) => o.value);
+      if (picked.length) content[key] = picked;
+    } else if (control.value !== "") {
+      content[key] = prop.type === "number" || prop.type === "integer" ? Number(control.value) : control.value;
+    }
+  }
+  return content;
 }
 
 /**

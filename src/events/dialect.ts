@@ -18,6 +18,10 @@ export interface EncoderOptions {
   clientTools?: boolean;
   /** The price of a turn's usage in USD, for dialects that report cost (0 when unknown). */
   priceOf?: (model: string, usage: Usage | null) => number;
+  /** What the caller asked that the dialect repeats in its answers (see `TurnInput.echo`). */
+  echo?: Record<string, unknown>;
+  /** For dialects that number their own frames: send only those numbered after this. */
+  startingAfter?: number;
 }
 
 /** A turn that ran to its end: what an answer that is not streamed is built from. */
@@ -41,8 +45,18 @@ export interface DialectSpec<Name extends string = string> {
   sse: boolean;
   /** Response headers its clients look for, beyond the stream's own. */
   headers: Readonly<Record<string, string>>;
+  /**
+   * Whether its clients can show a form a tool's server asks for (`tool-elicitation`); for the
+   * others the form's defaults are taken, as SEP-1034 asks of a client that cannot ask the user.
+   */
+  elicitation?: boolean;
   /** The whole answer as one JSON body, for callers that do not stream. */
   collect?: (turn: FinishedTurn, options: EncoderOptions) => unknown;
+  /**
+   * The encoder must see a turn from its start to frame any part of it (its frames are numbered,
+   * or say what came before): a resume feeds it every event and sends only what is new.
+   */
+  replaysWholeTurn?: boolean;
 }
 
 /** Keeps the entry's literal name for the registry's `Dialect` union. */

@@ -44,12 +44,24 @@ interface Base {
 }
 
 export type TurnEvent = Base &
+  /** `createdAt`: when the turn's first message was made (absent from logs older than it). */
   (
-    | { type: "turn-start"; messageId: string }
+    | { type: "turn-start"; messageId: string; createdAt?: string }
     | { type: "text-delta"; text: string }
     | { type: "tool-call"; callId: string; name: string; args: unknown }
     | { type: "tool-progress"; callId: string; text: string }
     | { type: "tool-result"; callId: string; name: string; result: unknown; isError: boolean }
+    /**
+     * A tool's server asks the user to fill in a form while the call runs (MCP elicitation);
+     * answered with `POST /api/chat/{session}/elicitations/{elicitationId}`.
+     */
+    | {
+        type: "tool-elicitation";
+        callId: string;
+        elicitationId: string;
+        message: string;
+        requestedSchema: Record<string, unknown>;
+      }
     | { type: "turn-end"; message: StoredMessage; usage: Usage | null; finishReason: FinishReason }
     /** `retryAfter`: seconds the upstream asked callers to wait, passed on to a 429 or 503 answer. */
     | { type: "error"; message: string; code: ErrorCode; retryAfter?: number }

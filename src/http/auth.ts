@@ -19,8 +19,18 @@ import { errors, json, jsonBody, routeIn, routes } from "./openapi";
 import { mintToken, verifyToken } from "./tokens";
 import { SessionIdSchema } from "./validate";
 
-/** Routes anyone may call: liveness, and the page browsers land on. */
-const PUBLIC = new Set(["GET /health", "GET /", "HEAD /", "OPTIONS *"]);
+/**
+ * Routes anyone may call: liveness, the page browsers land on, and the two OAuth pages an
+ * authorization server sends a user agent to (which find their owner from the `state`).
+ */
+const PUBLIC = new Set([
+  "GET /health",
+  "GET /",
+  "HEAD /",
+  "OPTIONS *",
+  "GET /api/mcp/oauth/callback",
+  "GET /api/mcp/oauth/client.json",
+]);
 
 /** Each configured key's SHA-256, computed once per parsed config rather than on every request. */
 const keyDigests = new WeakMap<readonly ApiKey[], Promise<(string | null)[]>>();

@@ -5,9 +5,10 @@
  */
 import { z } from "zod";
 import { listModels } from "../llm/models";
-import type { ChatMessage, ToolDefinition } from "../llm/provider";
+import type { ChatMessage } from "../llm/provider";
 import { actForUser } from "./end-users";
 import { errors, json, jsonBody, routeIn, routes } from "./openapi";
+import { functionTool } from "./schemas";
 import { answerTurn, newSessionId, type RouteTurnInput, startTurnStream } from "./turns";
 import { SessionIdSchema } from "./validate";
 
@@ -107,18 +108,6 @@ function toChatMessage(m: Body["messages"][number]): ChatMessage {
   };
 }
 
-function toToolDefinition(t: NonNullable<Body["tools"]>[number]): ToolDefinition {
-  // OpenAI's defaults for what a caller may leave out: no description, no parameters.
-  return {
-    type: "function",
-    function: {
-      name: t.function.name,
-      description: t.function.description ?? "",
-      parameters: t.function.parameters ?? { type: "object", properties: {} },
-    },
-  };
-}
-
 /** `X-Session-Id` names a session to record the exchange in. */
 const RecordHeaders = z.object({ "x-session-id": SessionIdSchema.optional() });
 
@@ -166,7 +155,9 @@ export const chatCompletions = routes()
       const body = c.req.valid("json");
       actForUser(c, body.user);
       const recordIn = c.req.valid("header")["x-session-id"];
-      const clientTools = body.tools?.length ? body.tools.map(toToolDefinition) : undefined;
+      const clientTools = body.tools?.length
+        ? body.tools.map((t) => functionTool(t.function.name, t.function.description, t.function.parameters))
+        : undefined;
       const input: RouteTurnInput = {
         sessionId: recordIn ?? newSessionId(),
         mode: { kind: "direct", messages: body.messages.map(toChatMessage), ...(recordIn ? { record: true } : {}) },

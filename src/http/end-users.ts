@@ -1,6 +1,7 @@
 /**
  * Many users behind one key: a key marked `act-for-users` in `API_KEYS` may name the end user it
- * calls for, in `X-User-Id` (or, on `/v1/chat/completions`, OpenAI's `user` field). Each end user
+ * calls for, in `X-User-Id` (or in the body: OpenAI's `user` on `/v1/chat/completions` and
+ * `/v1/responses`, Anthropic's `metadata.user_id` on `/v1/messages`). Each end user
  * is then an owner of their own (`<key name>/<user>`): their own conversation list, turn slots
  * and usage, in their own Directory object. Any other caller that names a user is refused (403):
  * its key was not trusted to speak for anyone but itself.
@@ -37,7 +38,7 @@ export function ownerFor(c: Context<AppEnv>, key: ApiKey | null, keyOwner: strin
 }
 
 /**
- * OpenAI's `user` field names the end user when a trusted key sent no `X-User-Id`; from any
+ * A body's end-user field (OpenAI's `user`, Anthropic's `metadata.user_id`) names the end user when a trusted key sent no `X-User-Id`; from any
  * other key it is what OpenAI makes of it, a hint, and changes nothing.
  */
 export function actForUser(c: Context<AppEnv>, user: string | null | undefined): void {

@@ -107,6 +107,7 @@ export function answerOptions(c: Context<AppEnv>, input: RouteTurnInput): Encode
     model: turnModel(config, input.modelConfig),
     clientTools: Boolean(input.clientTools?.length),
     priceOf: (model, usage) => costOf(config.modelPrices, model, usage),
+    echo: input.echo,
   };
 }
 

@@ -4,7 +4,7 @@
  */
 
 import { sleep } from "../lib/sleep";
-import type { ChatProvider, ChatRequest, ProviderChunk } from "./provider";
+import { type ChatProvider, type ChatRequest, contentText, type ProviderChunk } from "./provider";
 import { estimateTokens } from "./tokens";
 
 const DELAY_MS = 20;
@@ -15,7 +15,7 @@ export const DEMO_MODEL = "edge-chat-demo";
 export class DemoProvider implements ChatProvider {
   async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderChunk> {
     const lastUser = [...request.messages].reverse().find((m) => m.role === "user");
-    const question = (lastUser?.content ?? "").trim();
+    const question = contentText(lastUser?.content ?? null).trim();
     const reply =
       "This is the edge-chat demo model: no OPENAI_API_KEY or OPENAI_BASE_URL is configured, so no real model answers. " +
       (question ? `You said: “${question.slice(0, 500)}”. ` : "") +
@@ -25,7 +25,7 @@ export class DemoProvider implements ChatProvider {
       await sleep(DELAY_MS, signal);
       yield { type: "text", text: token };
     }
-    const prompt = request.messages.reduce((n, m) => n + estimateTokens(m.content ?? ""), 0);
+    const prompt = request.messages.reduce((n, m) => n + estimateTokens(contentText(m.content)), 0);
     yield {
       type: "usage",
       usage: { prompt_tokens: prompt, completion_tokens: tokens.length, total_tokens: prompt + tokens.length },

@@ -10,7 +10,7 @@ import { DEMO_MODEL, DemoProvider } from "./demo";
 import { FallbackProvider } from "./fallback";
 import { listModels } from "./models";
 import { OpenAIProvider } from "./openai";
-import { hostListed, isPrivateHost, portOf, urlAllowed } from "./outbound";
+import { urlRefusal } from "./outbound";
 import type { ChatProvider } from "./provider";
 import { RedactingProvider } from "./redacting";
 import { RetryingProvider } from "./retry";
@@ -52,12 +52,8 @@ export function resolveUpstream(config: Config, mc: ModelConfig | undefined): Up
     } catch {
       throw new UpstreamRefused("model_config.base_url", "model_config.base_url is not a valid URL");
     }
-    if (url.protocol !== "https:" && url.protocol !== "http:")
-      throw new UpstreamRefused("model_config.base_url", "model_config.base_url must be http(s)");
-    if (url.username || url.password)
-      throw new UpstreamRefused("model_config.base_url", "model_config.base_url must not carry credentials");
-    if (!urlAllowed(url, config.upstreamAllowlist))
-      throw new UpstreamRefused("model_config.base_url", refusalOf(url, config.upstreamAllowlist));
+    const refusal = urlRefusal(url, config.upstreamAllowlist, "model_config.base_url");
+    if (refusal) throw new UpstreamRefused("model_config.base_url", refusal);
     if (!mc.api_key)
       throw new UpstreamRefused(
         "model_config.api_key",
@@ -86,16 +82,6 @@ export function resolveUpstream(config: Config, mc: ModelConfig | undefined): Up
 export function modelServed(config: Config, requested: string | undefined): boolean {
   if (config.allowAnyModel || requested === undefined || FRONT_END_MODELS.has(requested)) return true;
   return listModels(config).includes(requested) || Object.values(config.modelAliases).includes(requested);
-}
-
-/** Why `url` is not allowed, in words that name the host and port but never the path or query. */
-function refusalOf(url: URL, allowlist: readonly string[]): string {
-  const what = `model_config.base_url host "${url.hostname}"`;
-  if (hostListed(url, allowlist))
-    return `${what} is allowed, but not on port ${portOf(url)}: UPSTREAM_ALLOWLIST must name the port ("${url.host}"); a host listed without one allows 443 and 80 only`;
-  if (isPrivateHost(url.hostname))
-    return `${what} is a private or local address, allowed only when listed exactly in UPSTREAM_ALLOWLIST`;
-  return `${what} is not in UPSTREAM_ALLOWLIST`;
 }
 
 /** The server's upstream for a model: the `PROVIDERS` entry that lists it, else `OPENAI_*`, else the demo. */

@@ -41,6 +41,7 @@ export class OpenAIProvider implements ChatProvider {
             temperature: request.temperature,
             max_tokens: request.maxTokens,
             ...(request.tools?.length ? { tools: request.tools } : {}),
+            ...(request.stop?.length ? { stop: request.stop } : {}),
             stream: true,
             stream_options: { include_usage: true },
           },

@@ -90,7 +90,24 @@ export function urlAllowed(url: URL, allowlist: readonly string[]): boolean {
 }
 
 /** Whether the allowlist names `url`'s host at all, whatever the port: for a refusal that says which. */
-export function hostListed(url: URL, allowlist: readonly string[]): boolean {
+function hostListed(url: URL, allowlist: readonly string[]): boolean {
   const host = url.hostname.toLowerCase();
   return allowlist.some((raw) => hostMatches(host, parseEntry(raw.toLowerCase()).host));
+}
+
+/**
+ * Why a caller-chosen URL (`model_config.base_url`, a server an owner adds) may not be fetched, or
+ * null: http(s), no credentials in it, its host and port allowed. The words name `subject`, the
+ * host and the port, never the path or query.
+ */
+export function urlRefusal(url: URL, allowlist: readonly string[], subject = "the URL"): string | null {
+  if (url.protocol !== "https:" && url.protocol !== "http:") return `${subject} must be http(s)`;
+  if (url.username || url.password) return `${subject} must not carry credentials`;
+  if (urlAllowed(url, allowlist)) return null;
+  const what = `${subject} host "${url.hostname}"`;
+  if (hostListed(url, allowlist))
+    return `${what} is allowed, but not on port ${portOf(url)}: UPSTREAM_ALLOWLIST must name the port ("${url.host}"); a host listed without one allows 443 and 80 only`;
+  if (isPrivateHost(url.hostname))
+    return `${what} is a private or local address, allowed only when listed exactly in UPSTREAM_ALLOWLIST`;
+  return `${what} is not in UPSTREAM_ALLOWLIST`;
 }

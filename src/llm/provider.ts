@@ -1,10 +1,19 @@
 /** What the turn loop needs from a model: one streamed chat completion, cancellable by a signal. */
 import type { ToolCall, Usage } from "../events/types";
 
+/**
+ * A part of a user message in OpenAI's chat shape. Images travel to the model as a URL (an
+ * `https:` one, or a `data:` URL carrying the bytes); they are not stored.
+ */
+export type ContentPart =
+  | { type: "text"; text: string }
+  | { type: "image_url"; image_url: { url: string; detail?: "auto" | "low" | "high" } };
+
 /** A message in OpenAI's chat shape: what goes upstream. */
 export interface ChatMessage {
   role: "system" | "user" | "assistant" | "tool";
-  content: string | null;
+  /** Parts only on user messages that carry images; text everywhere else. */
+  content: string | ContentPart[] | null;
   tool_calls?: ToolCall[];
   tool_call_id?: string;
   name?: string;
@@ -22,6 +31,8 @@ export interface ChatRequest {
   temperature?: number;
   maxTokens?: number;
   tools?: ToolDefinition[];
+  /** Text that ends the reply when the model writes it (OpenAI's `stop`). */
+  stop?: string[];
 }
 
 export type ProviderChunk =
@@ -35,4 +46,16 @@ export type ProviderChunk =
 export interface ChatProvider {
   /** Streams one completion. Aborting `signal` must cancel the upstream request itself. */
   stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderChunk>;
+}
+
+/** The text of a message's content: its text parts joined, images left out. */
+export function contentText(content: ChatMessage["content"]): string {
+  if (content === null) return "";
+  if (typeof content === "string") return content;
+  return content.map((part) => (part.type === "text" ? part.text : "")).join("");
+}
+
+/** How many images a message carries. */
+export function imageCount(content: ChatMessage["content"]): number {
+  return Array.isArray(content) ? content.filter((part) => part.type === "image_url").length : 0;
 }

@@ -2,10 +2,13 @@
  * A cheap token estimate with no tokenizer: what context trimming and token counts use. Pure, so
  * it is unit-tested without a runtime.
  */
-import type { ChatMessage } from "./provider";
+import { type ChatMessage, contentText, imageCount } from "./provider";
 
 /** Per-message framing overhead in OpenAI's chat format (role, separators). */
 const MESSAGE_OVERHEAD = 4;
+
+/** An image's size is not known here: what OpenAI charges for a 1024×1024 one in high detail. */
+const IMAGE_TOKENS = 765;
 
 /**
  * A cheap token estimate with no tokenizer: ~4 characters a token for Latin text, one token a
@@ -19,7 +22,7 @@ export function estimateTokens(text: string): number {
 }
 
 export function messageTokens(m: ChatMessage): number {
-  let n = MESSAGE_OVERHEAD + estimateTokens(m.content ?? "");
+  let n = MESSAGE_OVERHEAD + estimateTokens(contentText(m.content)) + IMAGE_TOKENS * imageCount(m.content);
   for (const call of m.tool_calls ?? [])
     n += estimateTokens(call.function.name) + estimateTokens(call.function.arguments);
   return n;

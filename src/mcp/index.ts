@@ -3,18 +3,28 @@ import { mcpServersKey } from "./cache";
 import { McpPool, type McpPoolOptions } from "./pool";
 import type { McpServersConfig } from "./servers";
 
+export {
+  AuthorizationError,
+  type AuthorizationStore,
+  completeAuthorization,
+  startAuthorization,
+} from "./auth/flow";
+export { CLIENT_NAME } from "./auth/provider";
+export type { OwnerMcpStore, PendingAuthorization, UserServer } from "./auth/types";
 export { cached, forgetCached, mcpServersKey } from "./cache";
 export { type ConnectOptions, connectMcp, McpConnectError, type McpConnection } from "./connection";
 export { assignToolNames, isValidToolName, sanitizeToolName, type ToolRef } from "./names";
-export { McpPool, type McpPoolOptions, type ServerStatus } from "./pool";
+export { McpPool, type McpPoolOptions, type PoolOwner, type ServerStatus } from "./pool";
 export { redactUrl } from "./redact";
 export {
   type McpServerConfig,
   type McpServersConfig,
   McpServersFileSchema,
   type McpTransportType,
+  parseEntry,
   parseMcpServers,
   type RefusedServer,
+  SERVER_NAME,
 } from "./servers";
 
 /** How long one isolate reuses a tool list by default: new tools show up within a minute. */

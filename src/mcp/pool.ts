@@ -2,30 +2,50 @@
  * `McpPool`: the MCP servers of one chat turn as one `ToolSource`. Connections open lazily (on the
  * first `list()` or `call()` that needs them), are reused until `close()`, and never more than a few
  * open at once (a Worker may hold 6 outbound connections). One server failing never breaks the
- * others, and a call never throws except to pass on an abort.
+ * others, and a call never throws except to pass on an abort. A server that wants an OAuth
+ * authorization the owner has not given is shown as `needs_authorization` and leaves the turn alone.
  */
-import type { Progress } from "@modelcontextprotocol/sdk/types.js";
+import type { ElicitRequestFormParams, ElicitResult, Progress } from "@modelcontextprotocol/sdk/types.js";
+import { fnv1a } from "../lib/hash";
 import { Redactor } from "../lib/redact";
 import { sleep } from "../lib/sleep";
-import type { ToolCallContext, ToolInfo, ToolOutcome, ToolSource } from "../tools/types";
-import { Limiter, withTimeout } from "./async";
+import type { ElicitationAnswer, ToolCallContext, ToolInfo, ToolOutcome, ToolSource } from "../tools/types";
+import { Deadline, Limiter, withRequestSignal, withTimeout } from "./async";
+import { ServerAuth } from "./auth/server-auth";
+import type { OwnerMcpState, OwnerMcpStore, UserServer } from "./auth/types";
 import { cached, forgetCached } from "./cache";
-import { connectMcp, McpConnectError, type McpConnection, type McpLogParams } from "./connection";
+import { connectMcp, McpConnectError, type McpConnection, type McpLogParams, SessionLost } from "./connection";
 import { abortError, errorText, httpStatusOf, isSdkTimeout, isTransient, McpTimeoutError } from "./errors";
 import { assignToolNames } from "./names";
 import { toOutcome } from "./outcome";
 import { mcpSecrets, redactUrl } from "./redact";
 import type { McpServerConfig, McpTransportType, RefusedServer } from "./servers";
 
-/** One configured server as `/api/servers` shows it. */
+/** One server as `/api/servers` shows it. */
 export interface ServerStatus {
   name: string;
   /** Redacted: no credentials, no query values. Null for a refused entry without a URL. */
   url: string | null;
   transport: McpTransportType | null;
-  status: "connected" | "error" | "not-connected" | "refused";
+  status: "connected" | "error" | "not-connected" | "refused" | "needs_authorization";
   error?: string;
   tool_count: number;
+  /** How edge-chat authenticates to it, when it is more than static headers. */
+  auth?: "oauth" | "client_credentials";
+  /** `user`: the owner added it; absent for the configured servers. */
+  source?: "user";
+}
+
+/** The owner whose tokens and added servers a pool uses. */
+export interface PoolOwner {
+  /** Part of the tool-list cache key: owners' lists differ. */
+  id: string;
+  /** Null when `MCP_TOKEN_KEY` is not set: OAuth servers cannot be authorized, none can be added. */
+  store: OwnerMcpStore | null;
+  /** An added server as this deployment serves it (the outbound rules of caller-chosen hosts attached). */
+  serverOf(server: UserServer): McpServerConfig;
+  /** Whether listing must read the owner's added servers first (false when none can exist). */
+  hasServers: boolean;
 }
 
 export interface McpPoolOptions {
@@ -44,9 +64,11 @@ export interface McpPoolOptions {
   clientVersion?: string;
   /**
    * Scrubs every text a server sends (tool lists, results, errors, progress, logs) before the
-   * model, the client or storage sees it; by default of the servers' own secrets.
+   * model, the client or storage sees it; by default of the servers' own secrets. A server an
+   * owner adds is scrubbed of its own secrets as well.
    */
   redactor?: Redactor;
+  owner?: PoolOwner;
 }
 
 /** Which server tool a model-facing name stands for. */
@@ -77,18 +99,34 @@ function logText({ level, logger, data }: McpLogParams): string {
   return `${level}${logger ? ` [${logger}]` : ""}: ${text}`.slice(0, MAX_TEXT);
 }
 
-/** One configured server's connection state for this pool. */
+/** A call in flight on a slot: where its progress goes, and who answers its server's questions. */
+interface InFlight {
+  progress(text: string): void;
+  elicit(params: ElicitRequestFormParams): Promise<ElicitResult>;
+}
+
+/** One server's connection state for this pool. */
 class Slot {
   connection?: McpConnection;
   /** Pending or settled connect; a failure stays remembered for the pool's lifetime. */
   connecting?: Promise<McpConnection>;
   transport: McpTransportType | null = null;
   error?: string;
+  readonly auth: ServerAuth;
   toolCount = 0;
-  /** Progress sinks of the calls in flight here, oldest first: server log lines go to the newest. */
-  readonly inflight: Array<(text: string) => void> = [];
+  /** Calls in flight here, oldest first: server log lines and questions go to the newest. */
+  readonly inflight: InFlight[] = [];
+  /** Every configured secret and this server's own (an added server's headers are in no config). */
+  readonly redactor: Redactor;
 
-  constructor(readonly config: McpServerConfig) {}
+  constructor(
+    readonly config: McpServerConfig,
+    store: OwnerMcpStore | null,
+    redactor: Redactor,
+  ) {
+    this.auth = new ServerAuth(config, store);
+    this.redactor = config.source === "user" ? redactor.with(mcpSecrets(config)) : redactor;
+  }
 
   /** Forgets a broken connection so the next use reconnects. */
   async reset(): Promise<void> {
@@ -108,18 +146,23 @@ export class McpPool implements ToolSource {
   private routes = new Map<string, Route>();
   private closed = false;
   private readonly redactor: Redactor;
+  /** The owner's store, read once per pool (lazily: only a server that may need it asks). */
+  private ownerState?: Promise<OwnerMcpState>;
+  private ownerServers?: Promise<void>;
 
   constructor(
     servers: McpServerConfig[],
     private readonly options: McpPoolOptions = {},
   ) {
-    for (const config of servers) this.slots.set(config.name, new Slot(config));
-    this.limiter = new Limiter(options.maxConcurrentConnects ?? 4);
     this.redactor = options.redactor ?? new Redactor(servers.flatMap(mcpSecrets));
+    for (const config of servers)
+      this.slots.set(config.name, new Slot(config, options.owner?.store ?? null, this.redactor));
+    this.limiter = new Limiter(options.maxConcurrentConnects ?? 4);
   }
 
   /** Every tool of every reachable server, with unique model-facing names. Never rejects. */
   async list(): Promise<ToolInfo[]> {
+    await this.addOwnerServers();
     this.listing ??= this.loadCatalog();
     const catalog = await this.listing;
     this.routes = new Map(Object.entries(catalog.routes));
@@ -130,7 +173,7 @@ export class McpPool implements ToolSource {
   async call(name: string, args: Record<string, unknown>, ctx: ToolCallContext): Promise<ToolOutcome> {
     if (ctx.signal.aborted) throw abortError(ctx.signal);
     if (this.closed) return failure("the MCP connections of this turn are closed");
-    const deadline = Date.now() + ctx.timeoutMs;
+    const deadline = new Deadline(ctx.timeoutMs);
     const timedOut = () => failure(`tool "${name}" timed out after ${ctx.timeoutMs} ms`);
 
     // A name from a cached list: this pool learns the routes from the same cache.
@@ -148,10 +191,12 @@ export class McpPool implements ToolSource {
     const where = `tool "${name}" on MCP server "${slot.config.name}"`;
 
     for (let attempt = 0; ; attempt++) {
+      let conn: McpConnection | undefined;
       try {
-        const remaining = () => Math.max(1, deadline - Date.now());
-        const conn = await withTimeout(this.connect(slot), remaining(), where, ctx.signal);
-        return await this.invoke(slot, conn, route.tool, args, ctx, remaining());
+        conn = await withTimeout(this.connect(slot), deadline.remaining(), where, ctx.signal);
+        const outcome = await this.invoke(slot, conn, route.tool, args, ctx, deadline);
+        void slot.auth.callSucceeded();
+        return outcome;
       } catch (err) {
         if (ctx.signal.aborted) throw abortError(ctx.signal);
         if (err instanceof McpTimeoutError || isSdkTimeout(err)) {
@@ -161,10 +206,20 @@ export class McpPool implements ToolSource {
           if (slot.connection?.transport === "streamable-http" && slot.inflight.length === 0) void slot.reset();
           return timedOut();
         }
+        if (slot.auth.absorb(err)) {
+          void slot.reset();
+          return failure(`${where} is not available: ${slot.auth.hint()}`);
+        }
+        // The server restarted under the call: its session, and the call with it, are gone. Not
+        // retried (the tool may have acted); the next call connects afresh.
+        if (err instanceof SessionLost || conn?.lost) {
+          void slot.reset();
+          return failure(`${where} failed: server_restarted: the MCP server restarted during the call`);
+        }
         // 404 during a call: the server forgot our session (streamable HTTP spec); a new one helps.
         const retry = !(err instanceof McpConnectError) && (isTransient(err) || httpStatusOf(err) === 404);
-        if (!retry || attempt >= CALL_RETRIES || Date.now() >= deadline) {
-          return failure(`${where} failed: ${this.describe(err)}`);
+        if (!retry || attempt >= CALL_RETRIES || deadline.expired) {
+          return failure(`${where} failed: ${this.describe(slot, err)}`);
         }
         await slot.reset();
         await sleep(RETRY_BACKOFF_MS * 2 ** attempt, ctx.signal);
@@ -172,17 +227,25 @@ export class McpPool implements ToolSource {
     }
   }
 
-  /** Each configured server (then each refused entry), in configuration order. */
+  /** Each configured server, then the owner's added ones, then each refused entry, in order. */
   status(): ServerStatus[] {
     const live = [...this.slots.values()].map((slot): ServerStatus => {
       const connected = slot.connection?.alive === true;
+      // An authorization the server wants (or keeps refusing) decides, connected or not: a server
+      // may answer `initialize` and still refuse every tool without a token.
+      const needs = slot.auth.needs;
+      const error = slot.auth.error ?? (connected ? undefined : slot.error);
+      const auth = slot.auth.kind(connected);
       return {
         name: slot.config.name,
         url: redactUrl(slot.config.url),
         transport: slot.transport,
-        status: connected ? "connected" : slot.error ? "error" : "not-connected",
-        ...(slot.error && !connected ? { error: slot.error } : {}),
+        status:
+          needs !== undefined ? "needs_authorization" : error ? "error" : connected ? "connected" : "not-connected",
+        ...(needs !== undefined ? { error: needs } : error ? { error } : {}),
         tool_count: slot.toolCount,
+        ...(auth ? { auth } : {}),
+        ...(slot.config.source ? { source: slot.config.source } : {}),
       };
     });
     const refused = (this.options.refused ?? []).map(
@@ -205,13 +268,43 @@ export class McpPool implements ToolSource {
     await Promise.allSettled([...this.slots.values()].map((slot) => slot.reset()));
   }
 
+  /** The owner's store, read once: added servers, tokens and registrations. */
+  private owned(): Promise<OwnerMcpState> {
+    const store = this.options.owner?.store;
+    if (!store) return Promise.resolve({ servers: [], auth: {} });
+    this.ownerState ??= store.state();
+    return this.ownerState;
+  }
+
+  /** Adds the owner's servers as slots, after the configured ones (whose names they cannot take). */
+  private addOwnerServers(): Promise<void> {
+    const owner = this.options.owner;
+    if (!owner?.hasServers || !owner.store) return Promise.resolve();
+    this.ownerServers ??= this.owned().then(
+      ({ servers }) => {
+        for (const server of servers)
+          if (!this.slots.has(server.name))
+            this.slots.set(server.name, new Slot(owner.serverOf(server), owner.store, this.redactor));
+      },
+      () => {
+        // Unreadable store (MCP_TOKEN_KEY changed, say): the configured servers still serve.
+      },
+    );
+    return this.ownerServers;
+  }
+
   private async loadCatalog(): Promise<Catalog> {
     const cache = this.options.listCache;
     if (!cache) return this.listAll();
-    const key = `catalog:${cache.key}`;
+    const added = [...this.slots.values()]
+      .filter((s) => s.config.source === "user")
+      .map((s) => [s.config.name, s.config.url]);
+    const owner = this.options.owner ? `:${this.options.owner.id}:${fnv1a(JSON.stringify(added))}` : "";
+    const key = `catalog:${cache.key}${owner}`;
     const catalog = await cached(key, cache.ttlMs, () => this.listAll());
-    // A list missing a server that failed should not stand in for the next turns.
-    if ([...this.slots.values()].some((s) => s.error)) forgetCached(key);
+    // A list missing a server that failed, or is waiting for an authorization, should not stand
+    // in for the next turns: the tools must appear as soon as the owner has authorized.
+    if ([...this.slots.values()].some((s) => s.error || s.auth.unsettled)) forgetCached(key);
     return catalog;
   }
 
@@ -220,7 +313,7 @@ export class McpPool implements ToolSource {
     const perServer = await Promise.all(
       slots.map((slot) =>
         this.listServer(slot).catch((err) => {
-          slot.error = this.describe(err);
+          if (!slot.auth.absorb(err)) slot.error = this.describe(slot, err);
           return [];
         }),
       ),
@@ -231,11 +324,12 @@ export class McpPool implements ToolSource {
     const names = assignToolNames(refs, this.options.reservedNames);
     const catalog: Catalog = { tools: [], routes: {}, counts: {} };
     refs.forEach((ref, i) => {
+      const redactor = this.slots.get(ref.server)?.redactor ?? this.redactor;
       catalog.tools.push({
         name: names[i],
-        description: this.redactor.redact(ref.def.description ?? ref.def.title ?? ""),
+        description: redactor.redact(ref.def.description ?? ref.def.title ?? ""),
         // A schema's strings (descriptions, defaults) are the server's words too.
-        input_schema: JSON.parse(this.redactor.redact(JSON.stringify(ref.def.inputSchema ?? {}))),
+        input_schema: JSON.parse(redactor.redact(JSON.stringify(ref.def.inputSchema ?? {}))),
         server: ref.server,
       });
       catalog.routes[names[i]] = { server: ref.server, tool: ref.tool };
@@ -250,10 +344,11 @@ export class McpPool implements ToolSource {
     const tools = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const result = await conn.client.listTools(cursor ? { cursor } : undefined, {
-        timeout,
-        signal: this.lifetime.signal,
-      });
+      const result = await conn.track(
+        withRequestSignal([this.lifetime.signal], (signal) =>
+          conn.client.listTools(cursor ? { cursor } : undefined, { timeout, signal }),
+        ),
+      );
       tools.push(...result.tools);
       cursor = result.nextCursor;
       if (!cursor) break;
@@ -269,14 +364,19 @@ export class McpPool implements ToolSource {
     void slot.connection?.close();
     slot.connection = undefined;
     slot.connecting = this.limiter
-      .run(() => {
+      .run(async () => {
         if (this.closed) throw new Error("the MCP pool is closed");
+        const state = await this.owned().catch(() => ({ servers: [], auth: {} }) as OwnerMcpState);
+        const { provider, fetch } = slot.auth.prepare(state.auth[slot.config.name]);
         return connectMcp(slot.config, {
           timeoutMs: this.options.connectTimeoutMs,
           clientVersion: this.options.clientVersion,
           signal: this.lifetime.signal,
-          onLog: (params) => slot.inflight.at(-1)?.(logText(params)),
-          redactor: this.redactor,
+          onLog: (params) => slot.inflight.at(-1)?.progress(logText(params)),
+          onElicit: (params) => slot.inflight.at(-1)?.elicit(params) ?? Promise.resolve({ action: "decline" }),
+          authProvider: provider,
+          fetch,
+          redactor: slot.redactor,
         });
       })
       .then(
@@ -288,10 +388,11 @@ export class McpPool implements ToolSource {
           slot.connection = conn;
           slot.transport = conn.transport;
           slot.error = undefined;
+          slot.auth.connected();
           return conn;
         },
         (err) => {
-          slot.error = this.describe(err);
+          if (!slot.auth.absorb(err)) slot.error = this.describe(slot, err);
           throw err;
         },
       );
@@ -304,40 +405,68 @@ export class McpPool implements ToolSource {
     tool: string,
     args: Record<string, unknown>,
     ctx: ToolCallContext,
-    timeout: number,
+    deadline: Deadline,
   ): Promise<ToolOutcome> {
-    const progress = (text: string) => {
-      try {
-        ctx.progress(this.redactor.redact(text));
-      } catch {
-        // A listener that fails must not fail the call.
-      }
+    const entry: InFlight = {
+      progress: (text) => {
+        try {
+          ctx.progress(slot.redactor.redact(text));
+        } catch {
+          // A listener that fails must not fail the call.
+        }
+      },
+      // The clock stops while a person answers: their time is not the tool's.
+      elicit: async (params) => {
+        if (!ctx.elicit) return { action: "decline" };
+        deadline.pause();
+        try {
+          const answer: ElicitationAnswer = await ctx.elicit({
+            message: slot.redactor.redact(params.message),
+            requestedSchema: params.requestedSchema as Record<string, unknown>,
+          });
+          return { ...answer };
+        } finally {
+          deadline.resume();
+        }
+      },
     };
-    slot.inflight.push(progress);
+    slot.inflight.push(entry);
     try {
-      const result = await conn.client.callTool({ name: tool, arguments: args }, undefined, {
-        signal: ctx.signal,
-        timeout,
-        onprogress: (p) => progress(progressText(p)),
-        resetTimeoutOnProgress: false,
+      // Our own clock (pausable), not the SDK's: it aborts the request, which sends the cancellation.
+      const result = await withRequestSignal([ctx.signal, this.lifetime.signal], (signal) => {
+        const expiry = new AbortController();
+        deadline.arm(() => expiry.abort(new McpTimeoutError(`tool "${tool}"`, ctx.timeoutMs)));
+        return conn
+          .track(
+            conn.client.callTool({ name: tool, arguments: args }, undefined, {
+              signal: AbortSignal.any([signal, expiry.signal]),
+              timeout: NO_SDK_TIMEOUT_MS,
+              onprogress: (p) => entry.progress(progressText(p)),
+              resetTimeoutOnProgress: false,
+            }),
+          )
+          .finally(() => deadline.disarm());
       });
       const outcome = toOutcome(result);
-      return { ...outcome, content: this.redactor.redact(outcome.content) };
+      return { ...outcome, content: slot.redactor.redact(outcome.content) };
     } finally {
-      slot.inflight.splice(slot.inflight.indexOf(progress), 1);
+      slot.inflight.splice(slot.inflight.indexOf(entry), 1);
     }
   }
 
   /** A message about `err` that is safe to show: scrubbed of every secret, bounded. */
-  private describe(err: unknown): string {
+  private describe(slot: Slot, err: unknown): string {
     const text =
       err instanceof Error && /ZodError/.test(err.name)
         ? "the server's answer does not follow the MCP schema"
         : errorText(err);
-    return this.redactor.redact(text).slice(0, MAX_TEXT);
+    return slot.redactor.redact(text).slice(0, MAX_TEXT);
   }
 }
 
 function failure(content: string): ToolOutcome {
   return { content, isError: true };
 }
+
+/** The SDK's own per-request timer, out of the way of ours (setTimeout's largest delay). */
+const NO_SDK_TIMEOUT_MS = 2 ** 31 - 1;

@@ -3,7 +3,7 @@
  * `?api_key=`), headers carry tokens, and SDK error messages quote both. The scrubbing itself is
  * the one redactor's (lib/redact.ts), over every configured secret.
  */
-import { REDACTED, type Secret } from "../lib/redact";
+import { REDACTED, Redactor, type Secret } from "../lib/redact";
 import type { McpServerConfig } from "./servers";
 
 /** The URL without userinfo and with every query value replaced; unparseable input gives "(invalid url)". */
@@ -26,10 +26,13 @@ export function redactUrl(url: string): string {
 /** Headers that describe a request rather than authorize it: their values are not secrets. */
 const NOT_SECRET = new Set(["accept", "accept-language", "content-type", "user-agent", "mcp-protocol-version"]);
 
-/** Every secret of one server's configuration, and what replaces it. */
-export function mcpSecrets(config: Pick<McpServerConfig, "url" | "headers">): Secret[] {
+/** Every secret of one server's configuration (URL, header values, client secrets), and what replaces it. */
+export function mcpSecrets(config: Pick<McpServerConfig, "url" | "headers" | "auth">): Secret[] {
   const safeUrl = redactUrl(config.url);
   const secrets: Secret[] = [[config.url, safeUrl]];
+  const auth = config.auth;
+  if (auth?.clientSecret) secrets.push([auth.clientSecret, REDACTED]);
+  if (auth?.type === "client_credentials" && auth.privateKey) secrets.push([auth.privateKey, REDACTED]);
   for (const [name, value] of Object.entries(config.headers)) {
     if (NOT_SECRET.has(name.toLowerCase())) continue;
     secrets.push([value, REDACTED]);
@@ -57,4 +60,9 @@ function decoded(part: string): string {
   } catch {
     return part;
   }
+}
+
+/** `text` without any secret of one server's configuration (the auth flow's messages, before they are shown). */
+export function scrub(text: string, config: Pick<McpServerConfig, "url" | "headers" | "auth">): string {
+  return new Redactor(mcpSecrets(config)).redact(text);
 }

@@ -2,9 +2,10 @@
  * The one running turn of a session: owns its AbortController, numbers its events, and fans them
  * out to subscribers. Storage stays with the session, reached through the hooks.
  */
-import type { Dialect, EncoderOptions } from "../events/encode";
+import { type Dialect, type EncoderOptions, showsElicitations } from "../events/encode";
 import type { TurnEvent, TurnEventBody } from "../events/types";
 import { logError } from "../lib/log";
+import { Elicitations } from "./elicitations";
 import { Collector, Subscriber, type SubscriberOptions, type TurnListener } from "./subscriber";
 import { runTurn, type TurnSpec } from "./turn";
 import { isMessageChange, type TurnOutput } from "./turn-output";
@@ -43,6 +44,10 @@ export class ActiveTurn {
 
   /** The model asked for, for stream framing. */
   readonly model: string;
+  /** The first message the turn writes: a kept turn is known by it. */
+  readonly messageId: string;
+  /** The questions the turn's tools wait on; shown to clients of a dialect that can show them. */
+  readonly elicitations: Elicitations;
 
   constructor(
     spec: Omit<TurnSpec, "signal">,
@@ -53,13 +58,17 @@ export class ActiveTurn {
     timeoutMs: number,
   ) {
     this.model = spec.request.model;
+    this.messageId = spec.messageId;
+    this.elicitations = new Elicitations(showsElicitations(dialect));
     this.firstOutput = new Promise((resolve) => (this.resolveFirstOutput = resolve));
     const cap = setTimeout(
       () =>
         this.controller.abort(new DOMException(`the turn took longer than its ${timeoutMs} ms limit`, "TimeoutError")),
       timeoutMs,
     );
-    this.done = this.run({ ...spec, signal: this.controller.signal }).finally(() => clearTimeout(cap));
+    this.done = this.run({ ...spec, signal: this.controller.signal, elicitations: this.elicitations }).finally(() =>
+      clearTimeout(cap),
+    );
     this.settled = this.done.finally(() => spec.tools?.close());
   }
 

@@ -5,29 +5,33 @@
 import { DurableObject } from "cloudflare:workers";
 import { sessionMigrations } from "../../migrations";
 import { type Config, configFor } from "../config";
+import { ownerStore } from "../credentials/address";
 import type { ConversationSummary } from "../directory/directory";
-import { type Dialect, type EncoderOptions, isSse } from "../events/encode";
+import { type Dialect, type EncoderOptions, isSse, replaysWholeTurn } from "../events/encode";
 import type { StoredMessage, TurnEvent } from "../events/types";
 import { logError } from "../lib/log";
 import { createModelProvider, type ModelConfig, resolveModel, resolveUpstream } from "../llm/model-config";
 import { costOf, turnUsage } from "../llm/pricing";
 import { applyMigrations } from "../storage/migrate";
+import type { ElicitationAnswer } from "../tools/types";
 import { ActiveTurn, type TurnHooks } from "./active-turn";
 import { directoryStub } from "./address";
 import { AnswerStream } from "./answer-stream";
 import { EventLog } from "./event-log";
+import { KeptTurns } from "./kept-turns";
 import { OrderedUpdates } from "./ordered-updates";
 import { recoverInterruptedTurns } from "./recovery";
 import { SessionStore } from "./store";
 import { Subscriber } from "./subscriber";
-import { titleModelConfig, writeTitle } from "./title";
+import { titleFrom, titleModelConfig, writeTitle } from "./title";
 import { Transcript } from "./transcript";
-import { storeTurnInput, turnContext } from "./turn-modes";
+import { historyEnd, storeTurnInput, turnContext } from "./turn-modes";
 import { streamingReply } from "./turn-output";
 import { modelSettings, turnSpec } from "./turn-spec";
 import {
   busy,
   type Conversation,
+  type KeptTurnView,
   type Refusal,
   type ResumeResult,
   storesTurn,
@@ -53,6 +57,7 @@ interface Begun {
 export class ChatSession extends DurableObject<Env> {
   private readonly store: SessionStore;
   private readonly log: EventLog;
+  private readonly kept: KeptTurns;
   private active: ActiveTurn | null = null;
   private seq = 1;
   /** Updates to the owner's directory, in order, never failing a turn. */
@@ -69,6 +74,7 @@ export class ChatSession extends DurableObject<Env> {
     super(ctx, env);
     this.store = new SessionStore(ctx.storage.sql);
     this.log = new EventLog(ctx.storage.sql);
+    this.kept = new KeptTurns(ctx.storage.sql);
     ctx.blockConcurrencyWhile(async () => {
       // A fresh object stays empty until it stores something: a stateless turn or a probe for an
       // unknown id leaves nothing behind. An existing one is upgraded and checked on wake.
@@ -114,6 +120,7 @@ export class ChatSession extends DurableObject<Env> {
         sessionId: stored ? input.sessionId : "",
         includeUsage: input.includeUsage,
         clientTools: Boolean(input.clientTools?.length),
+        echo: input.echo,
       },
       stored ? undefined : () => turn.abort("the client went away"),
     );
@@ -153,25 +160,90 @@ export class ChatSession extends DurableObject<Env> {
    * ended is replayed only to a client that says where it stopped. `dialect` defaults to the one
    * the turn started in. Nothing running and nothing to replay: 204.
    */
-  resume(options: { dialect?: Dialect; after?: number } = {}): ResumeResult {
+  resume(
+    options: { dialect?: Dialect; after?: number; messageId?: string; startingAfter?: number } = {},
+  ): ResumeResult {
     const after = options.after ?? 0;
     const turn = this.running();
-    if (turn) {
+    const wanted = (messageId: string) => options.messageId === undefined || options.messageId === messageId;
+    if (turn && wanted(turn.messageId)) {
       const dialect = options.dialect ?? turn.dialect;
-      const sub = this.subscribe(turn, dialect, after);
+      const sub = this.subscribe(turn, dialect, after, { startingAfter: options.startingAfter });
       return { ok: true, stream: sub.stream, dialect };
     }
-    // A client with no position (the AI SDK's reconnect on page load) resumes only a live turn.
-    if (options.after === undefined || !this.tables) return { ok: false, status: 204 };
-    const latest = this.log.latest();
-    if (!latest) return { ok: false, status: 204 };
-    const events = this.log.eventsAfter(latest.turnId, after);
-    if (events.length === 0) return { ok: false, status: 204 };
-    const dialect = options.dialect ?? latest.dialect;
-    const sub = new Subscriber(dialect, this.encoderOptions(latest.model), { sse: isSse(dialect) });
+    // A client with no position (the AI SDK's reconnect on page load) resumes only a live turn;
+    // one that names its turn (a Responses API resume) has its position in that turn.
+    if ((options.after === undefined && options.messageId === undefined) || !this.tables)
+      return { ok: false, status: 204 };
+    const logged = options.messageId === undefined ? this.log.latest() : this.log.turnOf(options.messageId);
+    if (!logged) return { ok: false, status: 204 };
+    const dialect = options.dialect ?? logged.dialect;
+    const whole = replaysWholeTurn(dialect);
+    const events = this.log.eventsAfter(logged.turnId, whole ? 0 : after);
+    if (!events.some((e) => e.seq > after)) return { ok: false, status: 204 };
+    const sub = new Subscriber(
+      dialect,
+      { ...this.encoderOptions(logged.model, logged.messageId), startingAfter: options.startingAfter },
+      { sse: isSse(dialect), sentThrough: whole ? after : 0 },
+    );
     for (const e of events) sub.send(e);
     void sub.close();
     return { ok: true, stream: sub.stream, dialect };
+  }
+
+  /** A kept turn (a stored Responses API response) and its reply so far; null when there is none. */
+  keptTurn(messageId: string): KeptTurnView | null {
+    const kept = this.tables ? this.kept.get(messageId) : null;
+    if (!kept) return null;
+    return {
+      messageId,
+      createdAt: kept.createdAt,
+      echo: kept.echo,
+      finishReason: kept.finishReason,
+      running: this.running()?.messageId === messageId,
+      messages: this.store.messagesFrom(messageId, kept.lastIdx),
+    };
+  }
+
+  /** Stops the kept turn `messageId` if it is the one running; false when it is not. */
+  async cancelKept(messageId: string): Promise<boolean> {
+    return this.running()?.messageId === messageId ? this.abort() : false;
+  }
+
+  /**
+   * Deletes a kept turn: its input and its reply. A conversation left with nothing is deleted
+   * whole; the rest of one that goes on is kept. A turn still running is stopped first.
+   */
+  async deleteKept(messageId: string): Promise<boolean> {
+    if (!this.tables?.meta() || !this.kept.get(messageId)) return false;
+    if (this.running()?.messageId === messageId) await this.abort();
+    const kept = this.kept.get(messageId)!;
+    const left = this.store.deleteBetween(kept.afterIdx, kept.lastIdx ?? this.store.lastIdx());
+    this.kept.forget(messageId);
+    // Its events go too: a resume must not bring back what was deleted.
+    this.log.forget(messageId);
+    if (left === 0) return this.destroy();
+    this.store.setMeta({ updated_at: new Date().toISOString() });
+    await this.syncDirectory();
+    return true;
+  }
+
+  /** The history up to the end of kept turn `messageId`, to continue it elsewhere; null when unknown. */
+  historyThrough(messageId: string): StoredMessage[] | null {
+    const kept = this.tables ? this.kept.get(messageId) : null;
+    if (!kept) return null;
+    return this.store.messagesThrough(kept.lastIdx ?? this.store.lastIdx());
+  }
+
+  /** Creates the conversation with `messages` as its history (a copy of another's, to continue). */
+  async seed(owner: string, sessionId: string, messages: StoredMessage[]): Promise<void> {
+    this.ensureSchema();
+    if (this.store.meta()) throw new Error(`session ${sessionId} exists already`);
+    const now = new Date().toISOString();
+    const title = titleFrom(messages.find((m) => m.role === "user")?.content ?? "");
+    this.store.setMeta({ session_id: sessionId, owner, title, created_at: now, updated_at: now, next_seq: this.seq });
+    for (const m of messages) this.store.insertMessage(m);
+    await this.syncDirectory();
   }
 
   /** Prunes event logs of turns that ended long enough ago; messages are never pruned. */
@@ -179,6 +251,14 @@ export class ChatSession extends DurableObject<Env> {
     if (!this.tables) return;
     const remaining = this.log.prune(new Date(Date.now() - EVENT_LOG_TTL_MS));
     if (remaining > 0 && !this.running()) void this.ctx.storage.setAlarm(Date.now() + EVENT_LOG_TTL_MS);
+  }
+
+  /**
+   * The user's answer to a question a tool of the running turn asked; false when no such question
+   * waits (answered, timed out, another turn's, or never asked).
+   */
+  answerElicitation(id: string, answer: ElicitationAnswer): boolean {
+    return this.running()?.elicitations.answer(id, answer) ?? false;
   }
 
   /** Stops the running turn; resolves once its partial reply is stored (or after a bound). */
@@ -266,14 +346,19 @@ export class ChatSession extends DurableObject<Env> {
     const settings = modelSettings(config, input.modelConfig);
     const reply = streamingReply(crypto.randomUUID(), new Date().toISOString(), settings.model);
     const stored = storesTurn(input.mode);
+    const end = historyEnd(input, this.tables ? { store: this.store, kept: this.kept } : null);
+    if (typeof end === "object" && end !== null) return end;
     if (stored) {
-      const refused = this.storeTurnStart(input, reply);
+      const refused = this.storeTurnStart(input, reply, end);
       if (refused) return refused;
     }
-    const request = { ...settings, messages: turnContext(input, config, this.store) };
+    const request = { ...settings, stop: input.stop, messages: turnContext(input, config, this.store, end) };
     const turn = new ActiveTurn(
-      turnSpec(config, input, request, reply),
-      this.turnHooks(input, stored, config),
+      turnSpec(config, input, request, reply, {
+        id: input.owner,
+        store: ownerStore(this.env, config, input.owner),
+      }),
+      this.turnHooks(input, stored, config, reply.id),
       input.dialect,
       config.turnTimeoutMs,
     );
@@ -283,12 +368,17 @@ export class ChatSession extends DurableObject<Env> {
     return { ok: true, turn, messageId: reply.id, model: request.model };
   }
 
-  /** The writes before a stored turn: what its mode adds, the empty reply, the directory's line. */
-  private storeTurnStart(input: TurnInput, reply: StoredMessage): Refusal | null {
+  /**
+   * The writes before a stored turn: what its mode adds, the empty reply, the directory's line;
+   * an `append` turn is kept, its rows being those after `end`.
+   */
+  private storeTurnStart(input: TurnInput, reply: StoredMessage, end: number | null): Refusal | null {
     this.ensureSchema();
     const refused = storeTurnInput(input, { store: this.store, now: reply.created_at, nextSeq: this.seq });
     if (refused) return refused;
     this.store.insertMessage(reply);
+    if (input.mode.kind === "append")
+      this.kept.keep({ messageId: reply.id, afterIdx: end ?? 0, echo: input.echo ?? {}, createdAt: reply.created_at });
     void this.syncDirectory();
     return null;
   }
@@ -298,7 +388,7 @@ export class ChatSession extends DurableObject<Env> {
    * log; each transcript write flushes the log and the sequence counter with it, so one commit
    * (one wait at the output gate) carries all three.
    */
-  private turnHooks(input: TurnInput, stored: boolean, config: Config): TurnHooks {
+  private turnHooks(input: TurnInput, stored: boolean, config: Config, messageId: string): TurnHooks {
     const transcript = stored
       ? new Transcript(this.store, () => {
           this.log.flush();
@@ -310,7 +400,9 @@ export class ChatSession extends DurableObject<Env> {
       record: transcript ? (out) => transcript.observe(out) : undefined,
       onEvent: (event) => {
         if (stored) this.log.append(event);
-        return event.type === "turn-end" ? this.turnEnded(event, input, stored, config) : undefined;
+        if (event.type !== "turn-end") return undefined;
+        if (stored && input.mode.kind === "append") this.kept.finish(messageId, event.message.id, event.finishReason);
+        return this.turnEnded(event, input, stored, config);
       },
     };
   }
@@ -370,6 +462,10 @@ export class ChatSession extends DurableObject<Env> {
     await this.syncDirectory();
   }
 
+  /**
+   * A client following `turn` in `dialect`: what was published after `replayAfter`, then the live
+   * events. A dialect that frames only whole turns is fed all of it and sends what is new.
+   */
   private subscribe(
     turn: ActiveTurn,
     dialect: Dialect,
@@ -377,15 +473,27 @@ export class ChatSession extends DurableObject<Env> {
     options: Partial<EncoderOptions> = {},
     onGone?: () => void,
   ): Subscriber {
-    return turn.subscribe(dialect, { ...this.encoderOptions(turn.model), ...options }, replayAfter, {
-      sse: isSse(dialect),
-      onGone,
-    });
+    const whole = replayAfter !== undefined && replaysWholeTurn(dialect);
+    // A client joining later is told what the turn's starter was (its echo); the starter says it itself.
+    const joining = replayAfter !== undefined ? turn.messageId : undefined;
+    return turn.subscribe(
+      dialect,
+      { ...this.encoderOptions(turn.model, joining), ...options },
+      whole ? 0 : replayAfter,
+      { sse: isSse(dialect), sentThrough: whole ? replayAfter : 0, onGone },
+    );
   }
 
-  private encoderOptions(model: string): EncoderOptions {
+  /** How a turn's frames are framed for a client that did not start it: a kept turn repeats its echo. */
+  private encoderOptions(model: string, messageId?: string): EncoderOptions {
     const prices = configFor(this.env).modelPrices;
-    return { sessionId: this.tables?.meta()?.sessionId ?? "", model, priceOf: (m, usage) => costOf(prices, m, usage) };
+    const kept = messageId && this.tables ? this.kept.get(messageId) : null;
+    return {
+      sessionId: this.tables?.meta()?.sessionId ?? "",
+      model,
+      priceOf: (m, usage) => costOf(prices, m, usage),
+      ...(kept ? { echo: kept.echo } : {}),
+    };
   }
 
   private ensureSchema(): void {

@@ -2,7 +2,7 @@
  * What history goes upstream: the system prompt first, then the newest messages that fit the
  * token budget, trimmed from the oldest end. Pure, so it is unit-tested without a runtime.
  */
-import type { ChatMessage } from "../llm/provider";
+import { type ChatMessage, contentText } from "../llm/provider";
 import { messageTokens } from "../llm/tokens";
 
 interface ContextOptions {
@@ -37,8 +37,9 @@ export function buildContext(
 }
 
 function clipToolResult(m: ChatMessage, max: number | undefined): ChatMessage {
-  if (m.role !== "tool" || max === undefined || (m.content ?? "").length <= max) return m;
-  return { ...m, content: `${m.content!.slice(0, max)}\n…[truncated]` };
+  const text = contentText(m.content);
+  if (m.role !== "tool" || max === undefined || text.length <= max) return m;
+  return { ...m, content: `${text.slice(0, max)}\n…[truncated]` };
 }
 
 /**

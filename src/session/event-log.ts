@@ -19,6 +19,16 @@ interface LoggedTurn {
   endedAt: string | null;
 }
 
+function loggedTurn(r: Record<string, SqlStorageValue>): LoggedTurn {
+  return {
+    turnId: String(r.turn_id),
+    dialect: r.dialect as Dialect,
+    model: String(r.model),
+    messageId: String(r.message_id),
+    endedAt: r.ended_at === null ? null : String(r.ended_at),
+  };
+}
+
 /** An event as a log row; one too large for a row (a huge tool result) keeps its shape, cut. */
 function fitEvent(event: TurnEvent): string {
   const json = JSON.stringify(event);
@@ -51,6 +61,14 @@ export class EventLog {
     );
   }
 
+  /** The logged turn that began with `messageId`, while its log is kept. */
+  turnOf(messageId: string): LoggedTurn | null {
+    const r = this.sql
+      .exec<Record<string, SqlStorageValue>>("SELECT * FROM turns WHERE message_id = ?", messageId)
+      .toArray()[0];
+    return r ? loggedTurn(r) : null;
+  }
+
   append(event: TurnEvent): void {
     this.buffer.push(event);
     if (this.buffer.length >= FLUSH_AT_MOST_EVENTS || Date.now() - this.lastFlush >= FLUSH_AT_MOST_MS) this.flush();
@@ -72,15 +90,7 @@ export class EventLog {
     const r = this.sql
       .exec<Record<string, SqlStorageValue>>("SELECT * FROM turns ORDER BY started_at DESC, rowid DESC LIMIT 1")
       .toArray()[0];
-    return r
-      ? {
-          turnId: String(r.turn_id),
-          dialect: r.dialect as Dialect,
-          model: String(r.model),
-          messageId: String(r.message_id),
-          endedAt: r.ended_at === null ? null : String(r.ended_at),
-        }
-      : null;
+    return r ? loggedTurn(r) : null;
   }
 
   /** Turns that never ended: the object was restarted while they ran. */
@@ -88,13 +98,7 @@ export class EventLog {
     return this.sql
       .exec<Record<string, SqlStorageValue>>("SELECT * FROM turns WHERE ended_at IS NULL")
       .toArray()
-      .map((r) => ({
-        turnId: String(r.turn_id),
-        dialect: r.dialect as Dialect,
-        model: String(r.model),
-        messageId: String(r.message_id),
-        endedAt: null,
-      }));
+      .map(loggedTurn);
   }
 
   eventsAfter(turnId: string, after: number): TurnEvent[] {
@@ -106,6 +110,12 @@ export class EventLog {
 
   maxSeq(): number {
     return Number(this.sql.exec("SELECT COALESCE(MAX(seq), 0) AS s FROM events").one().s);
+  }
+
+  /** Deletes the log of the turn that began with `messageId` (its messages are being deleted). */
+  forget(messageId: string): void {
+    this.sql.exec("DELETE FROM events WHERE turn_id IN (SELECT turn_id FROM turns WHERE message_id = ?)", messageId);
+    this.sql.exec("DELETE FROM turns WHERE message_id = ?", messageId);
   }
 
   /** Deletes the logs of turns that ended before `endedBefore`; returns how many turns remain logged. */

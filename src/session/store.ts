@@ -131,6 +131,34 @@ export class SessionStore {
     return this.sql.exec<Row>("SELECT * FROM messages ORDER BY idx").toArray().map(toMessage);
   }
 
+  /** The position of the newest message (0 when there is none): history ends there. */
+  lastIdx(): number {
+    return Number(this.sql.exec("SELECT COALESCE(MAX(idx), 0) AS i FROM messages").one().i);
+  }
+
+  /** The messages from the one with `fromId` on, up to the position `through` (or the newest). */
+  messagesFrom(fromId: string, through: number | null): StoredMessage[] {
+    return this.sql
+      .exec<Row>(
+        "SELECT * FROM messages WHERE idx >= (SELECT idx FROM messages WHERE id = ?) AND idx <= ? ORDER BY idx",
+        fromId,
+        through ?? Number.MAX_SAFE_INTEGER,
+      )
+      .toArray()
+      .map(toMessage);
+  }
+
+  /** Every message up to the position `through`. */
+  messagesThrough(through: number): StoredMessage[] {
+    return this.sql.exec<Row>("SELECT * FROM messages WHERE idx <= ? ORDER BY idx", through).toArray().map(toMessage);
+  }
+
+  /** Deletes the messages after position `after` up to `through`; returns how many remain. */
+  deleteBetween(after: number, through: number): number {
+    this.sql.exec("DELETE FROM messages WHERE idx > ? AND idx <= ?", after, through);
+    return Number(this.sql.exec("SELECT COUNT(*) AS n FROM messages").one().n);
+  }
+
   /** The conversation's line in its owner's list; null before it has a meta. */
   summary(): ConversationSummary | null {
     const meta = this.meta();
@@ -147,11 +175,12 @@ export class SessionStore {
   /**
    * History for the model, newest first, read lazily from the cursor so that trimming to the
    * token budget never reads the whole of a long conversation. Empty replies (an abort before the
-   * first token) carry nothing and are skipped.
+   * first token) carry nothing and are skipped. `through`: the history up to that position only.
    */
-  *historyNewestFirst(): Generator<ChatMessage> {
+  *historyNewestFirst(through = Number.MAX_SAFE_INTEGER): Generator<ChatMessage> {
     const cursor = this.sql.exec<Row>(
-      "SELECT role, content, tool_calls, tool_call_id, name FROM messages WHERE content <> '' OR tool_calls IS NOT NULL OR role = 'tool' ORDER BY idx DESC",
+      "SELECT role, content, tool_calls, tool_call_id, name FROM messages WHERE idx <= ? AND (content <> '' OR tool_calls IS NOT NULL OR role = 'tool') ORDER BY idx DESC",
+      through,
     );
     for (const r of cursor) {
       const m: ChatMessage = { role: r.role as ChatMessage["role"], content: String(r.content) };

@@ -19,6 +19,8 @@ export interface SubscriberOptions {
   sse: boolean;
   /** The client went away (a write to it failed). */
   onGone?: () => void;
+  /** Events up to this seq are encoded (the encoder keeps its state) but not sent: the client has them. */
+  sentThrough?: number;
 }
 
 /** Anything that follows a turn's events. */
@@ -46,8 +48,10 @@ export class Subscriber implements TurnListener {
   private readonly out: ByteStream;
   private readonly encode: Encoder;
   private heartbeat?: ReturnType<typeof setInterval>;
+  private readonly sentThrough: number;
 
   constructor(dialect: Dialect, options: EncoderOptions, framing: SubscriberOptions = { sse: true }) {
+    this.sentThrough = framing.sentThrough ?? 0;
     this.out = new ByteStream(() => {
       clearInterval(this.heartbeat);
       framing.onGone?.();
@@ -65,7 +69,7 @@ export class Subscriber implements TurnListener {
 
   send(event: TurnEvent): void {
     const text = this.encode(event);
-    if (text) this.out.write(utf8.encode(text));
+    if (text && event.seq > this.sentThrough) this.out.write(utf8.encode(text));
   }
 
   /** Ends the stream after everything queued; never rejects. */

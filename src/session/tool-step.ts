@@ -5,15 +5,18 @@
  */
 import type { StoredMessage, ToolCall, TurnEventBody } from "../events/types";
 import type { ChatMessage } from "../llm/provider";
-import type { ToolOutcome, ToolSource } from "../tools/types";
+import type { ElicitationRequest, ToolOutcome, ToolSource } from "../tools/types";
 import { AsyncQueue } from "./async-queue";
 import { type CondenseOptions, condenseResult } from "./condense";
+import { defaultAnswer, type Elicitations } from "./elicitations";
 import type { TurnOutput } from "./turn-output";
 
 /** What a tool step needs besides the calls: the tools, their time limit, and the condenser. */
 interface ToolStepOptions extends CondenseOptions {
   tools: ToolSource;
   timeoutMs: number;
+  /** Where the questions of the tools' servers wait for the user; without it they are declined. */
+  elicitations?: Elicitations;
 }
 
 interface ToolRun {
@@ -67,9 +70,20 @@ export async function* runToolStep(
  */
 async function* runToolCalls(
   calls: ToolCall[],
-  { tools, signal, timeoutMs }: ToolStepOptions,
+  { tools, signal, timeoutMs, elicitations }: ToolStepOptions,
 ): AsyncGenerator<TurnEventBody, ToolRun[]> {
   const queue = new AsyncQueue<TurnEventBody>();
+  /** A server's question during `call`: shown to the user (who has the tool's time limit to answer), or answered by its defaults. */
+  const elicit =
+    elicitations &&
+    ((call: ToolCall) => async (request: ElicitationRequest) => {
+      if (!elicitations.shown) return defaultAnswer(request);
+      const elicitationId = crypto.randomUUID();
+      // Waiting before the question goes out: an answer can never arrive before it is expected.
+      const answer = elicitations.wait(elicitationId, timeoutMs, signal);
+      queue.push({ type: "tool-elicitation", callId: call.id, elicitationId, ...request });
+      return answer;
+    });
   const runOne = async (call: ToolCall): Promise<ToolOutcome> => {
     const parsed = parseArguments(call);
     if (!parsed.ok) return { isError: true, content: `${call.function.name}: ${parsed.error}` };
@@ -78,6 +92,7 @@ async function* runToolCalls(
         signal,
         timeoutMs,
         progress: (text) => queue.push({ type: "tool-progress", callId: call.id, text }),
+        ...(elicit ? { elicit: elicit(call) } : {}),
       });
     } catch (err) {
       if (signal.aborted) return { isError: true, content: "cancelled: the turn was aborted before the tool finished" };

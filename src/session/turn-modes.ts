@@ -1,13 +1,16 @@
 /**
- * The three ways a turn meets the history (`TurnInput["mode"]`): what each stores before the
- * model is asked, and what each sends it. `persist` adds a new user message and sends the stored
- * history; `regenerate` drops what followed the last user message and sends the history that
- * leads up to it; `direct` sends the caller's messages and, only with `record`, stores the last
- * user message among them.
+ * The ways a turn meets the history (`TurnInput["mode"]`): what each stores before the model is
+ * asked, and what each sends it. `persist` adds a new user message and sends the stored history;
+ * `regenerate` drops what followed the last user message and sends the history that leads up to
+ * it; `direct` sends the caller's messages and, only with `record`, stores the new ones among
+ * them; `append` sends the stored history (up to the kept turn it continues) followed by the
+ * caller's messages, and stores those unless told not to.
  */
 import type { Config } from "../config";
-import type { ChatMessage } from "../llm/provider";
+import type { StoredMessage } from "../events/types";
+import { type ChatMessage, contentText } from "../llm/provider";
 import { buildContext } from "./context";
+import type { KeptTurns } from "./kept-turns";
 import type { SessionStore } from "./store";
 import { titleFrom } from "./title";
 import type { Refusal, TurnInput } from "./types";
@@ -18,6 +21,28 @@ interface TurnWrites {
   now: string;
   /** The session's next sequence number, kept with the meta so a restart continues from it. */
   nextSeq: number;
+}
+
+/**
+ * Where the history an `append` turn reads ends: the last row of the kept turn it continues, or
+ * the session's newest row (null: the session has stored nothing). A stored turn may continue
+ * only the session's latest row (a `response_continued` refusal says to fork instead), so the
+ * stored history stays one line.
+ */
+export function historyEnd(
+  input: TurnInput,
+  tables: { store: SessionStore; kept: KeptTurns } | null,
+): number | null | Refusal {
+  const { mode } = input;
+  if (mode.kind !== "append") return null;
+  if (!mode.after) return tables ? tables.store.lastIdx() : null;
+  const kept = tables?.kept.get(mode.after);
+  if (!tables || !kept)
+    return { ok: false, code: "response_not_found", message: "no such stored response in this conversation" };
+  const end = kept.lastIdx ?? tables.store.lastIdx();
+  if (mode.store !== false && end !== tables.store.lastIdx())
+    return { ok: false, code: "response_continued", message: "the response has been continued already" };
+  return end;
 }
 
 /** Stores what the mode adds to the history; a refusal when a regenerate has nothing to answer. */
@@ -32,25 +57,30 @@ export function storeTurnInput(input: TurnInput, writes: TurnWrites): Refusal | 
     };
   }
   if (mode.kind === "persist") {
-    recordUserMessage(input, mode.content, writes);
+    recordMessage(input, { role: "user", content: mode.content }, writes);
+  } else if (mode.kind === "append") {
+    for (const m of mode.messages) if (m.role !== "system") recordMessage(input, m, writes);
   } else if (mode.record) {
-    const lastUser = mode.messages.findLast((m) => m.role === "user");
-    if (lastUser) recordUserMessage(input, lastUser.content ?? "", writes);
+    for (const m of newInput(mode.messages)) recordMessage(input, m, writes);
   }
   return null;
 }
 
 /**
  * What the model is sent: the system prompt (unless a direct caller brought its own), then the
- * caller's messages or as much of the stored history as the token budget holds.
+ * caller's messages or as much of the stored history as the token budget holds. An `append`
+ * turn's own messages go as the caller sent them (images included), not as they were stored.
  */
-export function turnContext(input: TurnInput, config: Config, store: SessionStore): ChatMessage[] {
+export function turnContext(input: TurnInput, config: Config, store: SessionStore, end: number | null): ChatMessage[] {
   const systemPrompt = input.systemPrompt ?? config.systemPrompt;
   const { mode } = input;
+  const options = { toolResultMaxChars: config.toolResultMaxChars };
+  if (mode.kind === "append") {
+    const history = end === null ? [] : store.historyNewestFirst(end);
+    return buildContext(systemPrompt, newestFirst(mode.messages, history), config.contextTokenBudget, options);
+  }
   if (mode.kind !== "direct") {
-    return buildContext(systemPrompt, store.historyNewestFirst(), config.contextTokenBudget, {
-      toolResultMaxChars: config.toolResultMaxChars,
-    });
+    return buildContext(systemPrompt, store.historyNewestFirst(), config.contextTokenBudget, options);
   }
   const callerHasSystem = mode.messages.some((m) => m.role === "system");
   return systemPrompt && !callerHasSystem
@@ -58,21 +88,41 @@ export function turnContext(input: TurnInput, config: Config, store: SessionStor
     : mode.messages;
 }
 
-/** A user message joins the history; the first one names a conversation that has no title yet. */
-function recordUserMessage(input: TurnInput, content: string, { store, now, nextSeq }: TurnWrites): void {
+function* newestFirst(messages: ChatMessage[], history: Iterable<ChatMessage>): Generator<ChatMessage> {
+  for (let i = messages.length - 1; i >= 0; i--) yield messages[i];
+  yield* history;
+}
+
+/**
+ * What a recorded direct turn adds: the user messages and tool results after the caller's last
+ * assistant message (what the stored history does not hold yet).
+ */
+function newInput(messages: ChatMessage[]): ChatMessage[] {
+  const after = messages.findLastIndex((m) => m.role === "assistant");
+  return messages.slice(after + 1).filter((m) => m.role === "user" || m.role === "tool");
+}
+
+/** A message joins the history (as text); the first user one names a conversation with no title yet. */
+function recordMessage(input: TurnInput, message: ChatMessage, { store, now, nextSeq }: TurnWrites): void {
+  const content = contentText(message.content);
   const meta = store.meta();
+  const title = message.role === "user" ? titleFrom(content) : "";
   if (!meta) {
-    store.setMeta({ session_id: input.sessionId, owner: input.owner, title: titleFrom(content), created_at: now });
-  } else if (!meta.title) {
-    store.setMeta({ title: titleFrom(content) });
+    store.setMeta({ session_id: input.sessionId, owner: input.owner, title, created_at: now });
+  } else if (!meta.title && title) {
+    store.setMeta({ title });
   }
-  store.insertMessage({
+  const row: StoredMessage = {
     id: crypto.randomUUID(),
-    role: "user",
+    role: message.role,
     content,
     created_at: now,
     status: "complete",
     usage: null,
-  });
+  };
+  if (message.tool_calls?.length) row.tool_calls = message.tool_calls;
+  if (message.tool_call_id) row.tool_call_id = message.tool_call_id;
+  if (message.name) row.name = message.name;
+  store.insertMessage(row);
   store.setMeta({ updated_at: now, next_seq: nextSeq });
 }

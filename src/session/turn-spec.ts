@@ -6,7 +6,7 @@
 import type { Config } from "../config";
 import { createModelProvider, type ModelConfig, turnModel } from "../llm/model-config";
 import type { ChatRequest } from "../llm/provider";
-import { createToolbox } from "../tools/create";
+import { createToolbox, type ToolOwner } from "../tools/create";
 import type { TurnSpec } from "./turn";
 import type { TurnInput } from "./types";
 
@@ -23,12 +23,16 @@ export function modelSettings(config: Config, modelConfig: ModelConfig | undefin
   };
 }
 
-/** The turn itself; `reply` is the assistant message already stored for a stored turn. */
+/**
+ * The turn itself; `reply` is the assistant message already stored for a stored turn; `owner` is
+ * whose MCP tokens and added servers its tools use.
+ */
 export function turnSpec(
   config: Config,
   input: TurnInput,
   request: ChatRequest,
   reply: { id: string; created_at: string },
+  owner: ToolOwner,
 ): Omit<TurnSpec, "signal"> {
   return {
     provider: createModelProvider(config, input.modelConfig),
@@ -36,7 +40,7 @@ export function turnSpec(
     messageId: reply.id,
     createdAt: reply.created_at,
     // The caller's own tools replace ours: their calls go back to the caller, none run here.
-    tools: input.clientTools?.length ? undefined : createToolbox(config),
+    tools: input.clientTools?.length ? undefined : createToolbox(config, owner),
     clientTools: input.clientTools,
     limits: {
       maxToolSteps: config.maxToolSteps,

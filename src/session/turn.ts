@@ -9,6 +9,7 @@ import { UpstreamError } from "../llm/errors";
 import type { ChatMessage, ChatProvider, ChatRequest, ToolDefinition } from "../llm/provider";
 import { ToolCallAssembler } from "../llm/tool-call-assembler";
 import type { ToolInfo, ToolSource } from "../tools/types";
+import type { Elicitations } from "./elicitations";
 import { runToolStep, toolCallEvent } from "./tool-step";
 import { streamingReply, type TurnOutput } from "./turn-output";
 
@@ -34,6 +35,8 @@ export interface TurnSpec {
    */
   clientTools?: ToolDefinition[];
   limits: TurnLimits;
+  /** Where the tools' questions for the user wait for an answer. */
+  elicitations?: Elicitations;
 }
 
 /** Runs one turn; what it yields goes to the transcript, then (the events) to the clients. */
@@ -50,8 +53,9 @@ export async function* runTurn(spec: TurnSpec): AsyncGenerator<TurnOutput> {
     model: spec.request.model,
     signal,
     maxChars: limits.toolResultMaxChars,
+    elicitations: spec.elicitations,
   };
-  yield { type: "turn-start", messageId: message.id };
+  yield { type: "turn-start", messageId: message.id, createdAt: message.created_at };
 
   try {
     const definitions = spec.clientTools?.length ? spec.clientTools : await serverToolDefinitions(spec.tools);

@@ -2,19 +2,23 @@
 import type { ConversationSummary } from "../directory/directory";
 import type { ErrorCode } from "../errors";
 import type { Dialect } from "../events/encode";
-import type { StoredMessage, TurnEvent } from "../events/types";
+import type { FinishReason, StoredMessage, TurnEvent } from "../events/types";
 import type { ModelConfig } from "../llm/model-config";
 import type { ChatMessage, ToolDefinition } from "../llm/provider";
 
 /**
  * `persist`: a new user message joins the stored history. `regenerate`: the last reply is dropped
  * and the last user message answered again. `direct`: the caller's messages are the context;
- * nothing is stored unless `record` (then the last user message and the reply are).
+ * nothing is stored unless `record` (then the caller's messages after its last assistant one, and
+ * the reply, are). `append`: the caller's messages follow the stored history (or the kept turn
+ * `after` names) and join it, unless `store` is false; such a turn is kept, to be asked about later
+ * by its first reply message's id (a stored Responses API response).
  */
 export type TurnMode =
   | { kind: "persist"; content: string }
   | { kind: "regenerate" }
-  | { kind: "direct"; messages: ChatMessage[]; record?: boolean };
+  | { kind: "direct"; messages: ChatMessage[]; record?: boolean }
+  | { kind: "append"; messages: ChatMessage[]; store?: boolean; after?: string };
 
 export interface TurnInput {
   owner: string;
@@ -29,6 +33,13 @@ export interface TurnInput {
   clientTools?: ToolDefinition[];
   dialect: Dialect;
   includeUsage?: boolean;
+  /** Text that ends the reply when the model writes it. */
+  stop?: string[];
+  /**
+   * What the caller asked that its dialect repeats in every answer about the turn (a Responses
+   * API response's `metadata`, `instructions`…); kept with an `append` turn, for answers later.
+   */
+  echo?: Record<string, unknown>;
   /**
    * Hold the answer until the turn produces something, so a failure before the first token can
    * still be an HTTP status (what OpenAI's clients expect) rather than an error frame.
@@ -38,7 +49,9 @@ export interface TurnInput {
 
 /** Whether a turn leaves anything behind: a stateless one has no conversation to name or list. */
 export function storesTurn(mode: TurnInput["mode"]): boolean {
-  return mode.kind !== "direct" || mode.record === true;
+  if (mode.kind === "direct") return mode.record === true;
+  if (mode.kind === "append") return mode.store !== false;
+  return true;
 }
 
 /** A turn refused, or failed before its first output; its status comes from the error table. */
@@ -62,6 +75,18 @@ export interface Conversation extends ConversationSummary {
 export type ResumeResult =
   | { ok: true; stream: ReadableStream<Uint8Array>; dialect: Dialect }
   | { ok: false; status: 204 };
+
+/** A kept turn (see `append`) as its dialect answers for it later: what was asked, and its messages. */
+export interface KeptTurnView {
+  messageId: string;
+  createdAt: string;
+  echo: Record<string, unknown>;
+  /** How it ended; null while it runs, or when a restart cut it short (its last message says so). */
+  finishReason: FinishReason | null;
+  running: boolean;
+  /** The turn's reply: its messages from the first the turn wrote. */
+  messages: StoredMessage[];
+}
 
 /** A refused turn: another one is running in the session. */
 export function busy(sessionId: string): Refusal {

@@ -13,12 +13,29 @@ export interface ToolInfo {
   server: string;
 }
 
+/** A form a tool's server asks the user to fill in while the tool runs (MCP elicitation). */
+export interface ElicitationRequest {
+  message: string;
+  /** A flat JSON Schema object of primitive fields. */
+  requestedSchema: Record<string, unknown>;
+}
+
+export interface ElicitationAnswer {
+  action: "accept" | "decline" | "cancel";
+  content?: Record<string, string | number | boolean | string[]>;
+}
+
 export interface ToolCallContext {
   /** Aborting cancels the call (the MCP request itself, via the SDK's request signal). */
   signal: AbortSignal;
   /** A progress notification or log line while the tool runs: shown live to the user. */
   progress(text: string): void;
   timeoutMs: number;
+  /**
+   * Asks the user; resolves with their answer (a decline when none comes in time). Time spent
+   * waiting for a person does not count against `timeoutMs`. Absent: every request is declined.
+   */
+  elicit?(request: ElicitationRequest): Promise<ElicitationAnswer>;
 }
 
 /** What a call produced. Failures are outcomes too (`isError`), never exceptions: the turn goes on. */

@@ -1,7 +1,9 @@
 /**
- * The OpenAI-compatible API end to end: the `openai` SDK in Node against a real `wrangler dev`,
- * with the scripted upstream as the model. One server start for the whole file.
+ * The OpenAI-compatible APIs end to end: the `openai` SDK (Chat Completions and Responses) and
+ * `@anthropic-ai/sdk` (Messages) in Node against a real `wrangler dev`, with the scripted upstream
+ * as the model. One server start for the whole file.
  */
+import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { devServerPerFile } from "../support/e2e-server";
@@ -85,5 +87,49 @@ describe("the openai SDK against wrangler dev", () => {
       return r;
     }, 5000);
     expect(request.chunksSent).toBeLessThan(20);
+  });
+});
+
+describe("the Responses and Messages APIs against wrangler dev", () => {
+  it("a Responses stream dropped mid-reply goes on, and resumes after starting_after with the next numbers", async () => {
+    const gate = `e2e-resp-${Date.now()}`;
+    const words = Array.from({ length: 12 }, (_, i) => `r${i} `);
+    const stream = await client().responses.create({
+      model: MODEL,
+      input: script({ pieces: words, gate, gateAfter: 3 }),
+      stream: true,
+    });
+    const seen: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const e of stream) {
+      seen.push(e);
+      if (seen.filter((x) => x.type === "response.output_text.delta").length === 3) break; // the client drops
+    }
+    const id = (seen[0] as OpenAI.Responses.ResponseCreatedEvent).response.id;
+    const last = seen.at(-1)!.sequence_number;
+    const resumed = await client().responses.retrieve(id, { stream: true, starting_after: last });
+    e2e.upstream.release(gate);
+    const rest: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const e of resumed) rest.push(e);
+    const all = [...seen, ...rest];
+    expect(all.map((e) => e.sequence_number)).toEqual(all.map((_, i) => i));
+    expect(all.flatMap((e) => (e.type === "response.output_text.delta" ? [e.delta] : [])).join("")).toBe(
+      words.join(""),
+    );
+    expect(rest.at(-1)!.type).toBe("response.completed");
+    expect((await client().responses.retrieve(id)).status).toBe("completed");
+  });
+
+  it("the Anthropic SDK streams a message, with x-api-key and its version header", async () => {
+    const anthropic = new Anthropic({ apiKey: "anything", baseURL: e2e.server.url, maxRetries: 0 });
+    const stream = anthropic.messages.stream({
+      model: MODEL,
+      max_tokens: 50,
+      messages: [{ role: "user", content: script({ pieces: ["Over", " the", " wire"] }) }],
+    });
+    const texts: string[] = [];
+    stream.on("text", (t) => texts.push(t));
+    const final = await stream.finalMessage();
+    expect(texts).toEqual(["Over", " the", " wire"]);
+    expect(final).toMatchObject({ stop_reason: "end_turn", content: [{ type: "text", text: "Over the wire" }] });
   });
 });

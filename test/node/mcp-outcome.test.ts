@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Redactor } from "../../src/lib/redact";
 import { mcpServersKey } from "../../src/mcp/cache";
 import { toOutcome } from "../../src/mcp/outcome";
-import { mcpSecrets, redactUrl } from "../../src/mcp/redact";
+import { mcpSecrets, redactUrl, scrub } from "../../src/mcp/redact";
 
 describe("toOutcome", () => {
   it("joins text with newlines and describes other content", () => {
@@ -49,6 +49,22 @@ describe("redaction", () => {
     expect(out).toContain("https://mcp.example.com/mcp?token=redacted");
     // An echo in another case is the same secret.
     expect(new Redactor(mcpSecrets(config)).redact("denied for SK-LIVE-ABCDEF")).toBe("denied for [redacted]");
+  });
+
+  it("scrubs an entry's client secret and private key out of messages", () => {
+    const config = {
+      url: "https://mcp.example.com/mcp",
+      headers: {},
+      auth: {
+        type: "client_credentials" as const,
+        clientId: "svc",
+        clientSecret: "cs-4242-secret",
+        privateKey: "-----BEGIN KEY-----x",
+      },
+    };
+    const out = scrub("token endpoint said: bad client cs-4242-secret with -----BEGIN KEY-----x", config);
+    expect(out).not.toContain("cs-4242-secret");
+    expect(out).not.toContain("BEGIN KEY");
   });
 
   it("hashes MCP_SERVERS into a cache key that does not contain it", () => {

@@ -2,65 +2,12 @@
  * Retries and headers of the MCP client layer, in Node, against the reference server behind a small
  * proxy that can fail chosen requests (something the Workers-runtime tests cannot arrange).
  */
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { McpPool, type McpServerConfig } from "../../src/mcp";
 import type { ToolCallContext } from "../../src/tools/types";
 import { allStarted } from "../support/all-started";
-import { forward, readBody } from "../support/forward";
 import { type EverythingServer, startEverythingServer } from "../support/mcp-everything";
-
-interface Seen {
-  method: string;
-  path: string;
-  rpc?: string;
-  headers: IncomingHttpHeaders;
-}
-
-/** Answers with `status` (instead of forwarding) while `decide` says so. */
-type Decide = (req: Seen) => number | undefined;
-
-async function startProxy(
-  target: string,
-): Promise<{ url: string; seen: Seen[]; open(): number; setDecide(d: Decide): void; close(): Promise<void> }> {
-  const upstream = new URL(target);
-  const seen: Seen[] = [];
-  let decide: Decide = () => undefined;
-  let open = 0;
-  const server: Server = createServer(async (req, res) => {
-    open++;
-    res.on("close", () => open--);
-    const body = await readBody(req);
-    let rpc: string | undefined;
-    try {
-      rpc = JSON.parse(body.toString("utf8")).method;
-    } catch {
-      // Not JSON-RPC (GET, DELETE).
-    }
-    const entry: Seen = { method: req.method!, path: req.url!, rpc, headers: req.headers };
-    seen.push(entry);
-    const status = decide(entry);
-    if (status !== undefined) {
-      res.writeHead(status, { "content-type": "text/plain" }).end(`injected ${status}`);
-      return;
-    }
-    forward(upstream, req, body, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}${upstream.pathname}`,
-    seen,
-    open: () => open,
-    setDecide: (d) => (decide = d),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+import { type Decide, type McpProxy, type Seen, startProxy } from "../support/mcp-proxy";
 
 /** Fails the first `n` requests matching `match` with `status`. */
 function failFirst(n: number, status: number, match: (r: Seen) => boolean): Decide {
@@ -73,8 +20,8 @@ const rpc = (method: string) => (r: Seen) => r.rpc === method;
 
 let everything: EverythingServer;
 let everythingSse: EverythingServer;
-let proxy: Awaited<ReturnType<typeof startProxy>>;
-let sseProxy: Awaited<ReturnType<typeof startProxy>>;
+let proxy: McpProxy;
+let sseProxy: McpProxy;
 const pools: McpPool[] = [];
 
 beforeAll(async () => {
@@ -119,11 +66,20 @@ describe("connecting", () => {
   });
 
   it("does not retry a 4xx", async () => {
-    proxy.setDecide(failFirst(5, 401, rpc("initialize")));
+    proxy.setDecide(failFirst(5, 403, rpc("initialize")));
     const p = pool();
     await p.list();
     expect(proxy.seen.filter(rpc("initialize"))).toHaveLength(1);
     expect(p.status()[0].status).toBe("error");
+  });
+
+  it("takes a 401 for a server that wants an authorization, and asks nothing more during a turn", async () => {
+    proxy.setDecide(failFirst(5, 401, rpc("initialize")));
+    const p = pool();
+    expect(await p.list()).toEqual([]);
+    // No discovery, no registration: without a user to send to the authorization server, a turn stops here.
+    expect(proxy.seen.map((r) => r.rpc ?? `${r.method} ${r.path}`)).toEqual(["initialize"]);
+    expect(p.status()[0]).toMatchObject({ status: "needs_authorization", auth: "oauth" });
   });
 
   it("sends the configured headers on every request, and never shows them", async () => {

@@ -97,4 +97,51 @@ describe("parseMcpServers", () => {
     expect(() => loadConfig({ MCP_SERVERS: '{"servers": {}}' })).toThrow(/MCP_SERVERS/);
     expect(() => loadConfig({ MCP_SERVERS: "[]" })).toThrow(/MCP_SERVERS/);
   });
+
+  it("reads auth, with its secrets from the Worker secrets it names, and refuses what cannot work", () => {
+    const servers = JSON.stringify({
+      mcpServers: {
+        machine: {
+          url: "https://m.example/mcp",
+          auth: { type: "client_credentials", client_id: "svc", client_secret_env: "M_SECRET", scope: "read" },
+        },
+        signed: {
+          url: "https://s.example/mcp",
+          auth: { type: "client_credentials", client_id: "svc", private_key_env: "M_KEY" },
+        },
+        preregistered: {
+          url: "https://p.example/mcp",
+          auth: { type: "oauth", client_id: "app", client_secret_env: "M_SECRET" },
+        },
+        plain: { url: "https://o.example/mcp", auth: { type: "oauth" } },
+        missing: {
+          url: "https://x.example/mcp",
+          auth: { type: "client_credentials", client_id: "a", client_secret_env: "NOPE" },
+        },
+        nosecret: { url: "https://x.example/mcp", auth: { type: "client_credentials", client_id: "a" } },
+        orphan: { url: "https://x.example/mcp", auth: { type: "oauth", client_secret_env: "M_SECRET" } },
+        strange: { url: "https://x.example/mcp", auth: { type: "magic" } },
+      },
+    });
+    const { mcpServers } = loadConfig({
+      MCP_SERVERS: servers,
+      M_SECRET: "s3cr3t-value",
+      M_KEY: "-----PEM-----",
+    } as never);
+    const byName = Object.fromEntries(mcpServers.servers.map((s) => [s.name, s.auth]));
+    expect(byName).toEqual({
+      machine: { type: "client_credentials", clientId: "svc", clientSecret: "s3cr3t-value", scope: "read" },
+      signed: { type: "client_credentials", clientId: "svc", privateKey: "-----PEM-----", algorithm: "ES256" },
+      preregistered: { type: "oauth", clientId: "app", clientSecret: "s3cr3t-value" },
+      plain: { type: "oauth" },
+    });
+    const reasons = Object.fromEntries(mcpServers.refused.map((r) => [r.name, r.reason]));
+    expect(reasons).toEqual({
+      missing: "auth.client_secret_env names NOPE, which is not set",
+      nosecret: "client_credentials needs auth.client_secret_env or auth.private_key_env",
+      orphan: "auth.client_secret_env needs auth.client_id",
+      strange: 'auth.type must be "oauth" or "client_credentials"',
+    });
+    expect(JSON.stringify(mcpServers.refused)).not.toContain("s3cr3t-value");
+  });
 });

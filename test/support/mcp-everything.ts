@@ -28,13 +28,14 @@ const MAX_LOG_CHARS = 50_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startEverythingServer(transport: EverythingTransport): Promise<EverythingServer> {
+/** `port`: listen there (a restart on the port the last one had); default a free one. */
+export async function startEverythingServer(transport: EverythingTransport, port = 0): Promise<EverythingServer> {
   // The package needs Node 22; plain `node` on this machine is 20.
   for (const file of [NODE, ENTRY]) if (!existsSync(file)) throw new Error(`${file} is missing (run npm install)`);
   const child = spawn(NODE, ["--import", PRELOAD, ENTRY, transport], {
     cwd: REPO_ROOT,
     // The package reads `process.env.PORT || 3001`: the string "0" is truthy, so 0 reaches listen.
-    env: { ...process.env, PORT: "0" },
+    env: { ...process.env, PORT: String(port) },
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -72,7 +73,7 @@ export async function startEverythingServer(transport: EverythingTransport): Pro
     await sleep(100);
     bound = listening();
   }
-  const port = Number(bound[2]);
+  const boundPort = Number(bound[2]);
   const path = transport === "sse" ? "/sse" : "/mcp";
-  return { url: `http://127.0.0.1:${port}${path}`, port, close, logs: () => output };
+  return { url: `http://127.0.0.1:${boundPort}${path}`, port: boundPort, close, logs: () => output };
 }

@@ -7,7 +7,7 @@ import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { afterAll, expect } from "vitest";
 
-const SECRET_BINDINGS = ["OPENAI_API_KEY", "BACKUP_KEY"];
+const SECRET_BINDINGS = ["OPENAI_API_KEY", "BACKUP_KEY", "MCP_TOKEN_KEY"];
 const EXTRA = ["mcp-secret-header-value"];
 
 function secrets(): string[] {

@@ -11,7 +11,7 @@ import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 // Terminal colour codes: workerd's messages keep them even with NO_COLOR.
 import { stripVTControlCharacters } from "node:util";
-import { firstMatch, WRANGLER_READY } from "./listen-line";
+import { firstMatch, WRANGLER_READY } from "./listen-line.ts";
 
 export interface DevServer {
   url: string;

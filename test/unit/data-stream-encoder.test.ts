@@ -63,6 +63,22 @@ describe("line (reference 003) encoder", () => {
     expect(line.split("\n")).toHaveLength(2);
   });
 
+  it("sends a tool's form for the user as a `2:` data line", () => {
+    const schema = { type: "object", properties: { zone: { type: "string" } } };
+    const line = encode({
+      ...base,
+      seq: 4,
+      type: "tool-elicitation",
+      callId: "c",
+      elicitationId: "e1",
+      message: "Which zone?",
+      requestedSchema: schema,
+    });
+    expect(line).toBe(
+      `2:${JSON.stringify([{ type: "tool-elicitation", toolCallId: "c", elicitationId: "e1", message: "Which zone?", requestedSchema: schema }])}\n`,
+    );
+  });
+
   it("has nothing to say for the start, progress or an empty delta", () => {
     expect(encode({ ...base, seq: 1, type: "turn-start", messageId: "m1" })).toBe("");
     expect(encode({ ...base, seq: 2, type: "tool-progress", callId: "c", text: "50%" })).toBe("");

@@ -85,6 +85,21 @@ describe("native (reference 000) encoder", () => {
       type: "tool_stream_chunk",
       data: { tool_call_id: "c1", content: "50%" },
     });
+    const schema = { type: "object", properties: { name: { type: "string" } }, required: ["name"] };
+    expect(
+      frame({
+        ...base,
+        seq: 7,
+        type: "tool-elicitation",
+        callId: "c1",
+        elicitationId: "e1",
+        message: "Your name?",
+        requestedSchema: schema,
+      }).json,
+    ).toEqual({
+      type: "tool_elicitation",
+      data: { tool_call_id: "c1", elicitation_id: "e1", message: "Your name?", requested_schema: schema },
+    });
     expect(
       frame({ ...base, seq: 7, type: "tool-result", callId: "c1", name: "echo", result: "ok", isError: false }).json,
     ).toMatchObject({

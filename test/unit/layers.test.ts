@@ -20,6 +20,8 @@ const FORBIDDEN: Record<string, string[]> = {
   // Sessions may frame bytes (replay re-encodes logged events in any dialect), never parse requests.
   session: ["http"],
   directory: ["http", "session", "events/encode"],
+  // The owner's MCP credentials: storage for the MCP layer, knowing nothing of turns or routes.
+  credentials: ["http", "session", "events", "directory", "tools", "llm"],
   storage: ["http", "session", "llm", "events", "tools", "mcp"],
   lib: ["http", "session", "llm", "events", "tools", "mcp", "directory", "storage", "config.ts"],
 };

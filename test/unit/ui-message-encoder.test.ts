@@ -40,6 +40,13 @@ const toolTurn: TurnEventBody[] = [
   { type: "tool-call", callId: "c1", name: "current_time", args: { timezone: "Asia/Tokyo" } },
   { type: "tool-call", callId: "c2", name: "no_such_tool", args: {} },
   { type: "tool-progress", callId: "c1", text: "50%" },
+  {
+    type: "tool-elicitation",
+    callId: "c1",
+    elicitationId: "e1",
+    message: "Which zone?",
+    requestedSchema: { type: "object", properties: { zone: { type: "string", default: "UTC" } } },
+  },
   { type: "tool-result", callId: "c1", name: "current_time", result: '{"timezone":"Asia/Tokyo"}', isError: false },
   { type: "tool-result", callId: "c2", name: "no_such_tool", result: "unknown tool no_such_tool", isError: true },
   { type: "tool-progress", callId: "c1", text: "condensing" },
@@ -113,6 +120,7 @@ const UNTYPED_KEYS: Record<string, string[]> = {
   "tool-input-available": ["input"],
   "tool-output-available": ["output"],
   "data-tool-progress": ["data"],
+  "data-tool-elicitation": ["data"],
 };
 
 async function unknownKeys(chunk: UiChunk): Promise<string[]> {
@@ -153,6 +161,7 @@ describe("UI message stream encoder", () => {
     expect([...seen].sort()).toEqual(
       [
         "abort",
+        "data-tool-elicitation",
         "data-tool-progress",
         "error",
         "finish",

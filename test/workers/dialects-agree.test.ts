@@ -1,9 +1,10 @@
 /** One session, many front ends: each dialect reads and extends the same stored history. */
 
 import { exports } from "cloudflare:workers";
+import Anthropic from "@anthropic-ai/sdk";
 import { DefaultChatTransport, readUIMessageStream, type UIMessage } from "ai";
 import { describe, expect, it } from "vitest";
-import { call, openaiClient, uniqueId, upstreamRequests } from "./helpers";
+import { call, openaiClient, uniqueId, upstreamRequests, workerFetch } from "./helpers";
 
 const transport = new DefaultChatTransport<UIMessage>({
   api: "http://edge-chat.test/api/chat",
@@ -11,7 +12,7 @@ const transport = new DefaultChatTransport<UIMessage>({
 });
 
 describe("dialects agree on a session's history", () => {
-  it("native, AI SDK, reference 004, reference 002 and OpenAI (X-Session-Id) turns build one conversation", async () => {
+  it("native, AI SDK, reference 004, reference 002, Chat Completions, Messages (X-Session-Id) and Responses turns build one conversation", async () => {
     const sid = uniqueId("agree");
     const say = (n: string) => `${n} ${sid}`;
 
@@ -46,6 +47,46 @@ describe("dialects agree on a session's history", () => {
     });
     expect(completion.choices[0].message.content).toBe(`Echo: ${say("five")}`);
 
+    // 6. Anthropic's Messages API with X-Session-Id: recorded the same way.
+    const anthropic = new Anthropic({
+      apiKey: "x",
+      baseURL: "http://edge-chat.test",
+      maxRetries: 0,
+      fetch: workerFetch,
+      defaultHeaders: { "X-Session-Id": sid },
+    });
+    const message = await anthropic.messages.create({
+      model: "gpt-4o-mini",
+      max_tokens: 50,
+      messages: [{ role: "user", content: say("six") }],
+    });
+    expect(message.content).toEqual([{ type: "text", text: `Echo: ${say("six")}` }]);
+
+    // 7. The Responses API into the session X-Session-Id names: the stored history is the context.
+    const responses = openaiClient();
+    const seventh = await responses.responses.create(
+      { model: "gpt-4o-mini", input: say("seven") },
+      { headers: { "X-Session-Id": sid } },
+    );
+    expect(seventh.output_text).toBe(`Echo: ${say("seven")}`);
+
+    // 8. And previous_response_id continues from that response, in the same session.
+    const eighth = await responses.responses.create({
+      model: "gpt-4o-mini",
+      previous_response_id: seventh.id,
+      input: say("eight"),
+    });
+    expect(eighth.output_text).toBe(`Echo: ${say("eight")}`);
+    const [last] = await upstreamRequests(say("eight"));
+    expect(last.body.messages.map((m: any) => `${m.role}:${m.content}`)).toEqual([
+      "system:You are a test assistant.",
+      ...["one", "two", "three", "four", "five", "six", "seven"].flatMap((n) => [
+        `user:${say(n)}`,
+        `assistant:Echo: ${say(n)}`,
+      ]),
+      `user:${say("eight")}`,
+    ]);
+
     // Each stored turn sent everything before it upstream.
     const [fourth] = await upstreamRequests(say("four"));
     expect(fourth.body.messages.map((m: any) => `${m.role}:${m.content}`)).toEqual([
@@ -59,14 +100,17 @@ describe("dialects agree on a session's history", () => {
       `user:${say("four")}`,
     ]);
 
-    // And every reader sees the same ten messages, in order.
+    // And every reader sees the same sixteen messages, in order.
     const conv = await (await call(`/api/v1/context/conversations/${sid}`)).json<any>();
     expect(conv.messages.map((m: any) => `${m.role}:${m.content}`)).toEqual(
-      ["one", "two", "three", "four", "five"].flatMap((n) => [`user:${say(n)}`, `assistant:Echo: ${say(n)}`]),
+      ["one", "two", "three", "four", "five", "six", "seven", "eight"].flatMap((n) => [
+        `user:${say(n)}`,
+        `assistant:Echo: ${say(n)}`,
+      ]),
     );
     const listed = (await (await call("/api/v1/context/conversations")).json<any>()).conversations.find(
       (c: any) => c.session_id === sid,
     );
-    expect(listed.message_count).toBe(10);
+    expect(listed.message_count).toBe(16);
   });
 });

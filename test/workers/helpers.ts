@@ -29,6 +29,9 @@ export function openaiClient(headers: Record<string, string> = {}): OpenAI {
     defaultHeaders: headers,
   });
 }
+/** `fetch` into the Worker, for the client SDKs under test. */
+export const workerFetch = (url: string | URL | Request, init?: RequestInit): Promise<Response> =>
+  exports.default.fetch(new Request(url, init));
 
 export function uniqueId(prefix = "s"): string {
   return `${prefix}-${crypto.randomUUID()}`;

@@ -44,6 +44,18 @@ describe("GET /api/tools and /api/servers", () => {
   });
 });
 
+describe("without MCP_TOKEN_KEY", () => {
+  it("no server can be added or authorized: nothing could be kept sealed", async () => {
+    const added = await call("/api/servers", { json: { name: "mine", url: "http://127.0.0.1:1/mcp" } });
+    expect(added.status).toBe(503);
+    expect(await added.json()).toMatchObject({
+      error: { code: "mcp_token_key_missing", message: expect.stringContaining("MCP_TOKEN_KEY") },
+    });
+    const authorize = await call("/api/servers/everything/authorize", { method: "POST" });
+    expect(authorize.status).toBe(503);
+  });
+});
+
 describe("MCP tools in the chat loop", () => {
   it("calls echo and get-sum on the reference server and streams call and result", async () => {
     const sid = uniqueId();

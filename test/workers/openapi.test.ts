@@ -21,6 +21,21 @@ describe("GET /openapi.json", () => {
     expect(schema.required).toEqual(expect.arrayContaining(["session_id", "content"]));
     expect(schema.properties.session_id.pattern).toBeTruthy();
     expect(stream.responses["200"].content["text/event-stream"]).toBeDefined();
+    // The two newer APIs, with their bodies and their stored-response routes.
+    const responses = doc.paths["/v1/responses"].post.requestBody.content["application/json"].schema;
+    expect(Object.keys(responses.properties)).toEqual(
+      expect.arrayContaining(["input", "instructions", "tools", "previous_response_id", "store", "stream"]),
+    );
+    for (const [method, path] of [
+      ["get", "/v1/responses/{response_id}"],
+      ["delete", "/v1/responses/{response_id}"],
+      ["post", "/v1/responses/{response_id}/cancel"],
+      ["post", "/v1/messages/count_tokens"],
+    ])
+      expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+    const messages = doc.paths["/v1/messages"].post.requestBody.content["application/json"].schema;
+    expect(messages.required).toEqual(expect.arrayContaining(["model", "messages", "max_tokens"]));
+    expect(doc.paths["/v1/messages"].post.responses["429"].description).toMatch(/upstream_rate_limited/);
     expect(doc.paths["/api/v1/context/conversations/{session_id}"].get.parameters[0]).toMatchObject({
       name: "session_id",
       in: "path",

@@ -98,6 +98,7 @@ function createChatCompletionsEncoder(options: EncoderOptions): Encoder {
         return text ? delta(event.seq, { content: text }) : "";
       }
       case "tool-progress":
+      case "tool-elicitation":
         return "";
       case "error":
         over = true;

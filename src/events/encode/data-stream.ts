@@ -1,7 +1,8 @@
 /**
  * The AI SDK's older data stream protocol, as a Next.js chat front end reads it from `/api/chat`:
- * one `<code>:<json>` line per event — `0:` text delta, `9:` tool call, `a:` tool result, `3:`
- * error, `d:` finish — or, not streamed, one JSON object of the whole reply.
+ * one `<code>:<json>` line per event — `0:` text delta, `9:` tool call, `a:` tool result, `2:`
+ * data (a tool's form for the user), `3:` error, `d:` finish — or, not streamed, one JSON object
+ * of the whole reply.
  */
 import { defineDialect, type FinishedTurn, replyText } from "../dialect";
 import type { TurnEvent } from "../types";
@@ -10,6 +11,18 @@ export type LinePayload =
   | { code: "0"; body: { type: "text-delta"; textDelta: string } }
   | { code: "9"; body: { type: "tool-call"; toolCallId: string; toolName: string; args: unknown } }
   | { code: "a"; body: { type: "tool-result"; toolCallId: string; toolName: string; result: unknown } }
+  | {
+      code: "2";
+      body: [
+        {
+          type: "tool-elicitation";
+          toolCallId: string;
+          elicitationId: string;
+          message: string;
+          requestedSchema: unknown;
+        },
+      ];
+    }
   | { code: "3"; body: { type: "error"; error: string } }
   | { code: "d"; body: { type: "finish"; finishReason: string } };
 
@@ -28,6 +41,20 @@ export function linePayload(event: TurnEvent): LinePayload | null {
       return {
         code: "a",
         body: { type: "tool-result", toolCallId: event.callId, toolName: event.name, result: event.result },
+      };
+    case "tool-elicitation":
+      // `2:` carries an array of data values, which the client's `data` collects.
+      return {
+        code: "2",
+        body: [
+          {
+            type: "tool-elicitation",
+            toolCallId: event.callId,
+            elicitationId: event.elicitationId,
+            message: event.message,
+            requestedSchema: event.requestedSchema,
+          },
+        ],
       };
     case "error":
       return { code: "3", body: { type: "error", error: event.message } };
@@ -81,4 +108,5 @@ export const dataStreamDialect = defineDialect({
   sse: false,
   headers: {},
   collect: dataStreamAnswer,
+  elicitation: true,
 });

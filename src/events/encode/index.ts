@@ -7,7 +7,9 @@ import type { DialectSpec, Encoder, EncoderOptions } from "../dialect";
 import { chatCompletionsDialect } from "./chat-completions";
 import { conversationsDialect } from "./conversations";
 import { dataStreamDialect } from "./data-stream";
+import { messagesDialect } from "./messages";
 import { nativeDialect } from "./native";
+import { responsesDialect } from "./responses";
 import { simpleDialect } from "./simple";
 import { uiMessageDialect } from "./ui-message";
 
@@ -18,6 +20,8 @@ const REGISTRY = [
   chatCompletionsDialect,
   uiMessageDialect,
   dataStreamDialect,
+  responsesDialect,
+  messagesDialect,
 ] as const;
 
 export type Dialect = (typeof REGISTRY)[number]["name"];
@@ -45,6 +49,15 @@ export function createEncoder(name: Dialect, options: EncoderOptions): Encoder {
 
 export function isSse(name: Dialect): boolean {
   return dialect(name).sse;
+}
+
+export function replaysWholeTurn(name: Dialect): boolean {
+  return dialect(name).replaysWholeTurn === true;
+}
+
+/** Whether a turn's clients can be asked to fill in a form (see `DialectSpec.elicitation`). */
+export function showsElicitations(name: Dialect): boolean {
+  return dialect(name).elicitation === true;
 }
 
 /** Every header some dialect's clients read: what CORS must expose. */

@@ -1,6 +1,7 @@
 /**
  * The native SSE dialect (`/api/chat/stream`): `data: {"type":"chunk"|"tool_call"|
- * "tool_stream_chunk"|"tool_result"|"complete"|"error","data":{…}}`, each frame with `id: <seq>`.
+ * "tool_stream_chunk"|"tool_elicitation"|"tool_result"|"complete"|"error","data":{…}}`, each
+ * frame with `id: <seq>`.
  * It shows everything a turn does, tool steps included; it has no non-streamed answer.
  */
 import { defineDialect } from "../dialect";
@@ -23,6 +24,16 @@ function payload(event: TurnEvent): { type: string; data: unknown } | null {
     case "turn-end":
       // An errored turn has already said so with an `error` frame, and the stream ends there.
       return event.finishReason === "error" ? null : { type: "complete", data: { message: event.message } };
+    case "tool-elicitation":
+      return {
+        type: "tool_elicitation",
+        data: {
+          tool_call_id: event.callId,
+          elicitation_id: event.elicitationId,
+          message: event.message,
+          requested_schema: event.requestedSchema,
+        },
+      };
     case "error":
       return { type: "error", data: { error: event.message, code: event.code } };
     case "turn-start":
@@ -39,4 +50,5 @@ export const nativeDialect = defineDialect({
   encoder: () => encodeNative,
   sse: true,
   headers: {},
+  elicitation: true,
 });

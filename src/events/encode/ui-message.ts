@@ -78,6 +78,20 @@ export class UiMessageChunks {
         // No standard chunk for progress; a transient data part reaches `onData` without joining the message.
         out.push({ type: "data-tool-progress", data: { toolCallId: event.callId, text: event.text }, transient: true });
         break;
+      case "tool-elicitation":
+        this.open(out);
+        // A transient data part (`onData`): the form belongs to the running call, not the message.
+        out.push({
+          type: "data-tool-elicitation",
+          data: {
+            toolCallId: event.callId,
+            elicitationId: event.elicitationId,
+            message: event.message,
+            requestedSchema: event.requestedSchema,
+          },
+          transient: true,
+        });
+        break;
       case "tool-result":
         // The AI SDK client fails the whole stream on an output for a call it never saw.
         if (!this.calls.has(event.callId)) break;
@@ -158,4 +172,5 @@ export const uiMessageDialect = defineDialect({
   sse: true,
   // The header that tells an AI SDK client the body is a UI message stream.
   headers: { "x-vercel-ai-ui-message-stream": "v1" },
+  elicitation: true,
 });
