@@ -40,6 +40,9 @@ const state = {
   titleTimers: [],
   /** The animation frame a scroll to the newest text waits for, if one does. */
   scrollFrame: 0,
+  /** Whether new text scrolls into view: the reader has not scrolled up from the bottom. */
+  following: true,
+  lastScrollTop: 0,
 };
 
 // ---------------------------------------------------------------------------
@@ -386,10 +389,24 @@ function scrollSoon() {
   });
 }
 
-/** Follows the newest text only while the reader is already at the bottom. */
+/**
+ * Follows the newest text while the reader is at the bottom. Whether they are is decided by their
+ * own scrolling (`trackReader`), not measured after new content went in: a tool card taller than
+ * any margin would otherwise look like the reader had scrolled away.
+ */
 function scrollToEnd(force = false) {
   const box = ui.messages;
-  if (force || box.scrollHeight - box.scrollTop - box.clientHeight < 120) box.scrollTop = box.scrollHeight;
+  if (force) state.following = true;
+  if (state.following) box.scrollTop = box.scrollHeight;
+  state.lastScrollTop = box.scrollTop;
+}
+
+/** On every scroll: back near the bottom follows again; moving up stops following. */
+function trackReader() {
+  const box = ui.messages;
+  if (box.scrollHeight - box.scrollTop - box.clientHeight < 120) state.following = true;
+  else if (box.scrollTop < state.lastScrollTop) state.following = false;
+  state.lastScrollTop = box.scrollTop;
 }
 
 function setHash(id) {
@@ -433,6 +450,7 @@ function bindEvents() {
     }
   });
   ui.stop.addEventListener("click", stop);
+  ui.messages.addEventListener("scroll", trackReader, { passive: true });
   ui.newChat.addEventListener("click", newChat);
   ui.list.addEventListener("click", (e) => {
     const button = e.target.closest("button[data-id]");

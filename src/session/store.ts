@@ -104,6 +104,15 @@ export class SessionStore {
     );
   }
 
+  /** Gives the messages of the turn that just ended (still `streaming`) its final status. */
+  settleStreaming(status: MessageStatus): void {
+    this.sql.exec(
+      "UPDATE messages SET status = ?, updated_at = ? WHERE status = 'streaming'",
+      status,
+      new Date().toISOString(),
+    );
+  }
+
   /** Marks replies left `streaming` by a restart as `interrupted`; returns the last such message. */
   markInterrupted(): StoredMessage | null {
     const rows = this.sql.exec<Row>("SELECT * FROM messages WHERE status = 'streaming' ORDER BY idx").toArray();

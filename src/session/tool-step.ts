@@ -1,7 +1,8 @@
 /**
- * One tool step of a turn: the assistant message that asked is final; its calls run
- * concurrently, their progress and results streaming as they happen; each result joins the
- * history in full; and the model reads each one back, condensed when it is long.
+ * One tool step of a turn: the assistant message that asked is written (still `streaming`: the
+ * turn's end settles it); its calls run concurrently, their progress and results streaming as they
+ * happen; each result joins the history in full; and the model reads each one back, condensed when
+ * it is long.
  */
 import type { StoredMessage, ToolCall, TurnEventBody } from "../events/types";
 import type { ChatMessage } from "../llm/provider";
@@ -40,7 +41,7 @@ export function parseArguments(
 }
 
 /**
- * Runs the calls of `asked` (an assistant message with `tool_calls`, now complete). Yields the
+ * Runs the calls of `asked` (an assistant message with `tool_calls`, written as it is). Yields the
  * message changes and events of the step; returns what the model reads next: the assistant
  * message, then one result per call. A step cut short by an abort still adds a result for every
  * call ("cancelled"), so the stored history never holds a call without its result, and throws

@@ -39,8 +39,12 @@ export class Transcript {
         if (out.message.role === "assistant") this.replyId = out.message.id;
         break;
       case "message-finished":
+        this.end(out.message);
+        break;
       case "turn-end":
         this.end(out.message);
+        // A message that asked for tools stayed `streaming` while the turn ran; it ends with the turn.
+        this.store.settleStreaming(out.message.status);
         break;
     }
   }

@@ -92,7 +92,8 @@ export async function* runTurn(spec: TurnSpec): AsyncGenerator<TurnOutput> {
         break;
       }
 
-      message = { ...message, tool_calls: calls, status: "complete" };
+      // Still `streaming`: the turn goes on, and its end gives every one of its messages its status.
+      message = { ...message, tool_calls: calls };
       messages.push(...(yield* runToolStep(message, toolStep)));
       // What the model says after the results is a message of its own, stored after them.
       message = streamingReply(crypto.randomUUID(), new Date().toISOString(), spec.request.model);
