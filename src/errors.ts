@@ -95,6 +95,13 @@ export const ERRORS = {
   model_not_found: e(404, "That model is not available on this server.", "invalid_request_error"),
   turn_in_progress: e(409, "A reply is still being written in this conversation. Wait for it, or press Stop."),
   response_not_found: e(404, "This response does not exist, or was not stored."),
+  message_not_found: e(404, "That message is not in this conversation."),
+  attachment_too_large: e(413, "That file is too large to attach."),
+  attachment_type_unsupported: e(
+    415,
+    "That kind of file cannot be attached: images (PNG, JPEG, GIF, WebP) and text files can.",
+  ),
+  attachment_not_found: e(404, "That file is not here any more."),
   // Never answered: the route continues the response in a copy of its conversation instead.
   response_continued: e(409, "This response has been continued already."),
 

@@ -8,6 +8,7 @@ import { conversations } from "./http/conversations";
 import { corsFromConfig } from "./http/cors";
 import { elicitations } from "./http/elicitations";
 import { ApiError, notFound, onError } from "./http/errors";
+import { files } from "./http/files";
 import { health } from "./http/health";
 import { home } from "./http/home";
 import { rateLimit } from "./http/limits";
@@ -63,6 +64,7 @@ const groups = [
   tools,
   servers,
   oauth,
+  files,
 ];
 for (const group of groups) {
   app.route("/", group);

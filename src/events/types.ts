@@ -23,6 +23,15 @@ export interface ToolCall {
   function: { name: string; arguments: string };
 }
 
+/** A file a user attached to a message, kept in R2 under its conversation; `GET /api/files/{id}` reads it. */
+export interface AttachmentRef {
+  id: string;
+  name: string;
+  /** Its media type: an image (`image/png`, …) or text. */
+  type: string;
+  size: number;
+}
+
 /** A message as stored and as returned by the conversations API. */
 export interface StoredMessage {
   id: string;
@@ -35,6 +44,11 @@ export interface StoredMessage {
   tool_calls?: ToolCall[];
   tool_call_id?: string;
   name?: string;
+  attachments?: AttachmentRef[];
+  /** The message before it on its branch (the conversations API's view); null for the first. */
+  parent_id?: string | null;
+  /** Its siblings and itself, oldest first, when it has any (an edited question, a regenerated reply). */
+  siblings?: string[];
 }
 
 interface Base {

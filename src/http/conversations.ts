@@ -9,10 +9,10 @@
 import { z } from "zod";
 import type { ConversationSummary } from "../directory/directory";
 import { directoryStub, sessionStub } from "../session/address";
-import type { Refusal, ResumeResult } from "../session/types";
+import type { Conversation, Refusal, ResumeResult } from "../session/types";
 import { ApiError, errorBody, errorShape } from "./errors";
 import { errors, json, jsonBody, optionalJsonBody, routeIn, routes, stream } from "./openapi";
-import { MessageText } from "./schemas";
+import { MAX_CONTENT_CHARS, MessageText } from "./schemas";
 import { answerTurn, newSessionId, type RouteTurnInput, startTurnStream, streamResponse } from "./turns";
 import { LastEventIdHeaders, SessionIdSchema, SessionParams } from "./validate";
 
@@ -30,6 +30,21 @@ const CreateBody = z.object({
 });
 
 const ChatBody = z.object({ message: MessageText });
+
+const ConversationQuery = z.object({
+  /** `true`: every message of every branch, each with its `parent_id` (the tree). */
+  all: z.enum(["true", "false"]).optional(),
+});
+
+const PatchBody = z
+  .object({
+    title: z.string({ error: "must be a string" }).trim().min(1, "must not be empty").max(TITLE_MAX_CHARS).optional(),
+    system_prompt: z.string({ error: "must be a string" }).max(MAX_CONTENT_CHARS).optional(),
+    active_message_id: z.string({ error: "must be a string" }).min(1).max(256).optional(),
+  })
+  .refine((b) => Object.values(b).some((v) => v !== undefined), {
+    message: "name at least one of title, system_prompt, active_message_id",
+  });
 
 const withDetail = errorShape((code, message, param) => ({ ...errorBody(code, message, param), detail: message }));
 
@@ -83,15 +98,37 @@ conversations
   .openapi(
     route({
       at: "GET /api/v1/context/conversations/{session_id}",
-      summary: "One conversation with its messages",
-      request: { params: SessionParams },
+      summary: "One conversation with its messages: the active branch, or with ?all=true every branch",
+      request: { params: SessionParams, query: ConversationQuery },
       responses: { 200: json("the conversation"), ...errors("conversation_not_found") },
     }),
     async (c) => {
       const { session_id } = c.req.valid("param");
-      const conversation = await sessionStub(c.env, c.get("owner"), session_id).conversation();
+      const all = c.req.valid("query").all === "true";
+      const conversation = await sessionStub(c.env, c.get("owner"), session_id).conversation(all);
       if (!conversation) throw notFound(session_id);
       return c.json(conversation, 200);
+    },
+  )
+  .openapi(
+    route({
+      at: "PATCH /api/v1/context/conversations/{session_id}",
+      summary: "Rename a conversation, set its system prompt, or switch its active branch",
+      request: { params: SessionParams, body: jsonBody(PatchBody) },
+      responses: {
+        200: json("the conversation (its active branch)"),
+        ...errors("invalid_request", "conversation_not_found", "message_not_found", "turn_in_progress"),
+      },
+    }),
+    async (c) => {
+      const { session_id } = c.req.valid("param");
+      const result = (await sessionStub(c.env, c.get("owner"), session_id).update(c.req.valid("json"))) as
+        | Conversation
+        | Refusal
+        | null;
+      if (!result) throw notFound(session_id);
+      if ("ok" in result) throw new ApiError(result.code, result.message);
+      return c.json(result, 200);
     },
   )
   .openapi(

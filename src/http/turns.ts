@@ -10,6 +10,7 @@ import { sessionStub } from "../session/address";
 import { type Refusal, storesTurn, type TurnInput, type TurnResult, type TurnStart } from "../session/types";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
+import { storeTurnFiles, type TurnWithFiles } from "./files";
 import { acquireTurnSlot } from "./limits";
 
 export type RouteTurnInput = Omit<TurnInput, "owner" | "turnSlot">;
@@ -49,26 +50,31 @@ export function streamResponse(
 }
 
 /**
- * Starts a turn through `start` (an RPC to its session) holding a turn slot of its own. The
+ * Starts a turn through `start` (an RPC to its session) holding a turn slot of its own, its files
+ * stored first (and deleted again when no turn began). The
  * slot goes with the turn, which frees it when it ends; it is freed here only when no turn began
  * (refused as busy, say), so a refusal never frees the running turn's slot.
  */
 async function inTurnSlot<T extends TurnStart | TurnResult>(
   c: Context<AppEnv>,
-  input: RouteTurnInput,
+  withFiles: TurnWithFiles,
   start: (input: TurnInput) => Promise<T>,
 ): Promise<Exclude<T, Refusal>> {
-  checkUpstream(c, input);
-  const slot = await acquireTurnSlot(c, input.sessionId);
+  checkUpstream(c, withFiles);
+  const slot = await acquireTurnSlot(c, withFiles.sessionId);
   let result: T;
+  let files: Awaited<ReturnType<typeof storeTurnFiles>> | undefined;
   try {
-    result = await start({ ...input, owner: c.get("owner"), turnSlot: slot.id });
+    files = await storeTurnFiles(c, withFiles);
+    result = await start({ ...files.input, owner: c.get("owner"), turnSlot: slot.id });
   } catch (err) {
     await slot.release();
+    await files?.discard();
     throw err;
   }
   if (!result.ok) {
     if (!result.turnRan) await slot.release();
+    if (!result.turnRan) await files.discard();
     throw refused(result);
   }
   return result as Exclude<T, Refusal>;
@@ -78,7 +84,7 @@ async function inTurnSlot<T extends TurnStart | TurnResult>(
  * Starts a turn and answers with its live stream. A stateless turn's session and message ids are
  * not sent: neither can be looked up later.
  */
-export async function startTurnStream(c: Context<AppEnv>, input: RouteTurnInput): Promise<Response> {
+export async function startTurnStream(c: Context<AppEnv>, input: TurnWithFiles): Promise<Response> {
   const stub = sessionStub(c.env, c.get("owner"), input.sessionId);
   const started = await inTurnSlot(c, input, (turn) => stub.startTurn(turn) as Promise<TurnStart>);
   const ids: Record<string, string> = storesTurn(input.mode)

@@ -5,9 +5,11 @@
  */
 import type { Context } from "hono";
 import { z } from "zod";
+import type { Upload } from "../files/attachments";
 import type { AppEnv } from "./app-env";
+import { type TurnWithFiles, upload } from "./files";
 import { MAX_CONTENT_CHARS, MAX_MESSAGES, ModelName } from "./schemas";
-import { type RouteTurnInput, startTurnStream } from "./turns";
+import { startTurnStream } from "./turns";
 import { parseWith, SessionIdSchema } from "./validate";
 
 /** One part of a UI message. Only `text` parts are read; the others (files, tools, steps…) pass. */
@@ -15,6 +17,10 @@ const UiPart = z
   .looseObject({
     type: z.string({ error: "must be a string" }).min(1),
     text: z.string({ error: "must be a string" }).max(MAX_CONTENT_CHARS).optional(),
+    /** A `file` part: its media type, a `data:` URL, and its name. */
+    mediaType: z.string().max(255).optional(),
+    url: z.string().optional(),
+    filename: z.string().max(255).optional(),
   })
   .refine((p) => p.type !== "text" || p.text !== undefined, { message: "a text part needs text", path: ["text"] });
 
@@ -30,7 +36,7 @@ export const UiChatBody = z
     id: SessionIdSchema,
     messages: z.array(UiMessage).max(MAX_MESSAGES),
     trigger: z.enum(["submit-message", "regenerate-message"]),
-    /** The message being replaced or regenerated; the session's own history decides which. */
+    /** The reply to regenerate (the id its stream's `start` named); without it, the last one. */
     messageId: z.string().max(256).nullish(),
     /** Optional model choice, through `MODEL_ALIASES`. */
     model: ModelName.optional(),
@@ -61,13 +67,24 @@ function userText(message: z.infer<typeof UiMessage>): string {
     .join("\n");
 }
 
-/** The turn a `useChat` request asks for: the server keeps the history, so only the new text is taken. */
-export function uiTurnInput(body: UiChatBody): RouteTurnInput {
+/** The `file` parts of the user message (`data:` URLs, what `useChat` sends for attached files). */
+function uiFiles(message: z.infer<typeof UiMessage> | undefined): Upload[] {
+  return (message?.parts ?? [])
+    .filter((p) => p.type === "file" && p.url?.startsWith("data:"))
+    .map((p, i) => upload({ name: p.filename || `file-${i + 1}`, type: p.mediaType ?? "", data: p.url! }));
+}
+
+/**
+ * The turn a `useChat` request asks for: the server keeps the history, so only the new text (and
+ * its files) is taken.
+ */
+export function uiTurnInput(body: UiChatBody): TurnWithFiles {
   return {
+    uploads: body.trigger === "submit-message" ? uiFiles(body.messages.at(-1)) : undefined,
     sessionId: body.id,
     mode:
       body.trigger === "regenerate-message"
-        ? { kind: "regenerate" }
+        ? { kind: "regenerate", messageId: body.messageId ?? undefined }
         : { kind: "persist", content: userText(body.messages.at(-1)!) },
     modelConfig: body.model ? { model_name: body.model } : undefined,
     dialect: "ui-message",

@@ -9,6 +9,7 @@ import { ownerStore } from "../credentials/address";
 import type { ConversationSummary } from "../directory/directory";
 import { type Dialect, type EncoderOptions, isSse, replaysWholeTurn } from "../events/encode";
 import type { StoredMessage, TurnEvent } from "../events/types";
+import { deleteSessionFiles } from "../files/attachments";
 import { logError } from "../lib/log";
 import { createModelProvider, type ModelConfig, resolveModel, resolveUpstream } from "../llm/model-config";
 import { costOf, turnUsage } from "../llm/pricing";
@@ -17,6 +18,7 @@ import type { ElicitationAnswer } from "../tools/types";
 import { ActiveTurn, type TurnHooks } from "./active-turn";
 import { directoryStub } from "./address";
 import { AnswerStream } from "./answer-stream";
+import { applyChange, type ConversationChange, conversationView } from "./conversation-view";
 import { EventLog } from "./event-log";
 import { KeptTurns } from "./kept-turns";
 import { OrderedUpdates } from "./ordered-updates";
@@ -270,10 +272,23 @@ export class ChatSession extends DurableObject<Env> {
     return true;
   }
 
-  /** The conversation with every message; null when there is none. */
-  conversation(): Conversation | null {
+  /**
+   * The conversation: its active branch (each message with its parent, and its siblings when it
+   * has any), or with `all` every message of every branch; null when there is none.
+   */
+  conversation(all = false): Conversation | null {
     const summary = this.tables?.summary();
-    return summary ? { ...summary, messages: this.store.messages() } : null;
+    return summary ? conversationView(this.store, summary, all) : null;
+  }
+
+  /** Renames it, sets its system prompt, or makes another branch the active one (`PATCH`). */
+  async update(change: ConversationChange): Promise<Conversation | Refusal | null> {
+    const meta = this.tables?.meta();
+    if (!meta) return null;
+    const refused = applyChange(this.store, meta.sessionId, change, this.running() !== null);
+    if (refused) return refused;
+    await this.syncDirectory();
+    return this.conversation();
   }
 
   /** Creates the conversation if it does not exist yet (the conversations API's POST). */
@@ -301,6 +316,7 @@ export class ChatSession extends DurableObject<Env> {
     if (!meta) return null;
     if (this.running()) return busy(meta.sessionId);
     this.store.clearMessages();
+    await deleteSessionFiles(this.env.FILES, meta.owner, meta.sessionId);
     // The logs of cleared turns must not be resumable either.
     this.log.prune(new Date(Date.now() + 1));
     this.store.setMeta({ updated_at: new Date().toISOString() });
@@ -318,6 +334,7 @@ export class ChatSession extends DurableObject<Env> {
       await turn.done;
     }
     await directoryStub(this.env, meta.owner).remove(meta.sessionId);
+    await deleteSessionFiles(this.env.FILES, meta.owner, meta.sessionId);
     await this.ctx.storage.deleteAll();
     // Gone entirely, tables too: the object is as if it had never been used.
     this.hasSchema = false;
@@ -352,12 +369,21 @@ export class ChatSession extends DurableObject<Env> {
       const refused = this.storeTurnStart(input, reply, end);
       if (refused) return refused;
     }
-    const request = { ...settings, stop: input.stop, messages: turnContext(input, config, this.store, end) };
+    const systemPrompt = input.systemPrompt ?? (this.tables?.meta()?.systemPrompt || undefined);
+    const context = turnContext({ ...input, systemPrompt }, config, this.store, end);
+    const request = { ...settings, stop: input.stop, messages: context };
     const turn = new ActiveTurn(
-      turnSpec(config, input, request, reply, {
-        id: input.owner,
-        store: ownerStore(this.env, config, input.owner),
-      }),
+      turnSpec(
+        config,
+        input,
+        request,
+        reply,
+        {
+          id: input.owner,
+          store: ownerStore(this.env, config, input.owner),
+        },
+        this.env.FILES,
+      ),
       this.turnHooks(input, stored, config, reply.id),
       input.dialect,
       config.turnTimeoutMs,

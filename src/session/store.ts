@@ -1,8 +1,10 @@
 /** The ChatSession object's SQLite queries. Nothing else in the code writes SQL for a session. */
 import type { ConversationSummary } from "../directory/directory";
-import type { MessageStatus, StoredMessage, ToolCall, Usage } from "../events/types";
+import type { AttachmentRef, MessageStatus, StoredMessage, ToolCall, Usage } from "../events/types";
+import { placeholderParts } from "../files/attachments";
 import type { ChatMessage } from "../llm/provider";
 import { fitText } from "../storage/fit";
+import { BRANCH_FROM, Branches } from "./branches";
 
 interface SessionMeta {
   sessionId: string;
@@ -13,6 +15,8 @@ interface SessionMeta {
   createdAt: string;
   updatedAt: string;
   nextSeq: number;
+  /** This conversation's own system prompt, in place of `SYSTEM_PROMPT`; "" when it has none. */
+  systemPrompt: string;
 }
 
 type Row = Record<string, SqlStorageValue>;
@@ -30,11 +34,17 @@ function toMessage(r: Row): StoredMessage {
   if (r.tool_calls) m.tool_calls = JSON.parse(String(r.tool_calls)) as ToolCall[];
   if (r.tool_call_id) m.tool_call_id = String(r.tool_call_id);
   if (r.name) m.name = String(r.name);
+  if (r.attachments) m.attachments = JSON.parse(String(r.attachments)) as AttachmentRef[];
   return m;
 }
 
 export class SessionStore {
-  constructor(private readonly sql: SqlStorage) {}
+  /** Which messages are the active branch; every new message joins it. */
+  readonly branches: Branches;
+
+  constructor(private readonly sql: SqlStorage) {
+    this.branches = new Branches(sql);
+  }
 
   meta(): SessionMeta | null {
     const rows = this.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray();
@@ -49,13 +59,21 @@ export class SessionStore {
       createdAt: kv.created_at,
       updatedAt: kv.updated_at ?? kv.created_at,
       nextSeq: Number(kv.next_seq ?? 1),
+      systemPrompt: kv.system_prompt ?? "",
     };
   }
 
   setMeta(
     values: Partial<
       Record<
-        "session_id" | "owner" | "title" | "title_by_caller" | "created_at" | "updated_at" | "next_seq",
+        | "session_id"
+        | "owner"
+        | "title"
+        | "title_by_caller"
+        | "created_at"
+        | "updated_at"
+        | "next_seq"
+        | "system_prompt",
         string | number
       >
     >,
@@ -72,8 +90,8 @@ export class SessionStore {
 
   insertMessage(m: StoredMessage): void {
     this.sql.exec(
-      `INSERT INTO messages (id, role, content, tool_calls, tool_call_id, name, status, usage, model, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO messages (id, role, content, tool_calls, tool_call_id, name, status, usage, model, created_at, updated_at, parent_id, attachments)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       m.id,
       m.role,
       fitText(m.content),
@@ -85,6 +103,8 @@ export class SessionStore {
       m.model ?? null,
       m.created_at,
       m.created_at,
+      this.branches.append(m.id),
+      m.attachments?.length ? JSON.stringify(m.attachments) : null,
     );
   }
 
@@ -126,18 +146,22 @@ export class SessionStore {
 
   clearMessages(): void {
     this.sql.exec("DELETE FROM messages");
+    this.branches.setLeaf(null);
   }
 
-  /** Drops everything after the last user message (a reply to regenerate); false if there is none. */
-  dropAfterLastUserMessage(): boolean {
-    const row = this.sql.exec<{ idx: number }>("SELECT MAX(idx) AS idx FROM messages WHERE role = 'user'").one();
-    if (row.idx === null) return false;
-    this.sql.exec("DELETE FROM messages WHERE idx > ?", row.idx);
-    return true;
-  }
-
+  /** The active branch, oldest first. */
   messages(): StoredMessage[] {
-    return this.sql.exec<Row>("SELECT * FROM messages ORDER BY idx").toArray().map(toMessage);
+    const leaf = this.branches.leaf();
+    if (!leaf) return [];
+    return this.sql.exec<Row>(`${BRANCH_FROM} SELECT * FROM branch ORDER BY idx`, leaf).toArray().map(toMessage);
+  }
+
+  /** Every message of every branch, in the order they were written, each with its parent. */
+  tree(): StoredMessage[] {
+    return this.sql
+      .exec<Row>("SELECT * FROM messages ORDER BY idx")
+      .toArray()
+      .map((r) => ({ ...toMessage(r), parent_id: r.parent_id === null ? null : String(r.parent_id) }));
   }
 
   /** The position of the newest message (0 when there is none): history ends there. */
@@ -165,6 +189,7 @@ export class SessionStore {
   /** Deletes the messages after position `after` up to `through`; returns how many remain. */
   deleteBetween(after: number, through: number): number {
     this.sql.exec("DELETE FROM messages WHERE idx > ? AND idx <= ?", after, through);
+    this.branches.relink(after);
     return Number(this.sql.exec("SELECT COUNT(*) AS n FROM messages").one().n);
   }
 
@@ -184,15 +209,24 @@ export class SessionStore {
   /**
    * History for the model, newest first, read lazily from the cursor so that trimming to the
    * token budget never reads the whole of a long conversation. Empty replies (an abort before the
-   * first token) carry nothing and are skipped. `through`: the history up to that position only.
+   * first token) carry nothing and are skipped. The active branch only, from its leaf up;
+   * `through`: from the message at that position up instead.
    */
-  *historyNewestFirst(through = Number.MAX_SAFE_INTEGER): Generator<ChatMessage> {
+  *historyNewestFirst(through?: number): Generator<ChatMessage> {
+    const start =
+      through === undefined
+        ? this.branches.leaf()
+        : this.sql.exec<Row>("SELECT id FROM messages WHERE idx <= ? ORDER BY idx DESC LIMIT 1", through).toArray()[0]
+            ?.id;
+    if (!start) return;
     const cursor = this.sql.exec<Row>(
-      "SELECT role, content, tool_calls, tool_call_id, name FROM messages WHERE idx <= ? AND (content <> '' OR tool_calls IS NOT NULL OR role = 'tool') ORDER BY idx DESC",
-      through,
+      `${BRANCH_FROM} SELECT role, content, tool_calls, tool_call_id, name, attachments FROM branch WHERE content <> '' OR tool_calls IS NOT NULL OR role = 'tool'`,
+      String(start),
     );
     for (const r of cursor) {
       const m: ChatMessage = { role: r.role as ChatMessage["role"], content: String(r.content) };
+      // Read from R2 when the turn starts (`resolveAttachments`), only for the messages that fit.
+      if (r.attachments) m.content = placeholderParts(String(r.content), JSON.parse(String(r.attachments)));
       if (r.tool_calls) {
         m.tool_calls = JSON.parse(String(r.tool_calls)) as ToolCall[];
         // OpenAI's shape for an assistant message that only calls tools.

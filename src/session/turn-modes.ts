@@ -1,14 +1,16 @@
 /**
  * The ways a turn meets the history (`TurnInput["mode"]`): what each stores before the model is
  * asked, and what each sends it. `persist` adds a new user message and sends the stored history;
- * `regenerate` drops what followed the last user message and sends the history that leads up to
- * it; `direct` sends the caller's messages and, only with `record`, stores the new ones among
+ * `regenerate` moves the active branch back to the question it answers again and `edit` to the
+ * parent of the question it rewords (then adds the new one), so both reply in a sibling branch; `direct` sends the caller's messages and, only with `record`, stores the new ones among
  * them; `append` sends the stored history (up to the kept turn it continues) followed by the
  * caller's messages, and stores those unless told not to.
  */
 import type { Config } from "../config";
-import type { StoredMessage } from "../events/types";
+import type { AttachmentRef, StoredMessage } from "../events/types";
+import { placeholderId } from "../files/attachments";
 import { type ChatMessage, contentText } from "../llm/provider";
+import { branchFor } from "./branch-turns";
 import { buildContext } from "./context";
 import type { KeptTurns } from "./kept-turns";
 import type { SessionStore } from "./store";
@@ -48,20 +50,17 @@ export function historyEnd(
 /** Stores what the mode adds to the history; a refusal when a regenerate has nothing to answer. */
 export function storeTurnInput(input: TurnInput, writes: TurnWrites): Refusal | null {
   const { mode } = input;
-  if (mode.kind === "regenerate") {
-    if (writes.store.dropAfterLastUserMessage()) return null;
-    return {
-      ok: false,
-      code: "nothing_to_regenerate",
-      message: `session ${input.sessionId} has no user message to answer again`,
-    };
+  if (mode.kind === "regenerate" || mode.kind === "edit") {
+    const refused = branchFor(input.sessionId, mode, writes.store.branches);
+    if (refused || mode.kind === "regenerate") return refused;
   }
-  if (mode.kind === "persist") {
-    recordMessage(input, { role: "user", content: mode.content }, writes);
+  if (mode.kind === "persist" || mode.kind === "edit") {
+    recordMessage(input, { role: "user", content: mode.content }, writes, mode.attachments);
   } else if (mode.kind === "append") {
-    for (const m of mode.messages) if (m.role !== "system") recordMessage(input, m, writes);
+    for (const m of mode.messages)
+      if (m.role !== "system") recordMessage(input, m, writes, refsIn(m, mode.attachments));
   } else if (mode.record) {
-    for (const m of newInput(mode.messages)) recordMessage(input, m, writes);
+    for (const m of newInput(mode.messages)) recordMessage(input, m, writes, refsIn(m, mode.attachments));
   }
   return null;
 }
@@ -88,6 +87,13 @@ export function turnContext(input: TurnInput, config: Config, store: SessionStor
     : mode.messages;
 }
 
+/** The stored files a message's parts stand for (placeholders the HTTP layer put in). */
+function refsIn(message: ChatMessage, refs: AttachmentRef[] | undefined): AttachmentRef[] | undefined {
+  if (!refs?.length || !Array.isArray(message.content)) return undefined;
+  const ids = new Set(message.content.map(placeholderId));
+  return refs.filter((r) => ids.has(r.id));
+}
+
 function* newestFirst(messages: ChatMessage[], history: Iterable<ChatMessage>): Generator<ChatMessage> {
   for (let i = messages.length - 1; i >= 0; i--) yield messages[i];
   yield* history;
@@ -103,7 +109,12 @@ function newInput(messages: ChatMessage[]): ChatMessage[] {
 }
 
 /** A message joins the history (as text); the first user one names a conversation with no title yet. */
-function recordMessage(input: TurnInput, message: ChatMessage, { store, now, nextSeq }: TurnWrites): void {
+function recordMessage(
+  input: TurnInput,
+  message: ChatMessage,
+  { store, now, nextSeq }: TurnWrites,
+  attachments?: AttachmentRef[],
+): void {
   const content = contentText(message.content);
   const meta = store.meta();
   const title = message.role === "user" ? titleFrom(content) : "";
@@ -123,6 +134,7 @@ function recordMessage(input: TurnInput, message: ChatMessage, { store, now, nex
   if (message.tool_calls?.length) row.tool_calls = message.tool_calls;
   if (message.tool_call_id) row.tool_call_id = message.tool_call_id;
   if (message.name) row.name = message.name;
+  if (attachments?.length) row.attachments = attachments;
   store.insertMessage(row);
   store.setMeta({ updated_at: now, next_seq: nextSeq });
 }

@@ -4,6 +4,7 @@
  * tools and limits around it.
  */
 import type { Config } from "../config";
+import { resolveAttachments } from "../files/attachments";
 import { createModelProvider, type ModelConfig, turnModel } from "../llm/model-config";
 import type { ChatRequest } from "../llm/provider";
 import { createToolbox, type ToolOwner } from "../tools/create";
@@ -33,6 +34,8 @@ export function turnSpec(
   request: ChatRequest,
   reply: { id: string; created_at: string },
   owner: ToolOwner,
+  /** Where attached files are (R2), for a turn whose history may hold some. */
+  files?: R2Bucket,
 ): Omit<TurnSpec, "signal"> {
   return {
     provider: createModelProvider(config, input.modelConfig),
@@ -42,6 +45,7 @@ export function turnSpec(
     // The caller's own tools replace ours: their calls go back to the caller, none run here.
     tools: input.clientTools?.length ? undefined : createToolbox(config, owner),
     clientTools: input.clientTools,
+    prepare: files ? (messages) => resolveAttachments(files, input.owner, input.sessionId, messages) : undefined,
     limits: {
       maxToolSteps: config.maxToolSteps,
       toolTimeoutMs: config.toolTimeoutMs,

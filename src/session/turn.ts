@@ -37,6 +37,8 @@ export interface TurnSpec {
   limits: TurnLimits;
   /** Where the tools' questions for the user wait for an answer. */
   elicitations?: Elicitations;
+  /** Completes the messages before the first request (reads attached files). */
+  prepare?: (messages: ChatMessage[]) => Promise<ChatMessage[]>;
 }
 
 /** Runs one turn; what it yields goes to the transcript, then (the events) to the clients. */
@@ -58,6 +60,7 @@ export async function* runTurn(spec: TurnSpec): AsyncGenerator<TurnOutput> {
   yield { type: "turn-start", messageId: message.id, createdAt: message.created_at };
 
   try {
+    if (spec.prepare) messages.splice(0, messages.length, ...(await spec.prepare(messages)));
     const definitions = spec.clientTools?.length ? spec.clientTools : await serverToolDefinitions(spec.tools);
     for (let step = 0; ; step++) {
       // The last allowed step offers no tools, so the model has to answer in words.

@@ -2,23 +2,26 @@
 import type { ConversationSummary } from "../directory/directory";
 import type { ErrorCode } from "../errors";
 import type { Dialect } from "../events/encode";
-import type { FinishReason, StoredMessage, TurnEvent } from "../events/types";
+import type { AttachmentRef, FinishReason, StoredMessage, TurnEvent } from "../events/types";
 import type { ModelConfig } from "../llm/model-config";
 import type { ChatMessage, ToolDefinition } from "../llm/provider";
 
 /**
- * `persist`: a new user message joins the stored history. `regenerate`: the last reply is dropped
- * and the last user message answered again. `direct`: the caller's messages are the context;
+ * `persist`: a new user message joins the stored history (the active branch). `regenerate`: the
+ * question of reply `messageId` (default: the last one) is answered again, in a sibling branch of
+ * that reply. `direct`: the caller's messages are the context;
  * nothing is stored unless `record` (then the caller's messages after its last assistant one, and
  * the reply, are). `append`: the caller's messages follow the stored history (or the kept turn
  * `after` names) and join it, unless `store` is false; such a turn is kept, to be asked about later
  * by its first reply message's id (a stored Responses API response).
  */
 export type TurnMode =
-  | { kind: "persist"; content: string }
-  | { kind: "regenerate" }
-  | { kind: "direct"; messages: ChatMessage[]; record?: boolean }
-  | { kind: "append"; messages: ChatMessage[]; store?: boolean; after?: string };
+  | { kind: "persist"; content: string; attachments?: AttachmentRef[] }
+  | { kind: "regenerate"; messageId?: string }
+  /** A question asked again in other words: a sibling of user message `messageId`, then answered. */
+  | { kind: "edit"; messageId: string; content: string; attachments?: AttachmentRef[] }
+  | { kind: "direct"; messages: ChatMessage[]; record?: boolean; attachments?: AttachmentRef[] }
+  | { kind: "append"; messages: ChatMessage[]; store?: boolean; after?: string; attachments?: AttachmentRef[] };
 
 export interface TurnInput {
   owner: string;
@@ -70,6 +73,10 @@ export type TurnResult = { ok: true; events: TurnEvent[] } | Refusal;
 
 export interface Conversation extends ConversationSummary {
   messages: StoredMessage[];
+  /** Its own system prompt ("" for the server's). */
+  system_prompt?: string;
+  /** The last message of the active branch. */
+  leaf_id?: string | null;
 }
 
 export type ResumeResult =
