@@ -136,12 +136,13 @@ export async function resolveAttachments(
       const parts = await Promise.all(
         m.content.map(async (part): Promise<ContentPart> => {
           const id = placeholderId(part);
-          if (id === null) return part;
+          if (id === null || part.type !== "image_url") return part;
           const file = await readFile(bucket, owner, sessionId, id);
           if (!file) return { type: "text", text: "\n[an attached file is missing]" };
           const type = file.httpMetadata?.contentType ?? "";
           const name = file.customMetadata?.name ?? id;
-          if (isImage(type)) return { type: "image_url", image_url: { url: dataUrl(type, await file.bytes()) } };
+          if (isImage(type))
+            return { type: "image_url", image_url: { ...part.image_url, url: dataUrl(type, await file.bytes()) } };
           return { type: "text", text: `\n\nAttached file ${name}:\n\n${await file.text()}` };
         }),
       );

@@ -8,23 +8,29 @@ import { listModels } from "../llm/models";
 import type { ChatMessage } from "../llm/provider";
 import { actForUser } from "./end-users";
 import { errors, json, jsonBody, routeIn, routes } from "./openapi";
-import { functionTool } from "./schemas";
+import { functionTool, imagePart } from "./schemas";
 import { answerTurn, newSessionId, type RouteTurnInput, startTurnStream } from "./turns";
 import { SessionIdSchema } from "./validate";
 
-const ContentPart = z.looseObject({ type: z.string({ error: "must be a string" }), text: z.string().optional() });
+const ContentPart = z.looseObject({
+  type: z.string({ error: "must be a string" }),
+  text: z.string().optional(),
+  image_url: z.object({ url: z.string(), detail: z.enum(["auto", "low", "high"]).optional() }).optional(),
+});
 
-/** A string, null, or content parts of which only text ones can be passed on. */
+/** A string, null, or content parts: text, and images (`image_url`, stored in R2 when recorded). */
 const Content = z
   .union([z.string(), z.null(), z.array(ContentPart)], { error: "must be a string, null or an array of content parts" })
   .superRefine((content, ctx) => {
     if (!Array.isArray(content)) return;
     content.forEach((part, i) => {
-      if (part.type !== "text") {
+      if (part.type === "image_url") {
+        if (!part.image_url) ctx.addIssue({ code: "custom", path: [i, "image_url"], message: "is required" });
+      } else if (part.type !== "text") {
         ctx.addIssue({
           code: "custom",
           path: [i, "type"],
-          message: `only "text" content parts are supported, not ${JSON.stringify(part.type)}`,
+          message: `only "text" and "image_url" content parts are supported, not ${JSON.stringify(part.type)}`,
         });
       } else if (typeof part.text !== "string") {
         ctx.addIssue({ code: "custom", path: [i, "text"], message: "must be a string" });
@@ -93,15 +99,22 @@ const CompletionBody = z.object({
 
 type Body = z.infer<typeof CompletionBody>;
 
-function textOf(content: z.infer<typeof Content> | undefined): string | null {
+/** The content as the model takes it: text, or parts when it carries images. */
+function contentOf(content: z.infer<typeof Content> | undefined): ChatMessage["content"] {
   if (content == null) return null;
-  return typeof content === "string" ? content : content.map((part) => part.text ?? "").join("");
+  if (typeof content === "string") return content;
+  if (!content.some((part) => part.type === "image_url")) return content.map((part) => part.text ?? "").join("");
+  return content.map((part) =>
+    part.type === "image_url" && part.image_url
+      ? imagePart(part.image_url.url, part.image_url.detail)
+      : { type: "text" as const, text: part.text ?? "" },
+  );
 }
 
 function toChatMessage(m: Body["messages"][number]): ChatMessage {
   return {
     role: m.role === "developer" ? "system" : m.role,
-    content: textOf(m.content),
+    content: contentOf(m.content),
     ...(m.tool_calls?.length ? { tool_calls: m.tool_calls } : {}),
     ...(m.tool_call_id ? { tool_call_id: m.tool_call_id } : {}),
     ...(m.name ? { name: m.name } : {}),

@@ -10,7 +10,6 @@ import { z } from "zod";
 import type { AttachmentRef } from "../events/types";
 import {
   deleteFiles,
-  MAX_ATTACHMENT_BYTES,
   MAX_ATTACHMENTS,
   placeholderParts,
   readFile,
@@ -29,7 +28,8 @@ import { SessionIdSchema } from "./validate";
 export const AttachmentBody = z.object({
   name: z.string({ error: "must be a string" }).trim().min(1).max(255),
   type: z.string({ error: "must be a string" }).max(255),
-  data: z.string({ error: "must be base64" }).max(Math.ceil((MAX_ATTACHMENT_BYTES * 4) / 3) + 1024),
+  // The body limit bounds it; the file's own limit is checked on its bytes, for an error that says so.
+  data: z.string({ error: "must be base64" }),
 });
 
 export const Attachments = z.array(AttachmentBody).max(MAX_ATTACHMENTS, `at most ${MAX_ATTACHMENTS} files`);
@@ -110,7 +110,13 @@ function withPlaceholders(m: ChatMessage, byPart: Map<ContentPart, AttachmentRef
   if (!Array.isArray(m.content) || !m.content.some((p) => byPart.has(p))) return m;
   const content = m.content.flatMap((p) => {
     const ref = byPart.get(p);
-    return ref ? placeholderParts("", [ref]) : [p];
+    if (!ref || p.type !== "image_url") return [p];
+    const [part] = placeholderParts("", [ref]);
+    return [
+      p.image_url.detail && part.type === "image_url"
+        ? { ...part, image_url: { ...part.image_url, detail: p.image_url.detail } }
+        : part,
+    ];
   });
   return { ...m, content };
 }

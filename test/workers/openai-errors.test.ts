@@ -26,14 +26,14 @@ describe("bad requests", () => {
     { name: "an empty message list", body: { messages: [] }, param: "messages" },
     { name: "an unknown role", body: { messages: [{ role: "wizard", content: "x" }] }, param: "messages.0.role" },
     {
-      name: "an image part",
+      name: "an audio part",
       body: {
         messages: [
           {
             role: "user",
             content: [
               { type: "text", text: "see" },
-              { type: "image_url", image_url: { url: "https://x" } },
+              { type: "input_audio", input_audio: { data: "AAAA", format: "wav" } },
             ],
           },
         ],
@@ -85,15 +85,13 @@ describe("bad requests", () => {
     const err = await rejection(
       openai.chat.completions.create({
         model: "gpt-4o-mini",
-        messages: [
-          { role: "user", content: [{ type: "image_url", image_url: { url: "https://example.com/cat.png" } }] },
-        ],
+        messages: [{ role: "user", content: [{ type: "input_audio", input_audio: { data: "AAAA", format: "wav" } }] }],
       }),
     );
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect(err.status).toBe(400);
     expect(err.param).toBe("messages.0.content.0.type");
-    expect(err.message).toContain('only "text" content parts are supported, not "image_url"');
+    expect(err.message).toContain('only "text" and "image_url" content parts are supported, not "input_audio"');
   });
 
   it("ignores fields it does not know and accepts the ones it cannot apply", async () => {
