@@ -199,7 +199,11 @@ describe("the chat page", () => {
     await until(() => reply.locator("li").allTextContents()).toEqual(["one", "two"]);
     // Escaped, not markup: the model's `<code>` is text.
     expect(await reply.locator(".markdown").innerHTML()).toContain("inline &lt;code&gt;");
-    expect(await replyText(reply)).toBe("Here is bold and inline <code>:\nconst x = 1 < 2;\nonetwo");
+    expect((await replyText(reply)).replace(/\s+/g, " ").trim()).toBe(
+      "Here is bold and inline <code>: const x = 1 < 2; one two",
+    );
+    // Highlighted by highlight.js, with a copy button that copies the code.
+    expect(await reply.locator("pre code .hljs-keyword").first().textContent()).toBe("const");
     await page.locator("#stop").waitFor({ state: "hidden" });
     expect(await page.locator("#send").isEnabled()).toBe(true);
 
