@@ -41,7 +41,7 @@ export function saveApiKey(key) {
   }
 }
 
-async function call(method, path, { json, signal } = {}) {
+export async function call(method, path, { json, signal } = {}) {
   const headers = {};
   const key = apiKey();
   if (key) headers.Authorization = `Bearer ${key}`;
@@ -95,8 +95,39 @@ export const api = {
   answerElicitation: (session, id, answer) =>
     call("POST", `/api/chat/${path(session)}/elicitations/${path(id)}`, { json: answer }).then(json),
 
-  /** Starts a turn; the response body is the native SSE stream. */
-  stream: (id, content, signal) => call("POST", "/api/chat/stream", { json: { session_id: id, content }, signal }),
+  /** Renames it, sets its system prompt, or switches its branch; answers the conversation. */
+  updateConversation: (id, change) =>
+    call("PATCH", `/api/v1/context/conversations/${path(id)}`, { json: change }).then(json),
+  createConversation: (id) => call("POST", "/api/v1/context/conversations", { json: { session_id: id } }).then(json),
+  /** The models this server runs (OpenAI's list). */
+  models: () =>
+    call("GET", "/v1/models")
+      .then(json)
+      .then((b) => b.data.map((m) => m.id)),
+  /** An attached file's bytes, as a URL an <img> can show (fetched with the key, so auth on works too). */
+  async fileUrl(session, id) {
+    const res = await call("GET", `/api/files/${path(session)}/${path(id)}`);
+    return URL.createObjectURL(await res.blob());
+  },
+
+  /**
+   * Starts a turn; the response body is the native SSE stream. `extra`: `{attachments, model}`
+   * (files as `{name, type, data}` in base64; the model picked).
+   */
+  stream: (id, content, signal, extra = {}) =>
+    call("POST", "/api/chat/stream", { json: { session_id: id, content, ...turnExtra(extra) }, signal }),
+  /** Answers a question again, as a sibling of reply `messageId` (or the last question's reply). */
+  regenerate: (id, messageId, signal, extra = {}) =>
+    call("POST", `/api/chat/${path(id)}/regenerate`, {
+      json: { ...(messageId ? { message_id: messageId } : {}), ...turnExtra(extra) },
+      signal,
+    }),
+  /** Rewords question `messageId`: its sibling is stored and answered. */
+  edit: (id, messageId, content, signal, extra = {}) =>
+    call("POST", `/api/chat/${path(id)}/edit`, {
+      json: { message_id: messageId, content, ...turnExtra(extra) },
+      signal,
+    }),
 
   /**
    * Follows the session's running turn from its start (the server replays what was missed).
@@ -113,6 +144,14 @@ export const api = {
     return res;
   },
 };
+
+/** What a turn request carries besides its text. */
+function turnExtra({ attachments, model }) {
+  return {
+    ...(attachments?.length ? { attachments } : {}),
+    ...(model ? { model_config: { model_name: model } } : {}),
+  };
+}
 
 /** The page's own failure, beside the server's codes: no answer at all. */
 const NETWORK = "Cannot reach the server. Check that it is running, then try again.";

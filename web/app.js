@@ -4,7 +4,8 @@
  * back to it) and the stream it is reading.
  */
 import { api, apiKey, explain, needsKey, saveApiKey, setAuthRequired } from "./api.js";
-import { AssistantView, el, renderHistory, userMessage } from "./messages.js";
+import { Composer } from "./composer.js";
+import { AssistantView, annotate, el, renderHistory, userMessage } from "./messages.js";
 import { ServersPanel } from "./servers.js";
 import { readSse } from "./sse.js";
 
@@ -25,7 +26,18 @@ const ui = {
   keyForm: $("key-form"),
   keyInput: $("api-key"),
   servers: $("servers"),
+  search: $("search"),
+  rename: $("rename"),
+  renameForm: $("rename-form"),
+  renameInput: $("rename-input"),
+  model: $("model"),
+  promptToggle: $("prompt-toggle"),
+  promptForm: $("prompt-form"),
+  promptInput: $("prompt-input"),
+  promptStatus: $("prompt-status"),
 };
+
+const MODEL_STORAGE = "edge-chat.model";
 
 const state = {
   authOn: false,
@@ -68,7 +80,11 @@ async function refreshList() {
 }
 
 function renderList() {
-  const items = state.conversations.map((c) => {
+  const query = ui.search.value.trim().toLowerCase();
+  const shown = query
+    ? state.conversations.filter((c) => (c.title || "Untitled").toLowerCase().includes(query))
+    : state.conversations;
+  const items = shown.map((c) => {
     const title = c.title || "Untitled";
     return el(
       "li",
@@ -97,7 +113,8 @@ function renderList() {
       ),
     );
   });
-  ui.list.replaceChildren(...(items.length ? items : [el("li", { class: "none" }, "No conversations yet.")]));
+  const none = query ? `No conversation is titled like “${ui.search.value.trim()}”.` : "No conversations yet.";
+  ui.list.replaceChildren(...(items.length ? items : [el("li", { class: "none" }, none)]));
   const current = state.conversations.find((c) => c.session_id === state.current);
   if (current) setTitle(current.title);
 }
@@ -138,8 +155,12 @@ async function openConversation(id) {
   }
   if (navigation !== state.navigation) return;
   setTitle(conversation.title);
+  ui.promptInput.value = conversation.system_prompt ?? "";
   showConversation(id, conversation.messages, { follow: true });
 }
+
+/** An attached file of conversation `id`, as a URL an <img> shows. */
+const fileLoader = (id) => (fileId) => api.fileUrl(id, fileId);
 
 /**
  * Renders stored messages. A turn still running (its reply `streaming`, or a question with no
@@ -148,9 +169,11 @@ async function openConversation(id) {
  */
 function showConversation(id, messages, { follow }) {
   const last = messages.at(-1);
-  const running = follow && last && (last.status === "streaming" || last.role === "user");
   const question = messages.findLastIndex((m) => m.role === "user");
-  ui.messages.replaceChildren(...renderHistory(running ? messages.slice(0, question + 1) : messages));
+  // Running: a question with no reply yet, or a reply (any of the turn's messages) still being written.
+  const running =
+    follow && last && (last.role === "user" || messages.slice(question + 1).some((m) => m.status === "streaming"));
+  ui.messages.replaceChildren(...renderHistory(running ? messages.slice(0, question + 1) : messages, fileLoader(id)));
   if (!messages.length) showEmpty();
   scrollToEnd(true);
   if (!running) return;
@@ -171,6 +194,7 @@ function newChat() {
   state.current = null;
   setHash("");
   setTitle("");
+  ui.promptInput.value = "";
   renderList();
   closeSidebar();
   showEmpty();
@@ -202,13 +226,128 @@ async function send() {
     setHash(state.current);
   }
   const id = state.current;
+  const files = composer.take();
   ui.input.value = "";
   hideBanner();
   ui.messages.querySelector(".empty-state")?.remove();
-  ui.messages.append(userMessage(content));
-  const outcome = await runTurn(id, addView(), (signal) => api.stream(id, content, signal));
-  // Refused before anything started (a bad key, a busy session): keep the text for a retry.
-  if (outcome === "refused" && !ui.input.value) ui.input.value = content;
+  ui.messages.append(
+    userMessage(
+      content,
+      files.map((f) => ({ name: f.name, type: f.type, url: f.url })),
+    ),
+  );
+  const attachments = files.map(({ name, type, data }) => ({ name, type, data }));
+  const outcome = await runTurn(id, addView(), (signal) => api.stream(id, content, signal, turnExtra(attachments)));
+  // Refused before anything started (a bad key, a busy session, a file too large): keep what was typed.
+  if (outcome === "refused") {
+    if (!ui.input.value) ui.input.value = content;
+    composer.restore(files);
+  }
+}
+
+/** The model picked (when it is not the server's default) and the files, for a turn request. */
+function turnExtra(attachments = []) {
+  return { attachments, model: ui.model.value || undefined };
+}
+
+/** Answers a question again (the reply `messageId`'s, or the last one): the new reply is a sibling. */
+async function regenerate(replyNode) {
+  const id = state.current;
+  if (!id || state.turn) return;
+  const messageId = replyNode?.dataset.id;
+  hideBanner();
+  // What followed the reply belongs to the old branch: it goes from view with it.
+  if (replyNode) removeFrom(replyNode);
+  await runTurn(id, addView(), (signal) => api.regenerate(id, messageId, signal, turnExtra()));
+}
+
+/** Removes `node` and every message after it. */
+function removeFrom(node) {
+  while (node.nextElementSibling) node.nextElementSibling.remove();
+  node.remove();
+}
+
+/** Edit: the question becomes a form; saving sends the new words as a sibling question. */
+function editQuestion(node) {
+  if (state.turn || !node.dataset.id || node.querySelector("form.edit-form")) return;
+  const bubble = node.querySelector(".bubble");
+  const input = el("textarea", { class: "edit-input", "aria-label": "Edit your message", rows: 3 });
+  input.value = bubble.textContent;
+  const form = el(
+    "form",
+    { class: "edit-form" },
+    input,
+    el(
+      "div",
+      { class: "row" },
+      el("button", { type: "submit", class: "primary" }, "Save and send"),
+      el("button", { type: "button", class: "cancel" }, "Cancel"),
+    ),
+  );
+  bubble.hidden = true;
+  bubble.after(form);
+  input.focus();
+  const cancel = () => {
+    form.remove();
+    bubble.hidden = false;
+    node.querySelector("[data-action=edit]")?.focus();
+  };
+  form.querySelector(".cancel").addEventListener("click", cancel);
+  form.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      e.stopPropagation();
+      cancel();
+    }
+  });
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const content = input.value;
+    if (!content.trim()) return;
+    const id = state.current;
+    const messageId = node.dataset.id;
+    const question = userMessage(content);
+    node.before(question);
+    removeFrom(node);
+    hideBanner();
+    await runTurn(id, addView(), (signal) => api.edit(id, messageId, content, signal, turnExtra()));
+  });
+}
+
+/** ‹ › on a message with siblings: that branch becomes the conversation's active one. */
+async function showBranch(messageId) {
+  const id = state.current;
+  if (!id || state.turn || !messageId) return;
+  try {
+    const conversation = await api.updateConversation(id, { active_message_id: messageId });
+    if (state.current !== id) return;
+    const keepScroll = ui.messages.scrollTop;
+    showConversation(id, conversation.messages, { follow: false });
+    ui.messages.scrollTop = keepScroll;
+    ui.messages.querySelector(`[data-id="${CSS.escape(messageId)}"] .branches button:not([disabled])`)?.focus();
+  } catch (err) {
+    showBanner(err);
+  }
+}
+
+/** After a turn: the stored ids and ‹ n/m › of what is on screen. */
+async function annotateSoon(id) {
+  try {
+    const conversation = await api.conversation(id);
+    if (state.current !== id || state.turn) return;
+    annotate([...ui.messages.querySelectorAll(":scope > .msg")], conversation.messages);
+  } catch {
+    // Only the buttons wait for this; the next load shows them.
+  }
+}
+
+async function copyText(button, text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    button.classList.add("copied");
+    setTimeout(() => button.classList.remove("copied"), 1500);
+  } catch (err) {
+    showBanner({ message: `could not copy: ${err?.message ?? err}` });
+  }
 }
 
 /**
@@ -250,6 +389,7 @@ async function runTurn(id, view, open) {
       setBusy(false);
     }
     if (started) {
+      annotateSoon(id);
       refreshTitlesSoon();
       // A turn may have found a server wanting an authorization (or an expired one).
       panel.refresh();
@@ -330,6 +470,87 @@ function newSessionId() {
 // ---------------------------------------------------------------------------
 
 const panel = new ServersPanel(ui.servers, (err) => showBanner(err));
+const composer = new Composer({
+  list: $("pending"),
+  picker: $("file-input"),
+  input: ui.input,
+  onError: (err) => showBanner(err),
+});
+
+/** The models GET /v1/models lists; the picker shows only when there is a choice. */
+async function loadModels() {
+  let models;
+  try {
+    models = await api.models();
+  } catch {
+    return;
+  }
+  if (models.length < 2) return;
+  const saved = localStorageGet(MODEL_STORAGE);
+  ui.model.replaceChildren(...models.map((m) => el("option", { value: m, selected: m === saved }, m)));
+  ui.model.hidden = false;
+}
+
+function localStorageGet(key) {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function startRename() {
+  if (!state.current) return;
+  ui.renameInput.value = ui.title.textContent;
+  ui.title.hidden = true;
+  ui.rename.hidden = true;
+  ui.renameForm.hidden = false;
+  ui.renameInput.select();
+  ui.renameInput.focus();
+}
+
+function endRename() {
+  ui.renameForm.hidden = true;
+  ui.title.hidden = false;
+  ui.rename.hidden = !state.current;
+  ui.rename.focus();
+}
+
+async function saveRename() {
+  const title = ui.renameInput.value.trim();
+  const id = state.current;
+  if (!title || !id) return endRename();
+  try {
+    const conversation = await api.updateConversation(id, { title });
+    setTitle(conversation.title);
+    endRename();
+    await refreshList();
+  } catch (err) {
+    showBanner(err);
+  }
+}
+
+/** Saves the open conversation's own system prompt (creating the conversation if it is new). */
+async function savePrompt() {
+  if (state.authOn && !apiKey()) return askForKey();
+  if (!state.current) {
+    state.current = newSessionId();
+    setHash(state.current);
+  }
+  const id = state.current;
+  ui.promptStatus.textContent = "Saving…";
+  try {
+    await api.createConversation(id);
+    const conversation = await api.updateConversation(id, { system_prompt: ui.promptInput.value });
+    ui.promptStatus.textContent = conversation.system_prompt
+      ? "Saved: this conversation uses it."
+      : "Saved: the server's prompt is used.";
+    await refreshList();
+  } catch (err) {
+    ui.promptStatus.textContent = "";
+    showBanner(err);
+  }
+}
 
 function setBusy(busy) {
   ui.send.disabled = busy;
@@ -339,7 +560,13 @@ function setBusy(busy) {
   ui.messages.setAttribute("aria-busy", String(busy));
 }
 
+/** A reply's Markdown source, as its parts keep it. */
+function sourceOf(msg) {
+  return [...msg.querySelectorAll(".markdown")].map((n) => n.dataset.source ?? n.textContent).join("\n\n");
+}
+
 function setTitle(title) {
+  ui.rename.hidden = !state.current || !ui.renameForm.hidden;
   ui.title.textContent = title || "New chat";
   document.title = `${title || "New chat"} · edge-chat`;
 }
@@ -451,6 +678,55 @@ function bindEvents() {
   });
   ui.stop.addEventListener("click", stop);
   ui.messages.addEventListener("scroll", trackReader, { passive: true });
+  ui.messages.addEventListener("click", (e) => {
+    const button = e.target.closest("button");
+    if (!button || !ui.messages.contains(button)) return;
+    const msg = button.closest(".msg");
+    if (button.classList.contains("copy-code"))
+      return copyText(button, button.parentElement.querySelector("code").textContent);
+    switch (button.dataset.action) {
+      case "copy":
+        return copyText(button, msg.querySelector(".bubble")?.textContent ?? sourceOf(msg));
+      case "regenerate":
+        return regenerate(msg);
+      case "edit":
+        return editQuestion(msg);
+      case "branch":
+        return showBranch(button.dataset.target);
+    }
+  });
+  ui.search.addEventListener("input", renderList);
+  ui.rename.addEventListener("click", startRename);
+  ui.renameForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    saveRename();
+  });
+  $("rename-cancel").addEventListener("click", endRename);
+  ui.renameInput.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") {
+      e.stopPropagation();
+      endRename();
+    }
+  });
+  ui.model.addEventListener("change", () => {
+    try {
+      localStorage.setItem(MODEL_STORAGE, ui.model.value);
+    } catch {
+      // Kept for this page only.
+    }
+  });
+  ui.promptToggle.addEventListener("click", () => {
+    const open = ui.promptForm.hidden;
+    ui.promptForm.hidden = !open;
+    ui.promptToggle.setAttribute("aria-expanded", String(open));
+    ui.promptStatus.textContent = "";
+    if (open) ui.promptInput.focus();
+  });
+  ui.promptForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    savePrompt();
+  });
+  composer.bind($("attach"), document.querySelector("main"));
   ui.newChat.addEventListener("click", newChat);
   ui.list.addEventListener("click", (e) => {
     const button = e.target.closest("button[data-id]");
@@ -478,6 +754,7 @@ function bindEvents() {
     hideBanner();
     closeSidebar();
     panel.refresh();
+    loadModels();
     await refreshList();
     if (state.current) openConversation(state.current);
     else ui.input.focus();
@@ -508,6 +785,7 @@ async function start() {
   ui.keyForm.hidden = !state.authOn;
   if (state.authOn && !apiKey()) return askForKey();
   panel.refresh();
+  loadModels();
   await refreshList();
   if (id && state.current === id && !state.turn) await openConversation(id);
 }

@@ -17,8 +17,127 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-export function userMessage(text) {
-  return el("article", { class: "msg user", "aria-label": "You" }, el("div", { class: "bubble" }, text));
+/**
+ * A question. `attachments`: `{name, type, url?}` each, `url` a picture to show now (a file the
+ * user just picked); stored ones are loaded by `showAttachments`.
+ */
+export function userMessage(text, attachments = []) {
+  const node = el(
+    "article",
+    { class: "msg user", "aria-label": "You" },
+    el("div", { class: "bubble" }, text),
+    attachments.length ? el("ul", { class: "attachments", "aria-label": "Attachments" }) : null,
+    el(
+      "div",
+      { class: "msg-actions" },
+      el("button", { type: "button", class: "copy-message", "data-action": "copy", "aria-label": "Copy this message" }),
+      el("button", { type: "button", class: "edit", "data-action": "edit", "aria-label": "Edit this message" }, "Edit"),
+    ),
+  );
+  for (const file of attachments) node.querySelector(".attachments").append(attachmentItem(file));
+  return node;
+}
+
+/** One attached file: a picture for an image (once its URL is known), its name for the rest. */
+function attachmentItem({ name, type, url, id }) {
+  const image = type.startsWith("image/");
+  return el(
+    "li",
+    { class: image ? "attachment image" : "attachment file", "data-file-id": id ?? null },
+    image
+      ? el("img", { alt: name, src: url ?? null })
+      : el("span", { class: "file-icon", "aria-hidden": "true" }, "📄"),
+    image ? null : el("span", { class: "file-name" }, name),
+  );
+}
+
+/** Shows a stored message's files on its question, each image loaded through `load(id)` (a URL). */
+export function showAttachments(node, attachments, load) {
+  if (!attachments?.length || node.querySelector(".attachments")) return;
+  const list = el("ul", { class: "attachments", "aria-label": "Attachments" });
+  for (const file of attachments) {
+    const item = attachmentItem(file);
+    list.append(item);
+    const img = item.querySelector("img");
+    if (img)
+      load(file.id).then(
+        (url) => img.setAttribute("src", url),
+        () => img.setAttribute("alt", `${file.name} (not available)`),
+      );
+  }
+  node.querySelector(".bubble").after(list);
+}
+
+/**
+ * ‹ 2/3 › on a message with siblings (an edited question, a regenerated reply): which one is shown
+ * and buttons to the others. `ids`: the siblings in order; `id`: the one shown.
+ */
+export function branchNav(ids, id) {
+  const at = ids.indexOf(id);
+  const label = `${at + 1} of ${ids.length}`;
+  return el(
+    "nav",
+    { class: "branches", "aria-label": `Version ${label}` },
+    el(
+      "button",
+      {
+        type: "button",
+        "data-action": "branch",
+        "data-target": ids[at - 1] ?? null,
+        "aria-label": "Previous version",
+        disabled: at === 0,
+      },
+      "‹",
+    ),
+    el("span", { class: "branch-at", "aria-hidden": "true" }, `${at + 1}/${ids.length}`),
+    el(
+      "button",
+      {
+        type: "button",
+        "data-action": "branch",
+        "data-target": ids[at + 1] ?? null,
+        "aria-label": "Next version",
+        disabled: at === ids.length - 1,
+      },
+      "›",
+    ),
+  );
+}
+
+/**
+ * Gives the rendered messages their stored ids and their ‹ n/m › (from the conversation's active
+ * branch): each question, and each reply by its first message (the one regenerations are siblings of).
+ */
+export function annotate(nodes, messages) {
+  const turns = [];
+  for (const m of messages) {
+    if (m.role === "user") turns.push({ user: m, reply: null });
+    else if (m.role === "assistant" && turns.length && !turns.at(-1).reply) turns.at(-1).reply = m;
+  }
+  const users = nodes.filter((n) => n.classList.contains("user"));
+  const replies = nodes.filter((n) => n.classList.contains("assistant"));
+  // A reply view follows its question; a question without a reply yet has none.
+  let r = 0;
+  users.forEach((node, i) => {
+    const turn = turns[i];
+    if (!turn) return;
+    mark(node, turn.user);
+    const reply = replies[r];
+    if (reply && turn.reply && node.compareDocumentPosition(reply) & Node.DOCUMENT_POSITION_FOLLOWING) {
+      const next = users[i + 1];
+      if (!next || reply.compareDocumentPosition(next) & Node.DOCUMENT_POSITION_FOLLOWING) {
+        mark(reply, turn.reply);
+        r++;
+      }
+    }
+  });
+}
+
+function mark(node, message) {
+  node.dataset.id = message.id;
+  node.querySelector(":scope > .msg-actions .branches")?.remove();
+  if (message.siblings?.length > 1)
+    node.querySelector(":scope > .msg-actions")?.prepend(branchNav(message.siblings, message.id));
 }
 
 /** Pretty JSON when the text is JSON, the text itself otherwise. */
@@ -65,7 +184,9 @@ export class AssistantView {
   }
 
   render() {
-    if (this.text) this.text.node.innerHTML = renderMarkdown(this.text.source);
+    if (!this.text) return;
+    this.text.node.innerHTML = renderMarkdown(this.text.source);
+    this.text.node.dataset.source = this.text.source;
   }
 
   /** Text after a tool card is a new part, so a reply reads in the order it was written. */
@@ -173,6 +294,7 @@ export class AssistantView {
 
   /** The turn ended; `status` is the stored message's (`complete`, `aborted`, …). */
   finish(status) {
+    if (!this.ended) this.node.append(this.actions(status));
     this.render();
     if (this.frame) cancelAnimationFrame(this.frame);
     this.frame = 0;
@@ -193,18 +315,37 @@ export class AssistantView {
   fail({ message, detail }) {
     this.finish("error");
     this.node.querySelector(".note")?.remove();
-    this.node.append(
-      el(
-        "div",
-        { class: "error", role: "alert" },
-        el("strong", {}, message),
-        detail ? el("span", { class: "detail" }, detail) : null,
-      ),
+    this.node
+      .querySelector(":scope > .msg-actions")
+      .before(
+        el(
+          "div",
+          { class: "error", role: "alert" },
+          el("strong", {}, message),
+          detail ? el("span", { class: "detail" }, detail) : null,
+        ),
+      );
+  }
+
+  /** Copy and Regenerate under an ended reply; Retry instead when it failed. */
+  actions(status) {
+    const failed = status === "error" || status === "interrupted";
+    return el(
+      "div",
+      { class: "msg-actions" },
+      el("button", { type: "button", class: "copy-message", "data-action": "copy", "aria-label": "Copy this reply" }),
+      failed
+        ? el("button", { type: "button", class: "retry", "data-action": "regenerate" }, "Retry")
+        : el(
+            "button",
+            { type: "button", class: "regenerate", "data-action": "regenerate", "aria-label": "Regenerate this reply" },
+            "Regenerate",
+          ),
     );
   }
 
   note(text) {
-    this.node.append(el("p", { class: "note" }, text));
+    this.node.querySelector(":scope > .msg-actions").before(el("p", { class: "note" }, text));
   }
 }
 
@@ -281,7 +422,7 @@ function formContent(form, properties) {
  * Views of stored messages: each user message, then one assistant view per turn holding its
  * texts, tool calls and tool results (stored as separate messages, OpenAI's shape).
  */
-export function renderHistory(messages) {
+export function renderHistory(messages, loadFile = () => Promise.reject(new Error("no loader"))) {
   const nodes = [];
   let view = null;
   let status = "complete";
@@ -292,6 +433,7 @@ export function renderHistory(messages) {
       end();
       view = null;
       nodes.push(userMessage(m.content));
+      if (m.attachments?.length) showAttachments(nodes.at(-1), m.attachments, loadFile);
       continue;
     }
     if (!view) {
@@ -309,5 +451,6 @@ export function renderHistory(messages) {
     }
   }
   end();
+  annotate(nodes, messages);
   return nodes;
 }
