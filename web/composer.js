@@ -1,5 +1,5 @@
 /**
- * Files waiting to go with the next message: picked (the 📎 button), pasted into the message box,
+ * Files waiting to go with the next message: picked (the Attach button), pasted into the message box,
  * or dropped on the page. Each is read as base64 for the request (the server stores it in R2) and
  * shown as a chip that can be removed; what the server refuses it says why, by name.
  */
@@ -111,7 +111,7 @@ export class Composer {
           { class: "chip" },
           f.type.startsWith("image/")
             ? el("img", { src: f.url, alt: "" })
-            : el("span", { "aria-hidden": "true" }, "📄"),
+            : el("span", { class: "file-icon", "aria-hidden": "true" }),
           el("span", { class: "chip-name" }, f.name),
           el("button", { type: "button", "data-index": i, "aria-label": `Remove ${f.name}` }, "✕"),
         ),

@@ -44,9 +44,7 @@ function attachmentItem({ name, type, url, id }) {
   return el(
     "li",
     { class: image ? "attachment image" : "attachment file", "data-file-id": id ?? null },
-    image
-      ? el("img", { alt: name, src: url ?? null })
-      : el("span", { class: "file-icon", "aria-hidden": "true" }, "📄"),
+    image ? el("img", { alt: name, src: url ?? null }) : el("span", { class: "file-icon", "aria-hidden": "true" }),
     image ? null : el("span", { class: "file-name" }, name),
   );
 }
