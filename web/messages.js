@@ -328,10 +328,18 @@ export class AssistantView {
   /** Copy and Regenerate under an ended reply; Retry instead when it failed. */
   actions(status) {
     const failed = status === "error" || status === "interrupted";
+    const written = this.parts.querySelector(".markdown") !== null;
     return el(
       "div",
       { class: "msg-actions" },
-      el("button", { type: "button", class: "copy-message", "data-action": "copy", "aria-label": "Copy this reply" }),
+      written
+        ? el("button", {
+            type: "button",
+            class: "copy-message",
+            "data-action": "copy",
+            "aria-label": "Copy this reply",
+          })
+        : null,
       failed
         ? el("button", { type: "button", class: "retry", "data-action": "regenerate" }, "Retry")
         : el(
