@@ -273,8 +273,8 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   /**
-   * The conversation: its active branch (each message with its parent, and its siblings when it
-   * has any), or with `all` every message of every branch; null when there is none.
+   * The conversation: its active branch (a message with siblings lists them), or with `all` every
+   * message of every branch, each with its parent; null when there is none.
    */
   conversation(all = false): Conversation | null {
     const summary = this.tables?.summary();

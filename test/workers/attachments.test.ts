@@ -2,14 +2,16 @@
  * Files attached to messages, stored in the R2 binding (`FILES`, simulated by the Workers pool):
  * sent to the model as an `image_url` part or inlined text, again in later turns, served back to
  * their owner, limited by size and type with errors that name the file, and deleted with their
- * conversation. Through the native API, the AI SDK's transport, and OpenAI's and the Responses
- * API's own clients.
+ * conversation. Through the native API, the AI SDK's transport, and the OpenAI (Chat Completions and
+ * Responses) and Anthropic SDKs.
  */
+
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
+import Anthropic from "@anthropic-ai/sdk";
 import { DefaultChatTransport, readUIMessageStream, type UIMessage } from "ai";
 import { describe, expect, it } from "vitest";
-import { call, openaiClient, script, uniqueId, upstreamRequests } from "./helpers";
+import { call, openaiClient, script, uniqueId, upstreamRequests, workerFetch } from "./helpers";
 
 /** A 1×1 PNG. */
 const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
@@ -158,7 +160,7 @@ describe("attachments", () => {
     ]);
   });
 
-  it("OpenAI's image_url parts and the Responses API's input_image: sent, and kept in R2 for a recorded session", async () => {
+  it("OpenAI's image_url parts, Anthropic's image blocks and the Responses API's input_image: sent, and kept in R2 when stored", async () => {
     const openai = openaiClient();
     const sid = uniqueId("oai");
     await openai.chat.completions.create(
@@ -202,6 +204,34 @@ describe("attachments", () => {
       type: "image_url",
       image_url: { url: "https://example.com/cat.png", detail: "low" },
     });
+
+    // Anthropic's base64 image block, recorded in a session, the same way.
+    const claudeSid = uniqueId("claude");
+    const claude = new Anthropic({
+      apiKey: "unused",
+      baseURL: "http://edge-chat.test",
+      maxRetries: 0,
+      fetch: workerFetch,
+      defaultHeaders: { "X-Session-Id": claudeSid },
+    });
+    await claude.messages.create({
+      model: "gpt-4o-mini",
+      max_tokens: 50,
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: `and this ${claudeSid}` },
+            { type: "image", source: { type: "base64", media_type: "image/png", data: PNG } },
+          ],
+        },
+      ],
+    });
+    expect((await lastUserParts(claudeSid))[0]).toEqual([
+      { type: "text", text: `and this ${claudeSid}` },
+      { type: "image_url", image_url: { url: PNG_URL } },
+    ]);
+    expect((await conversation(claudeSid)).messages[0].attachments).toMatchObject([{ type: "image/png", size: 70 }]);
 
     const marker = uniqueId("resp");
     const first = await openai.responses.create({
