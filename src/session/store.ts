@@ -124,12 +124,13 @@ export class SessionStore {
     );
   }
 
-  /** Gives the messages of the turn that just ended (still `streaming`) its final status. */
-  settleStreaming(status: MessageStatus): void {
+  /** Gives the messages of the turn that just ended (from `fromId` on, still `streaming`) its final status. */
+  settleStreaming(status: MessageStatus, fromId: string): void {
     this.sql.exec(
-      "UPDATE messages SET status = ?, updated_at = ? WHERE status = 'streaming'",
+      "UPDATE messages SET status = ?, updated_at = ? WHERE idx >= (SELECT idx FROM messages WHERE id = ?) AND status = 'streaming'",
       status,
       new Date().toISOString(),
+      fromId,
     );
   }
 

@@ -17,6 +17,8 @@ const FLUSH_AT_MOST_MS = 1_000;
 export class Transcript {
   /** The assistant message the turn's text goes to. */
   private replyId = "";
+  /** The turn's first message: its rows are this one and those after it. */
+  private firstId = "";
   private streaming: { id: string; content: string; pending: number; lastFlush: number } | null = null;
 
   constructor(
@@ -33,6 +35,7 @@ export class Transcript {
         break;
       case "turn-start":
         this.replyId = out.messageId;
+        this.firstId = out.messageId;
         break;
       case "message-added":
         this.store.insertMessage(out.message);
@@ -44,7 +47,7 @@ export class Transcript {
       case "turn-end":
         this.end(out.message);
         // A message that asked for tools stayed `streaming` while the turn ran; it ends with the turn.
-        this.store.settleStreaming(out.message.status);
+        this.store.settleStreaming(out.message.status, this.firstId);
         break;
     }
   }

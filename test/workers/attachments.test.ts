@@ -18,6 +18,16 @@ const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwA
 const PNG_URL = `data:image/png;base64,${PNG}`;
 const NOTES = "line one\nline two ü";
 
+/** The Anthropic SDK pointed at the Worker, its turns recorded in session `sid`. */
+const anthropicIn = (sid: string) =>
+  new Anthropic({
+    apiKey: "x",
+    baseURL: "http://edge-chat.test",
+    maxRetries: 0,
+    fetch: workerFetch,
+    defaultHeaders: { "X-Session-Id": sid },
+  });
+
 const b64 = (text: string) => btoa(String.fromCharCode(...new TextEncoder().encode(text)));
 
 async function keysOf(sid: string): Promise<string[]> {
@@ -207,14 +217,7 @@ describe("attachments", () => {
 
     // Anthropic's base64 image block, recorded in a session, the same way.
     const claudeSid = uniqueId("claude");
-    const claude = new Anthropic({
-      apiKey: "unused",
-      baseURL: "http://edge-chat.test",
-      maxRetries: 0,
-      fetch: workerFetch,
-      defaultHeaders: { "X-Session-Id": claudeSid },
-    });
-    await claude.messages.create({
+    await anthropicIn(claudeSid).messages.create({
       model: "gpt-4o-mini",
       max_tokens: 50,
       messages: [
