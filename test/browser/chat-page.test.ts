@@ -335,76 +335,6 @@ describe("the chat page", () => {
     expect((await stored(server, sessionId)).messages.at(-1).status).toBe("complete");
   });
 
-  it("after a reload during a tool call, shows the call still running and follows the turn to its end (bug: 'no result', no reconnect)", async () => {
-    const page = await open(server);
-    // The reference server's elicitation holds the tool call until the user answers: the reload
-    // is during the call for sure.
-    await send(
-      page,
-      `Sign me up ${script({ steps: [{ toolCalls: [{ id: "call_signup", name: "trigger-elicitation-request", arguments: {} }] }, { text: "You are **signed up**." }] })}`,
-    );
-    await page.locator(".tool-card form.elicitation").waitFor({ state: "visible" });
-    const sessionId = sessionOf(page);
-    // What the server stores while the tool runs: the turn's messages are not final yet.
-    const during = (await stored(server, sessionId)).messages;
-    expect(during.at(-1)).toMatchObject({ role: "assistant", status: "streaming" });
-
-    await page.reload();
-    const card = page.locator(".tool-card");
-    await until(attrOf(card, "data-state")).toBe("running");
-    await until(attrOf(lastReply(page), "data-state")).toBe("streaming");
-    expect(await textOf(card.locator(".tool-state"))).toBe("running…");
-    // The question is asked again in the card (the turn is replayed from its start), and answered here.
-    const form = card.locator("form.elicitation");
-    await form.waitFor({ state: "visible" });
-    await screenshot(page, "10-reloaded-during-tool-call.png");
-    await form.getByLabel("String", { exact: true }).fill("Grace Hopper");
-    await form.getByRole("button", { name: "Send" }).click();
-    await until(attrOf(card, "data-state")).toBe("done");
-    await until(attrOf(lastReply(page), "data-state")).toBe("complete");
-    await until(() => textOf(lastReply(page).locator(".markdown"))).toBe("You are signed up.");
-    expect((await stored(server, sessionId)).messages.map((m: { status: string }) => m.status)).toEqual([
-      "complete",
-      "complete",
-      "complete",
-      "complete",
-    ]);
-  });
-
-  it("keeps following the reply when a tool card appears (bug: stopped 151 px above the bottom)", async () => {
-    const { tools } = (await (await fetch(`${server.url}/api/tools`)).json()) as { tools: { name: string }[] };
-    const echo = tools.map((t) => t.name).find((n) => n === "echo" || n.endsWith("__echo"))!;
-    const page = await open(server, { width: 900, height: 500 });
-    // Distance from the bottom of the message list after every frame, as the reader sees it.
-    await page.evaluate(`(() => {
-      const box = document.getElementById("messages");
-      const seen = (window.__distances = []);
-      const frame = () => {
-        seen.push(Math.round(box.scrollHeight - box.scrollTop - box.clientHeight));
-        requestAnimationFrame(frame);
-      };
-      requestAnimationFrame(frame);
-    })()`);
-    const lines = Array.from({ length: 30 }, (_, i) => `Line ${i + 1} of the first part.\n\n`);
-    await send(
-      page,
-      `Long, then a tool ${script({
-        steps: [
-          { pieces: lines, delayMs: 20, toolCalls: [{ name: echo, arguments: { message: "hi" } }] },
-          { pieces: lines.map((l) => l.replace("first", "second")), delayMs: 20 },
-        ],
-      })}`,
-    );
-    const reply = lastReply(page);
-    await until(attrOf(reply, "data-state")).toBe("complete");
-    await until(() => page.locator(".tool-card").getAttribute("data-state")).toBe("done");
-    // One more frame after the last render, then the reader is at the bottom.
-    await page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))");
-    const distances = (await page.evaluate("window.__distances")) as number[];
-    expect(distances.at(-1), `distances seen: ${distances.filter((d, i) => d !== distances[i - 1])}`).toBeLessThan(2);
-    await screenshot(page, "11-followed-past-tool-card.png");
-  });
-
   it("lists conversations newest first, and shows the title the server writes after the first exchange", async () => {
     const page = await open(server);
     await send(page, `Plan a trip ${script({ text: "Kyoto in spring" })}`);
@@ -498,5 +428,75 @@ describe("the chat page", () => {
     await until(attrOf(reply, "data-state"), 15_000).toBe("complete");
     expect(await replyText(reply)).toBe("step ".repeat(50).trim());
     expect((await stored(authServer, sessionId, API_KEY)).messages.at(-1).status).toBe("complete");
+  });
+
+  it("after a reload during a tool call, shows the call still running and follows the turn to its end (bug: 'no result', no reconnect)", async () => {
+    const page = await open(server);
+    // The reference server's elicitation holds the tool call until the user answers: the reload
+    // is during the call for sure.
+    await send(
+      page,
+      `Sign me up ${script({ steps: [{ toolCalls: [{ id: "call_signup", name: "trigger-elicitation-request", arguments: {} }] }, { text: "You are **signed up**." }] })}`,
+    );
+    await page.locator(".tool-card form.elicitation").waitFor({ state: "visible" });
+    const sessionId = sessionOf(page);
+    // What the server stores while the tool runs: the turn's messages are not final yet.
+    const during = (await stored(server, sessionId)).messages;
+    expect(during.at(-1)).toMatchObject({ role: "assistant", status: "streaming" });
+
+    await page.reload();
+    const card = page.locator(".tool-card");
+    await until(attrOf(card, "data-state")).toBe("running");
+    await until(attrOf(lastReply(page), "data-state")).toBe("streaming");
+    expect(await textOf(card.locator(".tool-state"))).toBe("running…");
+    // The question is asked again in the card (the turn is replayed from its start), and answered here.
+    const form = card.locator("form.elicitation");
+    await form.waitFor({ state: "visible" });
+    await screenshot(page, "10-reloaded-during-tool-call.png");
+    await form.getByLabel("String", { exact: true }).fill("Grace Hopper");
+    await form.getByRole("button", { name: "Send" }).click();
+    await until(attrOf(card, "data-state")).toBe("done");
+    await until(attrOf(lastReply(page), "data-state")).toBe("complete");
+    await until(() => textOf(lastReply(page).locator(".markdown"))).toBe("You are signed up.");
+    expect((await stored(server, sessionId)).messages.map((m: { status: string }) => m.status)).toEqual([
+      "complete",
+      "complete",
+      "complete",
+      "complete",
+    ]);
+  });
+
+  it("keeps following the reply when a tool card appears (bug: stopped 151 px above the bottom)", async () => {
+    const { tools } = (await (await fetch(`${server.url}/api/tools`)).json()) as { tools: { name: string }[] };
+    const echo = tools.map((t) => t.name).find((n) => n === "echo" || n.endsWith("__echo"))!;
+    const page = await open(server, { width: 900, height: 500 });
+    // Distance from the bottom of the message list after every frame, as the reader sees it.
+    await page.evaluate(`(() => {
+      const box = document.getElementById("messages");
+      const seen = (window.__distances = []);
+      const frame = () => {
+        seen.push(Math.round(box.scrollHeight - box.scrollTop - box.clientHeight));
+        requestAnimationFrame(frame);
+      };
+      requestAnimationFrame(frame);
+    })()`);
+    const lines = Array.from({ length: 30 }, (_, i) => `Line ${i + 1} of the first part.\n\n`);
+    await send(
+      page,
+      `Long, then a tool ${script({
+        steps: [
+          { pieces: lines, delayMs: 20, toolCalls: [{ name: echo, arguments: { message: "hi" } }] },
+          { pieces: lines.map((l) => l.replace("first", "second")), delayMs: 20 },
+        ],
+      })}`,
+    );
+    const reply = lastReply(page);
+    await until(attrOf(reply, "data-state")).toBe("complete");
+    await until(() => page.locator(".tool-card").getAttribute("data-state")).toBe("done");
+    // One more frame after the last render, then the reader is at the bottom.
+    await page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))");
+    const distances = (await page.evaluate("window.__distances")) as number[];
+    expect(distances.at(-1), `distances seen: ${distances.filter((d, i) => d !== distances[i - 1])}`).toBeLessThan(2);
+    await screenshot(page, "11-followed-past-tool-card.png");
   });
 });
