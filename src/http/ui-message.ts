@@ -85,7 +85,10 @@ export function uiTurnInput(body: UiChatBody): TurnWithFiles {
     mode:
       body.trigger === "regenerate-message"
         ? { kind: "regenerate", messageId: body.messageId ?? undefined }
-        : { kind: "persist", content: userText(body.messages.at(-1)!) },
+        : body.messageId
+          ? // `sendMessage({messageId})`: that question reworded, when it is one of ours.
+            { kind: "edit", messageId: body.messageId, content: userText(body.messages.at(-1)!), orNew: true }
+          : { kind: "persist", content: userText(body.messages.at(-1)!) },
     modelConfig: body.model ? { model_name: body.model } : undefined,
     dialect: "ui-message",
   };

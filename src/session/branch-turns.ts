@@ -11,6 +11,7 @@ export function branchFor(
   mode: Extract<TurnMode, { kind: "regenerate" | "edit" }>,
   branches: Branches,
 ): Refusal | null {
+  if (mode.kind === "edit" && mode.orNew && !branches.node(mode.messageId)) return null;
   if (mode.messageId !== undefined && !branches.node(mode.messageId))
     return { ok: false, code: "message_not_found", message: `session ${sessionId} has no message ${mode.messageId}` };
   if (mode.kind === "edit") {

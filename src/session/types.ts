@@ -19,7 +19,14 @@ export type TurnMode =
   | { kind: "persist"; content: string; attachments?: AttachmentRef[] }
   | { kind: "regenerate"; messageId?: string }
   /** A question asked again in other words: a sibling of user message `messageId`, then answered. */
-  | { kind: "edit"; messageId: string; content: string; attachments?: AttachmentRef[] }
+  | {
+      kind: "edit";
+      messageId: string;
+      content: string;
+      attachments?: AttachmentRef[];
+      /** An id this session never stored (a client's own) makes it a new message, not a refusal. */
+      orNew?: boolean;
+    }
   | { kind: "direct"; messages: ChatMessage[]; record?: boolean; attachments?: AttachmentRef[] }
   | { kind: "append"; messages: ChatMessage[]; store?: boolean; after?: string; attachments?: AttachmentRef[] };
 

@@ -177,6 +177,25 @@ describe("branches", () => {
     expect(shown[1].id).toBe(again.id);
     expect(shown[1].siblings).toEqual([a1.id, again.id]);
     expect((await conversation(chatId, "?all=true")).messages).toHaveLength(5);
+
+    // sendMessage({messageId}) with a stored question's id rewords it: a sibling question, answered.
+    const storedQ1 = shown[0].id;
+    const reworded = user(`alpha, reworded ${chatId} ${script({ echoCount: true })}`);
+    await send([{ ...reworded, id: storedQ1 }], "submit-message", storedQ1);
+    const afterEdit = (await conversation(chatId)).messages;
+    expect(afterEdit.map((m: Message) => m.content)).toEqual([
+      reworded.parts[0].type === "text" ? reworded.parts[0].text : "",
+      "messages=2",
+    ]);
+    expect(afterEdit[0].siblings).toEqual([storedQ1, afterEdit[0].id]);
+    // A client's own id (never stored here) is a new message, as before.
+    await send([user(`gamma ${chatId}`)], "submit-message", crypto.randomUUID());
+    expect((await conversation(chatId)).messages.map((m: Message) => m.role)).toEqual([
+      "user",
+      "assistant",
+      "user",
+      "assistant",
+    ]);
   });
 
   it("a conversation stored before branches becomes one branch", async () => {
