@@ -5,7 +5,7 @@
  * written once 20 deltas and 250 ms have gone by, or after a second at the latest, and when it
  * ends; a crash loses at most that much. Both, not either: a fast model's burst then costs a few
  * writes, and a slow stream (or a busy machine) no more than one a second. Text that stops coming
- * (a model that pauses) is written a second later all the same, so that what clients were sent is
+ * (a model that pauses) is written once it has been quiet 250 ms all the same, so that what clients were sent is
  * what a turn continued after a restart goes on from.
  */
 import type { StoredMessage } from "../events/types";
@@ -64,7 +64,7 @@ export class Transcript {
       this.quietFlush ??= setTimeout(() => {
         this.quietFlush = undefined;
         if (this.streaming?.pending) this.flush(this.streaming);
-      }, FLUSH_AT_MOST_MS);
+      }, FLUSH_AFTER_MS);
   }
 
   private flush(s: NonNullable<Transcript["streaming"]>): void {
