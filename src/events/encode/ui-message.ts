@@ -71,11 +71,10 @@ export class UiMessageChunks {
         out.push({ type: "tool-approval-request", approvalId: event.approvalId, toolCallId: event.callId });
         break;
       case "tool-approval-response":
-        // A stream that continues a paused turn: its client may never have seen the call (a new tab).
-        if (!this.calls.has(event.callId)) {
-          this.announce(out, event.callId, event.name, event.args);
-          out.push({ type: "tool-approval-request", approvalId: event.approvalId, toolCallId: event.callId });
-        } else this.open(out);
+        // The stream of a paused turn going on continues the client's message, which has the call's
+        // part already: announcing it again would add a second one.
+        this.open(out);
+        this.calls.add(event.callId);
         out.push({
           type: "tool-approval-response",
           approvalId: event.approvalId,
