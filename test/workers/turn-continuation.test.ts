@@ -4,8 +4,9 @@
  * on when the object wakes (`TURN_RECOVERY=continue`, the default). Its own file: aborting every
  * object must not cut other files' turns.
  */
-import { abortAllDurableObjects } from "cloudflare:test";
+import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { sessionStub } from "../../src/session/address";
 import { nativeEvents, type ParsedFrame, SseReader } from "../support/sse";
 import { call, eventually, script, uniqueId, upstreamRequests } from "./helpers";
 
@@ -84,6 +85,28 @@ describe("a turn continues after its object restarts", () => {
       { role: "assistant", content: "one two " },
       { role: "system", content: expect.stringContaining("Continue it exactly where it stopped") },
     ]);
+  });
+
+  it("keeps an alarm set while a turn runs: the alarm alone wakes the object and the turn goes on", async () => {
+    const sid = uniqueId("cont");
+    const question = `${sid} ${script({
+      steps: [{ pieces: ["wake ", "never "], gate: `never-${sid}`, gateAfter: 1 }, { pieces: ["up"] }],
+    })}`;
+    const res = await call("/api/chat/stream", { json: { session_id: sid, content: question } });
+    const reader = new SseReader(res.body!);
+    await readUntil(reader, (f) => chunks(f).length === 1);
+    await eventually(async () => expect((await stored(sid)).at(-1).content).toBe("wake "));
+    const stub = sessionStub(env, "local", sid);
+    const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    expect(alarm).toBeGreaterThan(Date.now());
+    expect(alarm).toBeLessThanOrEqual(Date.now() + 15_000);
+    await abortAllDurableObjects();
+    await reader.rest().catch(() => undefined);
+    // A stub from before the restart is broken with it; the alarm goes to the object itself.
+    expect(await runDurableObjectAlarm(sessionStub(env, "local", sid))).toBe(true);
+    await eventually(async () =>
+      expect((await stored(sid)).at(-1)).toMatchObject({ status: "complete", content: "wake up" }),
+    );
   });
 
   it("mid-tool: an idempotent tool runs again, one that is not is reported to the model as interrupted", async () => {
