@@ -95,6 +95,10 @@ export const api = {
   answerElicitation: (session, id, answer) =>
     call("POST", `/api/chat/${path(session)}/elicitations/${path(id)}`, { json: answer }).then(json),
 
+  /** The user's answer to a tool call that waits for approval. */
+  answerApproval: (session, id, approved) =>
+    call("POST", `/api/chat/${path(session)}/approvals/${path(id)}`, { json: { approved } }).then(json),
+
   /** Starts a turn; the response body is the native SSE stream. */
   stream: (id, content, signal) => call("POST", "/api/chat/stream", { json: { session_id: id, content }, signal }),
 
