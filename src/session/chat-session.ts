@@ -225,9 +225,14 @@ export class ChatSession extends DurableObject<Env> {
    */
   async deleteKept(messageId: string): Promise<boolean> {
     if (!this.tables?.meta() || !this.kept.get(messageId)) return false;
-    if (this.running()?.messageId === messageId) await this.abort();
+    // A turn waiting for approvals is stopped too (its calls get their results, after its last row).
+    const paused = this.paused()?.messageId === messageId;
+    if (this.running()?.messageId === messageId || paused) await this.abort();
     const kept = this.kept.get(messageId)!;
-    const left = this.store.deleteBetween(kept.afterIdx, kept.lastIdx ?? this.store.lastIdx());
+    const left = this.store.deleteBetween(
+      kept.afterIdx,
+      paused ? this.store.lastIdx() : (kept.lastIdx ?? this.store.lastIdx()),
+    );
     this.kept.forget(messageId);
     // Its events go too: a resume must not bring back what was deleted.
     this.log.forget(messageId);

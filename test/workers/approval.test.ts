@@ -64,6 +64,12 @@ describe("tool approval", () => {
     const upstream = await upstreamRequests(sid);
     expect(upstream.map((r) => r.outcome)).toEqual(["completed"]);
 
+    // The data stream protocol carries it as a `2:` data line (shown to a client that resumes in it).
+    const lines = await (await call(`/api/chat/${sid}/stream?after=0&format=data-stream`)).text();
+    expect(lines).toContain(
+      `2:[{"type":"tool-approval-request","approvalId":"${requests[0].approval_id}","callId":"call_a"`,
+    );
+
     const res = await answer(sid, requests[0].approval_id, { approved: true });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ approved: true, state: "running" });
@@ -224,6 +230,23 @@ describe("tool approval", () => {
     expect(approval).toEqual({ type: "tool-approval-request", approvalId: expect.any(String), toolCallId: "call_u" });
     expect(chunks.at(-1)).toEqual({ type: "finish", finishReason: "tool-calls" });
     await call("/api/chat/abort", { json: { session_id: sid } });
+  });
+
+  it("a stored Responses API response that waits is incomplete; deleting it cancels the wait", async () => {
+    const marker = uniqueId("appr-rs");
+    const post = async (body: unknown) => (await call("/v1/responses", { json: body })).json<any>();
+    const first = await post({ model: "gpt-4o-mini", input: `${marker} one` });
+    const waiting = await post({
+      model: "gpt-4o-mini",
+      previous_response_id: first.id,
+      input: `${marker} ${script({ steps: [{ toolCalls: [echo("call_r", "resp")] }] })}`,
+    });
+    expect(waiting.status).toBe("incomplete");
+    expect((await call(`/v1/responses/${waiting.id}`, { method: "DELETE" })).status).toBe(200);
+    // Nothing waits any more: the conversation goes on from the first response.
+    const next = await post({ model: "gpt-4o-mini", previous_response_id: first.id, input: `${marker} three` });
+    expect(next.status).toBe("completed");
+    expect(next.output[0].content[0].text).toBe(`Echo: ${marker} three`);
   });
 
   it("denies, without waiting, a call no one could approve: a stateless turn", async () => {
