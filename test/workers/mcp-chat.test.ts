@@ -46,7 +46,8 @@ describe("GET /api/tools and /api/servers", () => {
 
 describe("without MCP_TOKEN_KEY", () => {
   it("no server can be added or authorized: nothing could be kept sealed", async () => {
-    const added = await call("/api/servers", { json: { name: "mine", url: "http://127.0.0.1:1/mcp" } });
+    // A host the allowlist allows, so that what refuses it is the missing key.
+    const added = await call("/api/servers", { json: { name: "mine", url: "https://allowed.example.com/mcp" } });
     expect(added.status).toBe(503);
     expect(await added.json()).toMatchObject({
       error: { code: "mcp_token_key_missing", message: expect.stringContaining("MCP_TOKEN_KEY") },

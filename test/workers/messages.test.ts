@@ -324,13 +324,18 @@ describe("errors on /v1/messages", () => {
 
   it("an upstream failure before the first token is the status with Anthropic's error type, streamed or not", async () => {
     const limited = anthropic.messages.create({
-      model: "m",
+      model: "gpt-4o-mini",
       max_tokens: 5,
       messages: [{ role: "user", content: script({ status: 429 }) }],
     });
     await expect(limited).rejects.toMatchObject({ status: 429, type: "rate_limit_error" });
     const res = await call("/v1/messages", {
-      json: { model: "m", max_tokens: 5, stream: true, messages: [{ role: "user", content: script({ status: 500 }) }] },
+      json: {
+        model: "gpt-4o-mini",
+        max_tokens: 5,
+        stream: true,
+        messages: [{ role: "user", content: script({ status: 500 }) }],
+      },
     });
     expect(res.status).toBe(502);
     expect(await res.json()).toEqual(anthropicShape("api_error"));
@@ -338,7 +343,7 @@ describe("errors on /v1/messages", () => {
 
   it("a failure mid-stream is an error event in Anthropic's shape, which the SDK throws", async () => {
     const stream = anthropic.messages.stream({
-      model: "m",
+      model: "gpt-4o-mini",
       max_tokens: 5,
       messages: [{ role: "user", content: script({ text: "a b c d", cutAfter: 2 }) }],
     });
