@@ -57,8 +57,8 @@ export interface TurnSpec {
  * Where a turn goes on from. `text`: the reply `message` (maybe empty) is continued, the model
  * seeing what it wrote so far. `tools`: the step that `message` asked for runs now, with the
  * people's `decisions`; `restarted`: a restart may have cut its calls, so only idempotent ones run
- * again. `steps`: tool steps the turn had done before. `newSegment`: the turn had paused, so its
- * clients get a fresh stream that starts with `turn-start`.
+ * again (a turn that had paused, not restarted, starts a fresh stream with `turn-start`).
+ * `steps`: tool steps the turn had done before.
  */
 export type TurnResume =
   | { kind: "text"; message: StoredMessage; steps: number }
@@ -113,14 +113,7 @@ export async function* runTurn(spec: TurnSpec): AsyncGenerator<TurnOutput> {
           ]
         : [];
     if (resume?.kind === "tools" && toolStep) {
-      const calls = message.tool_calls ?? [];
-      for (const call of calls) {
-        const decision = resume.decisions.get(call.id);
-        if (decision) yield approvalResponse(call, decision);
-      }
-      const presets = presetOutcomes(calls, resume.decisions, listed, resume.restarted);
-      message = { ...message, status: "complete" };
-      messages.push(...(yield* runToolStep(message, { ...toolStep, presets })));
+      messages.push(...(yield* decidedStep(resume, listed, toolStep)));
       message = streamingReply(crypto.randomUUID(), new Date().toISOString(), spec.request.model);
       yield { type: "message-added", message };
       step++;
@@ -190,6 +183,21 @@ function toolDefinitions(list: ToolInfo[]): ToolDefinition[] {
     type: "function",
     function: { name: t.name, description: t.description, parameters: t.input_schema },
   }));
+}
+
+/** The step a paused (or cut) turn goes on with: the answers, then its calls as they were decided. */
+async function* decidedStep(
+  resume: Extract<TurnResume, { kind: "tools" }>,
+  listed: ToolInfo[],
+  toolStep: Parameters<typeof runToolStep>[1],
+): AsyncGenerator<TurnOutput, ChatMessage[]> {
+  const calls = resume.message.tool_calls ?? [];
+  for (const call of calls) {
+    const decision = resume.decisions.get(call.id);
+    if (decision) yield approvalResponse(call, decision);
+  }
+  const presets = presetOutcomes(calls, resume.decisions, listed, resume.restarted);
+  return yield* runToolStep({ ...resume.message, status: "complete" }, { ...toolStep, presets });
 }
 
 function approvalResponse(call: ToolCall, decision: Decision): TurnEventBody {
