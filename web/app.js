@@ -146,14 +146,16 @@ async function openConversation(id) {
  */
 function showConversation(id, messages, { follow }) {
   const last = messages.at(-1);
-  const running = follow && last && (last.status === "streaming" || last.role === "user");
+  // A turn waiting for an approval is shown from its log, which holds what to approve.
+  const paused = follow && last?.status === "awaiting_approval";
+  const running = paused || (follow && last && (last.status === "streaming" || last.role === "user"));
   const question = messages.findLastIndex((m) => m.role === "user");
   ui.messages.replaceChildren(...renderHistory(running ? messages.slice(0, question + 1) : messages));
   if (!messages.length) showEmpty();
   scrollToEnd(true);
   if (!running) return;
   const view = addView();
-  runTurn(id, view, (signal) => api.resume(id, signal)).then((outcome) => {
+  runTurn(id, view, (signal) => api.resume(id, signal, paused ? 0 : undefined)).then((outcome) => {
     // 204: the turn ended between the two requests; show what it stored.
     if (outcome === "idle" && state.current === id) {
       api

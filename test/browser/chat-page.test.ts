@@ -317,6 +317,9 @@ describe("the chat page", () => {
       ((await (await fetch(`${server.url}/api/v1/context/conversations/${sessionOf(page)}`)).json()) as any).messages;
     await until(async () => (await stored()).at(-1).status).toBe("awaiting_approval");
     await screenshot(page, "7-approval.png");
+    // Nothing waits in the page either: a reload shows the same question, from the server.
+    await page.reload();
+    await until(attrOf(card, "data-state")).toBe("awaiting-approval");
     await card.getByRole("button", { name: "Approve" }).click();
     await until(attrOf(card, "data-state")).toBe("done");
     await card.locator("details.tool-result summary").click();
