@@ -1,5 +1,6 @@
 /** Worker entry: the Hono app, and the Durable Object classes the runtime instantiates. */
 import { bodyLimit } from "hono/body-limit";
+import { approvals } from "./http/approvals";
 import { auth, tokens } from "./http/auth";
 import { chat } from "./http/chat";
 import { chatCompletions } from "./http/chat-completions";
@@ -53,6 +54,7 @@ const groups = [
   tokens,
   native,
   elicitations,
+  approvals,
   chatCompletions,
   responses,
   messages,

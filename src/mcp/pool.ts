@@ -19,7 +19,7 @@ import { abortError, errorText, httpStatusOf, isSdkTimeout, isTransient, McpTime
 import { assignToolNames } from "./names";
 import { toOutcome } from "./outcome";
 import { mcpSecrets, redactUrl } from "./redact";
-import type { McpServerConfig, McpTransportType, RefusedServer } from "./servers";
+import { type McpServerConfig, type McpTransportType, needsApproval, type RefusedServer } from "./servers";
 
 /** One server as `/api/servers` shows it. */
 export interface ServerStatus {
@@ -331,6 +331,9 @@ export class McpPool implements ToolSource {
         // A schema's strings (descriptions, defaults) are the server's words too.
         input_schema: JSON.parse(redactor.redact(JSON.stringify(ref.def.inputSchema ?? {}))),
         server: ref.server,
+        requires_approval: needsApproval(this.slots.get(ref.server)?.config.approval, ref.tool),
+        // The server's own word for it; a restart reruns a cut call only when it says so.
+        idempotent: ref.def.annotations?.idempotentHint === true,
       });
       catalog.routes[names[i]] = { server: ref.server, tool: ref.tool };
       catalog.counts[ref.server] = (catalog.counts[ref.server] ?? 0) + 1;

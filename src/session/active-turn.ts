@@ -23,8 +23,14 @@ export interface TurnHooks {
   onEvent(event: TurnEvent): void | Promise<void>;
 }
 
+/** A persisted turn picked up again: its id, and the events of its current stretch already logged. */
+export interface ResumedTurn {
+  turnId: string;
+  earlier: TurnEvent[];
+}
+
 export class ActiveTurn {
-  readonly turnId = crypto.randomUUID();
+  readonly turnId: string;
   /** Resolves when the last event is out; cleanup (closing MCP connections) may still run. */
   readonly done: Promise<void>;
   /** Resolves when the turn's connections are closed too. */
@@ -56,7 +62,11 @@ export class ActiveTurn {
     readonly dialect: Dialect,
     /** The turn's wall-clock cap; past it the turn ends with a `turn_timeout` error. */
     timeoutMs: number,
+    resumed?: ResumedTurn,
   ) {
+    this.turnId = resumed?.turnId ?? crypto.randomUUID();
+    // A client that joins a continued turn replays what it wrote before the object restarted.
+    if (resumed) this.published.push(...resumed.earlier);
     this.model = spec.request.model;
     this.messageId = spec.messageId;
     this.elicitations = new Elicitations(showsElicitations(dialect));

@@ -4,7 +4,9 @@
  * write makes the next outgoing bytes wait until it is durable (the output gate), so the reply is
  * written once 20 deltas and 250 ms have gone by, or after a second at the latest, and when it
  * ends; a crash loses at most that much. Both, not either: a fast model's burst then costs a few
- * writes, and a slow stream (or a busy machine) no more than one a second.
+ * writes, and a slow stream (or a busy machine) no more than one a second. Text that stops coming
+ * (a model that pauses) is written once it has been quiet 250 ms all the same, so that what clients were sent is
+ * what a turn continued after a restart goes on from.
  */
 import type { StoredMessage } from "../events/types";
 import type { SessionStore } from "./store";
@@ -18,6 +20,7 @@ export class Transcript {
   /** The assistant message the turn's text goes to. */
   private replyId = "";
   private streaming: { id: string; content: string; pending: number; lastFlush: number } | null = null;
+  private quietFlush: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly store: SessionStore,
@@ -38,6 +41,10 @@ export class Transcript {
         this.store.insertMessage(out.message);
         if (out.message.role === "assistant") this.replyId = out.message.id;
         break;
+      case "message-resumed":
+        this.replyId = out.message.id;
+        this.streaming = { id: out.message.id, content: out.message.content, pending: 0, lastFlush: Date.now() };
+        break;
       case "message-finished":
       case "turn-end":
         this.end(out.message);
@@ -52,15 +59,24 @@ export class Transcript {
     s.content += text;
     s.pending++;
     const quiet = Date.now() - s.lastFlush;
-    if ((s.pending >= FLUSH_AFTER_DELTAS && quiet >= FLUSH_AFTER_MS) || quiet >= FLUSH_AT_MOST_MS) {
-      this.store.updateMessage(s.id, { content: s.content, status: "streaming" });
-      this.onFlush();
-      s.pending = 0;
-      s.lastFlush = Date.now();
-    }
+    if ((s.pending >= FLUSH_AFTER_DELTAS && quiet >= FLUSH_AFTER_MS) || quiet >= FLUSH_AT_MOST_MS) this.flush(s);
+    else
+      this.quietFlush ??= setTimeout(() => {
+        this.quietFlush = undefined;
+        if (this.streaming?.pending) this.flush(this.streaming);
+      }, FLUSH_AFTER_MS);
+  }
+
+  private flush(s: NonNullable<Transcript["streaming"]>): void {
+    this.store.updateMessage(s.id, { content: s.content, status: "streaming" });
+    this.onFlush();
+    s.pending = 0;
+    s.lastFlush = Date.now();
   }
 
   private end(message: StoredMessage): void {
+    clearTimeout(this.quietFlush);
+    this.quietFlush = undefined;
     this.store.updateMessage(message.id, {
       content: message.content,
       status: message.status,

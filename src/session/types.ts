@@ -88,6 +88,17 @@ export interface KeptTurnView {
   messages: StoredMessage[];
 }
 
+/** A person's answer to a tool call waiting for approval. */
+export interface ApprovalAnswer {
+  approved: boolean;
+  reason?: string;
+}
+
+/** How an answer was taken: the turn goes on (`running`) or still waits for others. */
+export type ApprovalResult =
+  | { ok: true; approved: boolean; state: "running" | "awaiting_approval" }
+  | { ok: false; code: "approval_not_found" | "approval_answered"; message: string };
+
 /** A refused turn: another one is running in the session. */
 export function busy(sessionId: string): Refusal {
   return {

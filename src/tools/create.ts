@@ -37,6 +37,8 @@ export function userServerConfig(config: Config, server: UserServer): McpServerC
     ...(server.type ? { type: server.type } : {}),
     headers: server.headers,
     source: "user",
+    // A server anyone could have added does nothing unseen: each call waits for the owner's approval.
+    approval: "always",
     refuseUrl: (url) => urlRefusal(url, config.upstreamAllowlist),
   };
 }

@@ -132,7 +132,8 @@ export function responseObject(p: ResponseParts): Record<string, unknown> {
 
 /** A finished turn's status. Cut short by the user is OpenAI's `cancelled`. */
 export function statusOf(finishReason: FinishReason): Status {
-  if (finishReason === "length") return "incomplete";
+  // A turn waiting for an approval is not done: OpenAI's word for a reply that stopped short.
+  if (finishReason === "length" || finishReason === "awaiting-approval") return "incomplete";
   if (finishReason === "aborted") return "cancelled";
   if (finishReason === "error") return "failed";
   return "completed";
