@@ -204,6 +204,7 @@ export class ChatSession extends DurableObject<Env> {
   keptTurn(messageId: string): KeptTurnView | null {
     const kept = this.tables ? this.kept.get(messageId) : null;
     if (!kept) return null;
+    const paused = this.paused();
     return {
       messageId,
       createdAt: kept.createdAt,
@@ -211,6 +212,13 @@ export class ChatSession extends DurableObject<Env> {
       finishReason: kept.finishReason,
       running: this.running()?.messageId === messageId,
       messages: this.store.messagesFrom(messageId, kept.lastIdx),
+      pendingApprovals:
+        paused?.messageId === messageId
+          ? this.states
+              .approvals(paused.turnId)
+              .filter((a) => a.approved === null)
+              .map(({ approvalId, callId, name }) => ({ approvalId, callId, name }))
+          : [],
     };
   }
 

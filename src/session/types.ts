@@ -86,6 +86,8 @@ export interface KeptTurnView {
   running: boolean;
   /** The turn's reply: its messages from the first the turn wrote. */
   messages: StoredMessage[];
+  /** Its tool calls that wait for a person's approval (the turn is paused while there are any). */
+  pendingApprovals: { approvalId: string; callId: string; name: string }[];
 }
 
 /** A person's answer to a tool call waiting for approval. */
