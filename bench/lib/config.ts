@@ -30,6 +30,8 @@ export interface Sizes {
     buildLimitMs: number;
     /** edge-chat's `CONTEXT_TOKEN_BUDGET` (its default, set explicitly so the report can say it). */
     contextTokenBudget: number;
+    /** The peer runs the sizes up to this (it sends every stored message upstream on each turn). */
+    peerMaxMessages: number;
   };
   concurrency: { n: number[]; tokens: number; delayMs: number; timeoutMs: number };
   tools: { iterations: number; warmup: number };
@@ -55,6 +57,7 @@ const FULL: Sizes = {
     replyTokens: 20,
     buildLimitMs: 240_000,
     contextTokenBudget: 8000,
+    peerMaxMessages: 10_000,
   },
   concurrency: { n: [50, 200, 500], tokens: 100, delayMs: 20, timeoutMs: 120_000 },
   tools: { iterations: 40, warmup: 4 },
@@ -77,6 +80,7 @@ const SMOKE: Sizes = {
     replyTokens: 5,
     buildLimitMs: 10_000,
     contextTokenBudget: 8000,
+    peerMaxMessages: 10_000,
   },
   concurrency: { n: [3, 6], tokens: 5, delayMs: 5, timeoutMs: 15_000 },
   tools: { iterations: 2, warmup: 1 },

@@ -8,9 +8,9 @@ import { fmt, judgedThroughput, ms, type Results, signed } from "./report.ts";
 const FIXES: Record<string, (r: Results) => string> = {
   ttft: (r) => {
     const t = r.ttft!.paired;
-    const common = t.unstored_minus_floor.median;
+    const common = t.nativeUnstored_minus_floor.median;
     const storing = t.native_minus_unstored.median;
-    const openaiExtra = t.openai_minus_floor.median - t.unstored_minus_floor.median;
+    const openaiExtra = t.openai_minus_floor.median - t.nativeUnstored_minus_floor.median;
     return (
       `Of the ${ms(t.native_minus_floor.median)}, about ${ms(common)} is the path every turn takes (the Worker's middleware and validation, the RPC into the session object, ` +
       `the turn's setup and the SDK building the upstream request) and about ${ms(storing)} is storing the turn before the model is called (medians of their own pairings, ` +
@@ -82,14 +82,16 @@ export function performanceSection(r: Results): string {
     lines.push(
       `- **Time to first token** (a ${t.tokens}-token reply, ${t.delayMs} ms per token): direct ${ms(t.ttft.direct.median)}, floor ${ms(t.ttft.floor.median)}, ` +
         `edge-chat native ${ms(t.ttft.native.median)} (floor ${signed(t.paired.native_minus_floor.median, " ms", 2)}, p99 ${signed(t.paired.native_minus_floor.p99, " ms")}), ` +
-        `the same turn with nothing stored floor ${signed(t.paired.unstored_minus_floor.median, " ms")}, ` +
-        `OpenAI dialect ${ms(t.ttft.openai.median)} (floor ${signed(t.paired.openai_minus_floor.median, " ms", 2)}). The runtime itself (floor − direct) adds ${ms(t.paired.floor_minus_direct.median)}.`,
+        `the same turn with nothing stored floor ${signed(t.paired.nativeUnstored_minus_floor.median, " ms")}, ` +
+        `OpenAI dialect ${ms(t.ttft.openai.median)} (floor ${signed(t.paired.openai_minus_floor.median, " ms", 2)}); the first turn of a new session: native floor ${signed(t.paired.nativeNew_minus_floor.median, " ms", 2)}, OpenAI floor ${signed(t.paired.openaiNew_minus_floor.median, " ms", 2)}. ` +
+        `The peer (\`AIChatAgent\`): ${ms(t.ttft.peer.median)} in a used conversation (floor ${signed(t.paired.peer_minus_floor.median, " ms", 2)}), ${ms(t.ttft.peerNew.median)} in a new one (floor ${signed(t.paired.peerNew_minus_floor.median, " ms", 2)}). The runtime itself (floor − direct) adds ${ms(t.paired.floor_minus_direct.median)}.`,
     );
   }
   for (const t of r.throughput ?? []) {
     lines.push(
-      `- **${t.tokens}-token reply, no delay**: direct ${ms(t.total.direct.median)}, floor ${ms(t.total.floor.median)}, edge-chat ${ms(t.total.edge.median)}: ` +
-        `${fmt(t.paired.edge_over_floor.median, 2)} × the floor (p99 ${fmt(t.paired.edge_over_floor.p99, 2)} ×); per streamed token the floor adds ${fmt(t.perTokenMs.floor, 3)} ms over direct, edge-chat ${fmt(t.perTokenMs.edge, 3)} ms.`,
+      `- **${t.tokens}-token reply, no delay**: direct ${ms(t.total.direct.median)}, floor ${ms(t.total.floor.median)}, peer ${ms(t.total.peer.median)}, edge-chat ${ms(t.total.edge.median)}: ` +
+        `${fmt(t.paired.edge_over_floor.median, 2)} × the floor (p99 ${fmt(t.paired.edge_over_floor.p99, 2)} ×), ${fmt(t.paired.edge_over_peer.median, 2)} × the peer; per streamed token the floor adds ${fmt(t.perTokenMs.floor, 3)} ms over direct, the peer ${fmt(t.perTokenMs.peer, 3)} ms, edge-chat ${fmt(t.perTokenMs.edge, 3)} ms. ` +
+        `CPU of the runtime per 1,000 tokens: floor ${fmt(t.cpuPer1kTokensMs.floor, 0)} ms, peer ${fmt(t.cpuPer1kTokensMs.peer, 0)} ms, edge-chat ${fmt(t.cpuPer1kTokensMs.edge, 0)} ms.`,
     );
   }
   if (r.history) {
@@ -112,7 +114,7 @@ export function performanceSection(r: Results): string {
         c.levels
           .map(
             (l) =>
-              `${l.n} streams: ${l.edge.errors} errors, first token p50 ${ms(l.edge.ttft.median)} / p99 ${ms(l.edge.ttft.p99)} (floor ${ms(l.floor.ttft.median)} / ${ms(l.floor.ttft.p99)}, ${l.floor.errors} errors)`,
+              `${l.n} streams: ${l.edge.errors} errors, first token p50 ${ms(l.edge.ttft.median)} / p99 ${ms(l.edge.ttft.p99)}, whole stream p50 ${ms(l.edge.total.median)} (floor ${ms(l.floor.ttft.median)} / ${ms(l.floor.ttft.p99)}, ${ms(l.floor.total.median)}, ${l.floor.errors} errors; peer ${ms(l.peer.ttft.median)} / ${ms(l.peer.ttft.p99)}, ${ms(l.peer.total.median)}, ${l.peer.errors} errors)`,
           )
           .join("; ") +
         `. One \`wrangler dev\` runs every object on one thread of a ${e.cpus}-core machine, so first tokens queue behind every turn's start, ` +

@@ -9,9 +9,16 @@
  * the Worker's back). The smallest size gets a fresh session per iteration (a measured turn adds
  * two messages, which would change it); the larger ones get one session each, which the measured
  * turns grow by `2 × iterations` messages (0.6% of 10,000).
+ *
+ * The peer (`AIChatAgent`) runs the same measured turns in conversations of the same sizes, up to
+ * `peerMaxMessages` (it sends the whole stored history upstream on every turn, so past a few
+ * thousand messages the comparison is of request sizes, not of storage). Its histories are built
+ * the way its own client sends them: a chat request carrying many messages, which it stores and
+ * answers with a turn — batches of `PEER_BATCH` messages, not one turn per pair.
  */
 import { type Bench, clearSession, Deadline, directBody, native, pool, reply, resetUpstreamLog } from "../lib/bench.ts";
 import { jsonRequest, type StreamResult } from "../lib/client.ts";
+import { PeerConversation } from "../lib/peer-client.ts";
 import { differences, rotation, type Summary, summarize } from "../lib/stats.ts";
 
 export interface HistorySize {
@@ -31,6 +38,9 @@ export interface HistorySize {
   overhead: Summary;
 }
 
+/** The peer's figures at one size (same fields as edge-chat's). */
+export type PeerHistorySize = Omit<HistorySize, "stored"> & { stored: number };
+
 export interface HistoryResult {
   messageChars: number;
   replyTokens: number;
@@ -39,7 +49,11 @@ export interface HistoryResult {
   sizes: HistorySize[];
   /** Largest size over smallest, by median: the overhead, and the whole turn. */
   ratio: { overhead: number; turn: number };
+  /** The peer at the sizes up to `peerMaxMessages`; its build's time. */
+  peer: { sizes: PeerHistorySize[]; build: { ms: number; requests: number; errors: number } };
 }
+
+const PEER_BATCH = 400;
 
 /** Text of about `chars` characters, different each time (so no two messages are equal). */
 function filler(chars: number, tag: string): string {
@@ -86,56 +100,55 @@ export async function measureHistory(b: Bench): Promise<HistoryResult> {
   await resetUpstreamLog(b);
   b.log(`history build: ${turns} turns in ${(buildMs / 1000).toFixed(1)} s`);
 
+  const peerSizes = sizes.filter((size) => size <= b.sizes.history.peerMaxMessages);
+  const peerBuild = await buildPeer(b, peerSizes, base, messageChars);
+
   // ---- measure --------------------------------------------------------------------------------
-  const turn = new Map<number, number[]>(sizes.map((s) => [s, []]));
-  const directMs = new Map<number, number[]>(sizes.map((s) => [s, []]));
-  const errorsBySize = new Map<number, number>(sizes.map((s) => [s, 0]));
-  const context = new Map<number, { messages: number; chars: number }>();
+  const edge = newTally(sizes);
+  const peer = newTally(peerSizes);
   const storedAtStart = new Map<number, number>();
   const deadline = new Deadline(b.sizes.sectionLimitMs);
-  let rounds = 0;
-  for (let i = 0; i < iterations && !deadline.passed; i++) {
-    for (const size of rotation([...sizes], i)) {
-      const session = sessionFor(size, i);
-      if (!storedAtStart.has(size)) storedAtStart.set(size, await storedMessages(b, session));
-      const marker = `${base}-probe-${size}-${i}`;
-      const r = await native(b.edge, b, session, `${filler(messageChars, marker)} ${reply(replyTokens)}`);
-      const sent = b.upstream.requests().find((q) => JSON.stringify(q.body?.messages?.at(-1) ?? "").includes(marker));
-      let d: StreamResult | undefined;
-      if (r.ok && sent) {
-        d = await directBody(b, sent.body);
-        if (!context.has(size)) {
-          const messages = sent.body.messages as Array<{ content?: string | null }>;
-          context.set(size, {
-            messages: messages.length,
-            chars: messages.reduce((n, m) => n + (m.content ?? "").length, 0),
-          });
-        }
-      }
-      const ok = r.ok && r.tokens === replyTokens && d?.ok === true;
-      if (!ok) {
-        errorsBySize.set(size, errorsBySize.get(size)! + 1);
-        b.log(`history ${size}: ${r.error ?? d?.error ?? (sent ? `${r.tokens} tokens` : "request not seen upstream")}`);
-      }
-      turn.get(size)!.push(ok ? r.totalMs : NaN);
-      directMs.get(size)!.push(ok ? d!.totalMs : NaN);
+  const peerConvs = new Map<string, PeerConversation>();
+  const peerConv = async (name: string) => {
+    let conv = peerConvs.get(name);
+    if (!conv) {
+      conv = await PeerConversation.open(b.peer.url, name, b.sizes.requestTimeoutMs);
+      peerConvs.set(name, conv);
     }
-    await resetUpstreamLog(b);
-    rounds++;
+    return conv;
+  };
+  let rounds = 0;
+  try {
+    for (let i = 0; i < iterations && !deadline.passed; i++) {
+      for (const size of rotation([...sizes], i)) {
+        const session = sessionFor(size, i);
+        if (!storedAtStart.has(size)) storedAtStart.set(size, await storedMessages(b, session));
+        const content = (marker: string) => `${filler(messageChars, marker)} ${reply(replyTokens)}`;
+        const turns: Array<() => Promise<void>> = [
+          () =>
+            measureTurn(b, edge, size, `${base}-probe-${size}-${i}`, (marker) =>
+              native(b.edge, b, session, content(marker)),
+            ),
+        ];
+        if (peer.turn.has(size))
+          turns.push(async () => {
+            const conv = await peerConv(`peer-${session}`);
+            await measureTurn(b, peer, size, `${base}-peer-probe-${size}-${i}`, (marker) =>
+              conv.turn(content(marker), b.sizes.requestTimeoutMs),
+            );
+          });
+        for (const t of rotation(turns, i)) await t();
+      }
+      await resetUpstreamLog(b);
+      rounds++;
+    }
+  } finally {
+    for (const conv of peerConvs.values()) conv.close();
   }
   // The per-iteration small sessions are done with; the big ones stay for a look afterwards.
   for (let i = 0; i < iterations; i++) await clearSession(b.edge, b, sessionFor(smallest, i)).catch(() => {});
 
-  const results: HistorySize[] = sizes.map((size) => ({
-    messages: size,
-    stored: storedAtStart.get(size) ?? 0,
-    rounds,
-    errors: errorsBySize.get(size)!,
-    context: context.get(size) ?? { messages: 0, chars: 0 },
-    turn: summarize(turn.get(size)!),
-    direct: summarize(directMs.get(size)!),
-    overhead: summarize(differences(turn.get(size)!, directMs.get(size)!)),
-  }));
+  const results: HistorySize[] = sizes.map((size) => tallied(edge, size, storedAtStart.get(size) ?? 0, rounds));
   const first = results[0];
   const last = results[results.length - 1];
   return {
@@ -148,7 +161,123 @@ export async function measureHistory(b: Bench): Promise<HistoryResult> {
       overhead: Math.round((last.overhead.median / first.overhead.median) * 1000) / 1000,
       turn: Math.round((last.turn.median / first.turn.median) * 1000) / 1000,
     },
+    peer: {
+      sizes: peerSizes.map((size) => tallied(peer, size, peerBuild.stored.get(size) ?? 0, rounds)),
+      build: peerBuild.build,
+    },
   };
+}
+
+/** One contender's samples by size. */
+interface Tally {
+  turn: Map<number, number[]>;
+  direct: Map<number, number[]>;
+  errors: Map<number, number>;
+  context: Map<number, { messages: number; chars: number }>;
+}
+
+function newTally(sizes: number[]): Tally {
+  return {
+    turn: new Map(sizes.map((s) => [s, []])),
+    direct: new Map(sizes.map((s) => [s, []])),
+    errors: new Map(sizes.map((s) => [s, 0])),
+    context: new Map(),
+  };
+}
+
+function tallied(t: Tally, size: number, stored: number, rounds: number): HistorySize {
+  return {
+    messages: size,
+    stored,
+    rounds,
+    errors: t.errors.get(size)!,
+    context: t.context.get(size) ?? { messages: 0, chars: 0 },
+    turn: summarize(t.turn.get(size)!),
+    direct: summarize(t.direct.get(size)!),
+    overhead: summarize(differences(t.turn.get(size)!, t.direct.get(size)!)),
+  };
+}
+
+/** One measured turn (its user message carries `marker`), then the same upstream request sent directly. */
+async function measureTurn(
+  b: Bench,
+  t: Tally,
+  size: number,
+  marker: string,
+  turn: (marker: string) => Promise<StreamResult>,
+): Promise<void> {
+  const { replyTokens } = b.sizes.history;
+  const r = await turn(marker);
+  const sent = b.upstream.requests().find((q) => JSON.stringify(q.body?.messages?.at(-1) ?? "").includes(marker));
+  let d: StreamResult | undefined;
+  if (r.ok && sent) {
+    d = await directBody(b, sent.body);
+    if (!t.context.has(size)) {
+      const messages = sent.body.messages as Array<{ content?: unknown }>;
+      t.context.set(size, {
+        messages: messages.length,
+        chars: messages.reduce(
+          (n, m) => n + (typeof m.content === "string" ? m.content : JSON.stringify(m.content ?? "")).length,
+          0,
+        ),
+      });
+    }
+  }
+  const ok = r.ok && r.tokens === replyTokens && d?.ok === true;
+  if (!ok) {
+    t.errors.set(size, t.errors.get(size)! + 1);
+    b.log(`history ${size}: ${r.error ?? d?.error ?? (sent ? `${r.tokens} tokens` : "request not seen upstream")}`);
+  }
+  t.turn.get(size)!.push(ok ? r.totalMs : NaN);
+  t.direct.get(size)!.push(ok ? d!.totalMs : NaN);
+}
+
+/**
+ * The peer's conversations, one per size (and per iteration at the smallest, as edge-chat's), each
+ * filled by chat requests carrying `PEER_BATCH` messages of alternating roles; each request is also a
+ * turn, whose reply the peer stores too.
+ */
+async function buildPeer(
+  b: Bench,
+  sizes: number[],
+  base: string,
+  messageChars: number,
+): Promise<{ stored: Map<number, number>; build: { ms: number; requests: number; errors: number } }> {
+  const { iterations } = b.sizes.history;
+  const smallest = Math.min(...sizes);
+  const start = performance.now();
+  const stored = new Map<number, number>();
+  let requests = 0;
+  let errors = 0;
+  const jobs = sizes.flatMap((size) =>
+    Array.from({ length: size === smallest ? iterations : 1 }, (_, i) => ({
+      size,
+      name: `peer-${size === smallest ? `${base}-${size}-${i}` : `${base}-${size}`}`,
+    })),
+  );
+  await pool(jobs, 3, async ({ size, name }) => {
+    const conv = await PeerConversation.open(b.peer.url, name, b.sizes.requestTimeoutMs);
+    let count = 0;
+    try {
+      while (count < size) {
+        // A batch ends with a user message (the turn it starts answers it with one more message).
+        const n = Math.max(1, Math.min(PEER_BATCH, size - count - 1));
+        const messages = Array.from({ length: n }, (_, k) => {
+          const role: "user" | "assistant" = (n - 1 - k) % 2 === 0 ? "user" : "assistant";
+          return { role, text: filler(messageChars, `p${count + k}`) };
+        });
+        messages[messages.length - 1].text += ` ${reply(1)}`;
+        const r = await conv.batch(messages, b.sizes.requestTimeoutMs * 4);
+        requests++;
+        if (!r.ok && errors++ === 0) b.log(`history peer build: ${r.error}`);
+        count += n + 1;
+      }
+    } finally {
+      conv.close();
+    }
+    stored.set(size, count);
+  });
+  return { stored, build: { ms: Math.round(performance.now() - start), requests, errors } };
 }
 
 /** The session's stored message count, from its conversation record. */
