@@ -107,6 +107,7 @@ export const HELP = `npm run bench [-- options]    (each option also as an envir
   --iterations N            BENCH_ITERATIONS  iterations of ttft, throughput, history and tools
   --history 10,1000,10000   BENCH_HISTORY     stored messages of the compared sessions
   --concurrency 50,200,500  BENCH_CONCURRENCY simultaneous streams
+  --build-limit-s S         BENCH_BUILD_LIMIT_S time limit of the history build (the run's grows with it)
 `;
 
 function numbers(text: string, name: string): number[] {
@@ -129,6 +130,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut: 
       iterations: { type: "string" },
       history: { type: "string" },
       concurrency: { type: "string" },
+      "build-limit-s": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -152,6 +154,13 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut: 
   if (history) sizes.history.sizes = numbers(history, "history");
   const concurrency = pick(values.concurrency, "BENCH_CONCURRENCY");
   if (concurrency) sizes.concurrency.n = numbers(concurrency, "concurrency");
+
+  const buildLimit = pick(values["build-limit-s"], "BENCH_BUILD_LIMIT_S");
+  if (buildLimit) {
+    const ms = numbers(buildLimit, "build-limit-s")[0] * 1000;
+    sizes.runLimitMs += Math.max(0, ms - sizes.history.buildLimitMs);
+    sizes.history.buildLimitMs = ms;
+  }
 
   const only = pick(values.only, "BENCH_ONLY");
   const sections = only ? only.split(",").map((s) => s.trim()) : [...SECTIONS];

@@ -81,8 +81,11 @@ export async function measureThroughput(b: Bench): Promise<ThroughputResult[]> {
     } finally {
       peerConv.close();
     }
-    const cpu = (k: Server) =>
-      Math.round((((servers[k].cpuMs?.() ?? NaN) - cpuBefore[k]) / streamed[k]) * 1000 * 100) / 100;
+    const cpu = (k: Server) => {
+      const spent = (servers[k].cpuMs?.() ?? NaN) - cpuBefore[k];
+      // Less than before: a workerd was replaced (wrangler reloads on a file change); no figure.
+      return spent >= 0 ? Math.round((spent / streamed[k]) * 1000 * 100) / 100 : NaN;
+    };
     const perToken = (a: number[]) =>
       Math.round((summarize(differences(a, total.direct), 4).median / tokens) * 1e4) / 1e4;
     out.push({

@@ -25,6 +25,7 @@ import { SessionStore } from "./store";
 import { Subscriber } from "./subscriber";
 import { titleFrom, titleModelConfig, writeTitle } from "./title";
 import { Transcript } from "./transcript";
+import { recordTurn } from "./turn-metrics";
 import { historyEnd, storeTurnInput, turnContext } from "./turn-modes";
 import { streamingReply } from "./turn-output";
 import { modelSettings, turnSpec } from "./turn-spec";
@@ -404,6 +405,11 @@ export class ChatSession extends DurableObject<Env> {
         if (stored && input.mode.kind === "append") this.kept.finish(messageId, event.message.id, event.finishReason);
         return this.turnEnded(event, input, stored, config);
       },
+      onEnd: (clock, last, model) =>
+        recordTurn(
+          this.env.TURN_METRICS,
+          clock.result(last, { model, dialect: input.dialect, stored, workerMs: input.workerMs ?? 0 }),
+        ),
     };
   }
 
