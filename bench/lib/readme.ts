@@ -104,7 +104,7 @@ export function performanceSection(r: Results): string {
               `${ms(s.overhead.median)} at ${s.stored.toLocaleString("en")} stored messages (${s.context.messages} sent)`,
           )
           .join(", ") +
-        ` — ${fmt(h.ratio.overhead, 2)} × from the smallest to the largest. The sessions were built with ${h.build.turns.toLocaleString("en")} real turns (${h.build.turnsPerSecond}/s).`,
+        ` — ${fmt(h.ratio.overhead, 2)} × from the smallest to the largest. The sessions were filled through the Responses API, ${h.build.requests.toLocaleString("en")} requests of up to ${h.build.batch.toLocaleString("en")} messages.`,
     );
   }
   if (r.concurrency) {

@@ -259,7 +259,7 @@ export function markdown(r: Results): string {
     parts.push("## 3. History scaling");
     parts.push(
       `One turn (${h.replyTokens}-token reply) in sessions of stored messages of ~${h.messageChars} characters; the upstream's own time is the same request replayed directly. ` +
-        `CONTEXT_TOKEN_BUDGET ${h.contextTokenBudget}. Built with ${h.build.turns.toLocaleString("en")} turns in ${fmt(h.build.ms / 1000)} s (${h.build.turnsPerSecond} turns/s, ${h.build.errors} errors).`,
+        `CONTEXT_TOKEN_BUDGET ${h.contextTokenBudget}. Built through the Responses API (\`X-Session-Id\`), ${h.build.requests.toLocaleString("en")} requests of up to ${h.build.batch.toLocaleString("en")} messages in ${fmt(h.build.ms / 1000)} s (${h.build.errors} errors).`,
     );
     parts.push(
       table(
@@ -279,7 +279,7 @@ export function markdown(r: Results): string {
     );
     if (h.peer.sizes.length) {
       parts.push(
-        `The peer, in conversations of the same sizes up to ${r.sizes.history.peerMaxMessages.toLocaleString("en")} messages (built with ${h.peer.build.requests} chat requests of up to 400 messages each, ${fmt(h.peer.build.ms / 1000)} s, ${h.peer.build.errors} errors); it sends every stored message upstream:`,
+        `The peer, in conversations of the same sizes up to ${r.sizes.history.peerMaxMessages.toLocaleString("en")} messages (built with ${h.peer.build.requests} chat requests of up to ${h.peer.build.batch} messages each, ${fmt(h.peer.build.ms / 1000)} s, ${h.peer.build.errors} errors); it sends every stored message upstream:`,
       );
       parts.push(
         table(

@@ -4,17 +4,16 @@
  * straight to the upstream right after). Flat is the goal: storage is append-only and the context
  * is trimmed to `CONTEXT_TOKEN_BUDGET`.
  *
- * Building the histories: a loop of short turns per session through the ordinary API, against an
- * upstream that answers at once (so 10,000 messages is 5,000 real turns, not rows written behind
- * the Worker's back). The smallest size gets a fresh session per iteration (a measured turn adds
- * two messages, which would change it); the larger ones get one session each, which the measured
- * turns grow by `2 × iterations` messages (0.6% of 10,000).
+ * Building the histories goes through each contender's own API, not rows written behind its back:
+ * requests carrying many messages, which it stores and answers with a turn — for edge-chat the
+ * Responses API with `X-Session-Id` (its input joins the session's history), for the peer a chat
+ * request as its own client sends the conversation it holds. The smallest size gets a fresh
+ * session per iteration (a measured turn adds two messages, which would change it); the larger
+ * ones get one session each, which the measured turns grow by `2 × iterations` messages.
  *
  * The peer (`AIChatAgent`) runs the same measured turns in conversations of the same sizes, up to
  * `peerMaxMessages` (it sends the whole stored history upstream on every turn, so past a few
- * thousand messages the comparison is of request sizes, not of storage). Its histories are built
- * the way its own client sends them: a chat request carrying many messages, which it stores and
- * answers with a turn — batches of `PEER_BATCH` messages, not one turn per pair.
+ * thousand messages the comparison is of request sizes, not of storage).
  */
 import { type Bench, clearSession, Deadline, directBody, native, pool, reply, resetUpstreamLog } from "../lib/bench.ts";
 import { jsonRequest, type StreamResult } from "../lib/client.ts";
@@ -45,14 +44,17 @@ export interface HistoryResult {
   messageChars: number;
   replyTokens: number;
   contextTokenBudget: number;
-  build: { ms: number; turns: number; errors: number; turnsPerSecond: number };
+  /** Filling the sessions: requests of up to `batch` messages each. */
+  build: { ms: number; requests: number; errors: number; batch: number };
   sizes: HistorySize[];
   /** Largest size over smallest, by median: the overhead, and the whole turn. */
   ratio: { overhead: number; turn: number };
   /** The peer at the sizes up to `peerMaxMessages`; its build's time. */
-  peer: { sizes: PeerHistorySize[]; build: { ms: number; requests: number; errors: number } };
+  peer: { sizes: PeerHistorySize[]; build: HistoryResult["build"] };
 }
 
+/** Messages per building request: the Responses API takes a 1 MB body, the peer's socket 1 MiB frames. */
+const EDGE_BATCH = 1000;
 const PEER_BATCH = 400;
 
 /** Text of about `chars` characters, different each time (so no two messages are equal). */
@@ -64,44 +66,37 @@ function filler(chars: number, tag: string): string {
 }
 
 export async function measureHistory(b: Bench): Promise<HistoryResult> {
-  const { sizes, iterations, messageChars, replyTokens, buildLimitMs } = b.sizes.history;
+  const { sizes, iterations, messageChars, replyTokens } = b.sizes.history;
   const smallest = Math.min(...sizes);
   const base = `${b.runId}-history`;
   const sessionFor = (size: number, i: number) => (size === smallest ? `${base}-${size}-${i}` : `${base}-${size}`);
 
   // ---- build ----------------------------------------------------------------------------------
-  // One job per session; each is a sequence of turns (a session runs one turn at a time).
-  const jobs: Array<{ session: string; turns: number }> = [];
-  for (const size of sizes) {
-    const n = size === smallest ? iterations : 1;
-    for (let i = 0; i < n; i++) jobs.push({ session: sessionFor(size, i), turns: Math.ceil(size / 2) });
-  }
-  const built = new Map<string, number>();
-  const buildStart = performance.now();
-  const buildDeadline = new Deadline(buildLimitMs);
-  let turns = 0;
-  let errors = 0;
-  // Big sessions first, so the longest loop starts at once; three at a time on two cores.
-  jobs.sort((x, y) => y.turns - x.turns);
-  await pool(jobs, 3, async (job) => {
-    for (let t = 0; t < job.turns && !buildDeadline.passed; t++) {
-      const r = await native(b.edge, b, job.session, filler(messageChars, `m${t}`));
-      turns++;
-      if (r.ok) built.set(job.session, (built.get(job.session) ?? 0) + 2);
-      else if (errors++ === 0) b.log(`history build: ${r.error ?? `HTTP ${r.status}`}`);
-      // The upstream logs every request body; keep the log short.
-      if (turns % 500 === 0) {
-        await resetUpstreamLog(b);
-        b.log(`history build: ${turns} turns, ${((performance.now() - buildStart) / 1000).toFixed(0)} s`);
-      }
-    }
-  });
-  const buildMs = performance.now() - buildStart;
-  await resetUpstreamLog(b);
-  b.log(`history build: ${turns} turns in ${(buildMs / 1000).toFixed(1)} s`);
-
+  const jobs = (prefix: string, upTo: number) =>
+    sizes
+      .filter((size) => size <= upTo)
+      .flatMap((size) =>
+        Array.from({ length: size === smallest ? iterations : 1 }, (_, i) => ({
+          size,
+          name: `${prefix}${sessionFor(size, i)}`,
+        })),
+      );
+  const edgeBuild = await buildBatched(b, jobs("", Number.POSITIVE_INFINITY), EDGE_BATCH, async (name) => ({
+    send: (messages) => appendToSession(b, name, messages),
+    close: () => {},
+  }));
   const peerSizes = sizes.filter((size) => size <= b.sizes.history.peerMaxMessages);
-  const peerBuild = await buildPeer(b, peerSizes, base, messageChars);
+  const peerBuild = await buildBatched(b, jobs("peer-", b.sizes.history.peerMaxMessages), PEER_BATCH, async (name) => {
+    const conv = await PeerConversation.open(b.peer.url, name, b.sizes.requestTimeoutMs);
+    return {
+      send: async (messages) => {
+        const r = await conv.batch(messages, b.sizes.requestTimeoutMs * 4);
+        return r.ok ? undefined : (r.error ?? "failed");
+      },
+      close: () => conv.close(),
+    };
+  });
+  await resetUpstreamLog(b);
 
   // ---- measure --------------------------------------------------------------------------------
   const edge = newTally(sizes);
@@ -155,7 +150,7 @@ export async function measureHistory(b: Bench): Promise<HistoryResult> {
     messageChars,
     replyTokens,
     contextTokenBudget: b.sizes.history.contextTokenBudget,
-    build: { ms: Math.round(buildMs), turns, errors, turnsPerSecond: Math.round((turns / (buildMs / 1000)) * 10) / 10 },
+    build: edgeBuild.build,
     sizes: results,
     ratio: {
       overhead: Math.round((last.overhead.median / first.overhead.median) * 1000) / 1000,
@@ -232,52 +227,64 @@ async function measureTurn(
   t.direct.get(size)!.push(ok ? d!.totalMs : NaN);
 }
 
+type Batch = Array<{ role: "user" | "assistant"; text: string }>;
+
 /**
- * The peer's conversations, one per size (and per iteration at the smallest, as edge-chat's), each
- * filled by chat requests carrying `PEER_BATCH` messages of alternating roles; each request is also a
- * turn, whose reply the peer stores too.
+ * Fills each job's conversation to `size` messages with requests carrying up to `batch` messages of
+ * alternating roles, the last a user's; each request is also a turn, whose reply is stored too.
+ * `open` gives a sender per conversation, which answers an error message or nothing.
  */
-async function buildPeer(
+async function buildBatched(
   b: Bench,
-  sizes: number[],
-  base: string,
-  messageChars: number,
-): Promise<{ stored: Map<number, number>; build: { ms: number; requests: number; errors: number } }> {
-  const { iterations } = b.sizes.history;
-  const smallest = Math.min(...sizes);
+  jobs: Array<{ size: number; name: string }>,
+  batch: number,
+  open: (name: string) => Promise<{ send(messages: Batch): Promise<string | undefined>; close(): void }>,
+): Promise<{ stored: Map<number, number>; build: HistoryResult["build"] }> {
+  const { messageChars, buildLimitMs } = b.sizes.history;
   const start = performance.now();
+  const deadline = new Deadline(buildLimitMs);
   const stored = new Map<number, number>();
   let requests = 0;
   let errors = 0;
-  const jobs = sizes.flatMap((size) =>
-    Array.from({ length: size === smallest ? iterations : 1 }, (_, i) => ({
-      size,
-      name: `peer-${size === smallest ? `${base}-${size}-${i}` : `${base}-${size}`}`,
-    })),
-  );
-  await pool(jobs, 3, async ({ size, name }) => {
-    const conv = await PeerConversation.open(b.peer.url, name, b.sizes.requestTimeoutMs);
+  // Big conversations first, so the longest loop starts at once; three at a time on two cores.
+  const ordered = [...jobs].sort((x, y) => y.size - x.size);
+  await pool(ordered, 3, async ({ size, name }) => {
+    const sender = await open(name);
     let count = 0;
     try {
-      while (count < size) {
-        // A batch ends with a user message (the turn it starts answers it with one more message).
-        const n = Math.max(1, Math.min(PEER_BATCH, size - count - 1));
-        const messages = Array.from({ length: n }, (_, k) => {
-          const role: "user" | "assistant" = (n - 1 - k) % 2 === 0 ? "user" : "assistant";
-          return { role, text: filler(messageChars, `p${count + k}`) };
-        });
-        messages[messages.length - 1].text += ` ${reply(1)}`;
-        const r = await conv.batch(messages, b.sizes.requestTimeoutMs * 4);
-        requests++;
-        if (!r.ok && errors++ === 0) b.log(`history peer build: ${r.error}`);
+      while (count < size && !deadline.passed) {
+        const n = Math.max(1, Math.min(batch, size - count - 1));
+        const messages: Batch = Array.from({ length: n }, (_, k) => ({
+          role: (n - 1 - k) % 2 === 0 ? "user" : "assistant",
+          text: filler(messageChars, `m${count + k}`),
+        }));
+        messages[n - 1].text += ` ${reply(1)}`;
+        const error = await sender.send(messages);
+        if (error && errors++ === 0) b.log(`history build ${name}: ${error}`);
         count += n + 1;
+        // The upstream logs every request body; keep the log short.
+        if (++requests % 50 === 0) await resetUpstreamLog(b);
       }
     } finally {
-      conv.close();
+      sender.close();
     }
     stored.set(size, count);
   });
-  return { stored, build: { ms: Math.round(performance.now() - start), requests, errors } };
+  const ms = Math.round(performance.now() - start);
+  b.log(`history build: ${requests} requests in ${(ms / 1000).toFixed(1)} s`);
+  return { stored, build: { ms, requests, errors, batch } };
+}
+
+/** One request of the Responses API adding `messages` to the session `sessionId` (and answering the last). */
+async function appendToSession(b: Bench, sessionId: string, messages: Batch): Promise<string | undefined> {
+  const res = await jsonRequest(
+    "POST",
+    `${b.edge.url}/v1/responses`,
+    { model: "gpt-4o-mini", input: messages.map((m) => ({ role: m.role, content: m.text })) },
+    b.sizes.requestTimeoutMs * 4,
+    { "x-session-id": sessionId },
+  );
+  return res.status === 200 ? undefined : `HTTP ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`;
 }
 
 /** The session's stored message count, from its conversation record. */
