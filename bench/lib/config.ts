@@ -51,7 +51,7 @@ const FULL: Sizes = {
   ttft: { iterations: 150, warmup: 10 },
   throughput: { tokens: [220, 2000], iterations: 40, warmup: 4 },
   history: {
-    sizes: [10, 1000, 10000],
+    sizes: [10, 10_000, 100_000],
     iterations: 60,
     messageChars: 200,
     replyTokens: 20,
@@ -62,7 +62,7 @@ const FULL: Sizes = {
   concurrency: { n: [50, 200, 500], tokens: 100, delayMs: 20, timeoutMs: 120_000 },
   tools: { iterations: 40, warmup: 4 },
   sectionLimitMs: 150_000,
-  runLimitMs: 15 * 60_000,
+  runLimitMs: 25 * 60_000,
   requestTimeoutMs: 30_000,
   startTimeoutMs: 90_000,
 };
@@ -99,13 +99,13 @@ export interface RunOptions {
 
 export const HELP = `npm run bench [-- options]    (each option also as an environment variable)
 
-  --scale full|smoke        BENCH_SCALE       sizes (default full: ~6 minutes on 2 cores)
+  --scale full|smoke        BENCH_SCALE       sizes (default full: ~15 minutes on 2 cores)
   --out DIR                 BENCH_OUT         results.json and report/ go here (default bench/)
   --only a,b                BENCH_ONLY        sections: ${SECTIONS.join(", ")}
   --tokens N                BENCH_TOKENS      tokens per reply for time to first token
   --delay-ms MS             BENCH_DELAY_MS    upstream delay per token for time to first token
   --iterations N            BENCH_ITERATIONS  iterations of ttft, throughput, history and tools
-  --history 10,1000,10000   BENCH_HISTORY     stored messages of the compared sessions
+  --history 10,10000,100000 BENCH_HISTORY     stored messages of the compared sessions
   --concurrency 50,200,500  BENCH_CONCURRENCY simultaneous streams
   --build-limit-s S         BENCH_BUILD_LIMIT_S time limit of the history build (the run's grows with it)
 `;

@@ -287,8 +287,13 @@ async function appendToSession(b: Bench, sessionId: string, messages: Batch): Pr
   return res.status === 200 ? undefined : `HTTP ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`;
 }
 
-/** The session's stored message count, from its conversation record. */
+/**
+ * The session's stored message count, from the owner's conversation list (the conversation itself
+ * would carry every message: 20 MB at 100,000). The list is newest first, and the history's
+ * sessions are the newest.
+ */
 async function storedMessages(b: Bench, session: string): Promise<number> {
-  const res = await jsonRequest("GET", `${b.edge.url}/api/v1/context/conversations/${session}`, undefined, 60_000);
-  return res.status === 200 ? Number(res.body.message_count) : 0;
+  const res = await jsonRequest("GET", `${b.edge.url}/api/v1/context/conversations?limit=500`, undefined, 60_000);
+  const found = (res.body?.conversations ?? []).find((c: any) => c.session_id === session);
+  return found ? Number(found.message_count) : 0;
 }

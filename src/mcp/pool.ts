@@ -5,7 +5,7 @@
  * others, and a call never throws except to pass on an abort. A server that wants an OAuth
  * authorization the owner has not given is shown as `needs_authorization` and leaves the turn alone.
  */
-import type { ElicitRequestFormParams, ElicitResult, Progress } from "@modelcontextprotocol/sdk/types.js";
+import type { ElicitRequestFormParams, ElicitResult, Progress, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { fnv1a } from "../lib/hash";
 import { Redactor } from "../lib/redact";
 import { sleep } from "../lib/sleep";
@@ -363,7 +363,18 @@ export class McpPool implements ToolSource {
     return catalog;
   }
 
-  private async listServer(slot: Slot) {
+  private async listServer(slot: Slot, again = false): Promise<Tool[]> {
+    try {
+      return await this.listPages(slot);
+    } catch (err) {
+      // 404: the server forgot the session (a kept one, say, after it restarted); a new one helps.
+      if (again || httpStatusOf(err) !== 404 || this.closed) throw err;
+      await slot.reset();
+      return this.listServer(slot, true);
+    }
+  }
+
+  private async listPages(slot: Slot) {
     const conn = await this.connect(slot);
     const timeout = this.options.listTimeoutMs ?? 10_000;
     const tools = [];

@@ -12,6 +12,7 @@ import type { StoredMessage, TurnEvent } from "../events/types";
 import { logError } from "../lib/log";
 import { createModelProvider, type ModelConfig, resolveModel, resolveUpstream } from "../llm/model-config";
 import { costOf, turnUsage } from "../llm/pricing";
+import { ConnectionKeeper } from "../mcp/keep";
 import { applyMigrations } from "../storage/migrate";
 import type { ElicitationAnswer } from "../tools/types";
 import { ActiveTurn, type TurnHooks } from "./active-turn";
@@ -61,6 +62,8 @@ export class ChatSession extends DurableObject<Env> {
   private readonly kept: KeptTurns;
   private active: ActiveTurn | null = null;
   private seq = 1;
+  /** MCP connections kept from one turn to the next. */
+  private readonly mcpConnections = new ConnectionKeeper();
   /** Updates to the owner's directory, in order, never failing a turn. */
   private readonly directory = new OrderedUpdates(
     (p) => this.ctx.waitUntil(p),
@@ -358,6 +361,7 @@ export class ChatSession extends DurableObject<Env> {
       turnSpec(config, input, request, reply, {
         id: input.owner,
         store: ownerStore(this.env, config, input.owner),
+        connections: this.mcpConnections,
       }),
       this.turnHooks(input, stored, config, reply.id),
       input.dialect,
