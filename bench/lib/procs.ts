@@ -119,6 +119,8 @@ export interface WranglerOptions {
   persistDir: string;
   vars: Record<string, string>;
   startTimeoutMs: number;
+  /** A fixed port for wrangler's inspector (bench/profile.ts); by default the kernel picks one. */
+  inspectorPort?: number;
 }
 
 /** `wrangler dev` on a loopback port of the kernel's choosing; resolves once `probePath` answers 200. */
@@ -136,7 +138,7 @@ export async function startWrangler(procs: Procs, opts: WranglerOptions, probePa
     "--port",
     "0",
     "--inspector-port",
-    "0",
+    String(opts.inspectorPort ?? 0),
     "--persist-to",
     opts.persistDir,
     "--env-file",
