@@ -64,13 +64,20 @@ export class TurnClock {
             const sent = now();
             let waiting = true;
             return {
-              next: async (): Promise<IteratorResult<ProviderChunk>> => {
-                const r = await it.next();
+              // The inner stream's own promise: only the first is watched (no hop on the token path).
+              next: (): Promise<IteratorResult<ProviderChunk>> => {
+                const next = it.next();
                 if (waiting) {
                   waiting = false;
-                  if (Number.isNaN(this.firstToken)) this.upstreamWait += now() - sent;
+                  const firstToken = Number.isNaN(this.firstToken);
+                  next.then(
+                    () => {
+                      if (firstToken && Number.isNaN(this.firstToken)) this.upstreamWait += now() - sent;
+                    },
+                    () => {},
+                  );
                 }
-                return r;
+                return next;
               },
               return: async (value?: unknown) => (await it.return?.(value)) ?? { done: true, value: undefined },
             };
