@@ -54,16 +54,21 @@ async function bundlePage(): Promise<string> {
   return outputFiles[0].text;
 }
 
-/** The page's own server: the page and its bundle, and `/api/*` passed through to the Worker as it streams. */
-function serve(script: string, target: URL): Promise<Server> {
+/**
+ * The page's own server: the page and its bundle, and `/api/*` passed through to the Worker as it
+ * streams. It starts first (the Worker must list its origin in ALLOWED_ORIGINS: the browser's
+ * `Origin` is this server's), so what it serves and where it passes requests are set later.
+ */
+function serve(site: { script: string; target?: URL }): Promise<Server> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = req.url ?? "/";
     if (!path.startsWith("/api/")) {
       const js = path === "/app.js";
       res.writeHead(200, { "content-type": js ? "text/javascript" : "text/html; charset=utf-8" });
-      res.end(js ? script : HTML);
+      res.end(js ? site.script : HTML);
       return;
     }
+    const target = site.target!;
     const proxied = httpRequest(
       new URL(path, target),
       { method: req.method, headers: { ...req.headers, host: target.host } },
@@ -86,20 +91,23 @@ beforeAll(async () => {
     startScriptedUpstream().then((u) => (upstream = u)),
     startEverythingServer("streamableHttp").then((m) => (mcp = m)),
   ]);
+  const page: { script: string; target?: URL } = { script: "" };
+  site = await serve(page);
+  siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
   const vars = {
     OPENAI_BASE_URL: upstream.url,
     OPENAI_API_KEY: "sk-upstream-for-use-chat-tests",
     MCP_SERVERS: JSON.stringify({ mcpServers: { everything: { url: mcp.url, type: "streamable-http" } } }),
     UPSTREAM_RETRIES: "0",
+    // The page is served from its own origin and talks to the Worker through that server.
+    ALLOWED_ORIGINS: siteUrl,
   };
-  let script = "";
   await allStarted([
     startWranglerDev({ persistDir: dir, vars }).then((s) => (worker = s)),
     launchChromium().then((b) => (browser = b)),
-    bundlePage().then((s) => (script = s)),
+    bundlePage().then((s) => (page.script = s)),
   ]);
-  site = await serve(script, new URL(worker.url));
-  siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+  page.target = new URL(worker.url);
 });
 
 afterAll(async () => {
