@@ -162,6 +162,21 @@ function table(head: string[], rows: Array<Array<string | number>>): string {
   return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
+/** One contender's turns by stored messages. */
+function historyTable(sizes: HistoryResult["sizes"], own: string): string {
+  return table(
+    ["stored messages", "context sent", "turn", "upstream alone", own, "errors"],
+    sizes.map((s) => [
+      s.stored.toLocaleString("en"),
+      `${s.context.messages} messages, ${s.context.chars.toLocaleString("en")} chars`,
+      `${ms(s.turn.median)} (${ms(s.turn.p99)})`,
+      ms(s.direct.median),
+      `${ms(s.overhead.median)} (${ms(s.overhead.p99)})`,
+      s.errors,
+    ]),
+  );
+}
+
 /** The Markdown tables of every measured section. */
 export function markdown(r: Results): string {
   const parts: string[] = [];
@@ -261,19 +276,7 @@ export function markdown(r: Results): string {
       `One turn (${h.replyTokens}-token reply) in sessions of stored messages of ~${h.messageChars} characters; the upstream's own time is the same request replayed directly. ` +
         `CONTEXT_TOKEN_BUDGET ${h.contextTokenBudget}. Built through the Responses API (\`X-Session-Id\`), ${h.build.requests.toLocaleString("en")} requests of up to ${h.build.batch.toLocaleString("en")} messages in ${fmt(h.build.ms / 1000)} s (${h.build.errors} errors).`,
     );
-    parts.push(
-      table(
-        ["stored messages", "context sent", "turn", "upstream alone", "edge-chat's own time", "errors"],
-        h.sizes.map((s) => [
-          s.stored.toLocaleString("en"),
-          `${s.context.messages} messages, ${s.context.chars.toLocaleString("en")} chars`,
-          `${ms(s.turn.median)} (${ms(s.turn.p99)})`,
-          ms(s.direct.median),
-          `${ms(s.overhead.median)} (${ms(s.overhead.p99)})`,
-          s.errors,
-        ]),
-      ),
-    );
+    parts.push(historyTable(h.sizes, "edge-chat's own time"));
     parts.push(
       `Largest over smallest: edge-chat's own time ${fmt(h.ratio.overhead, 2)} ×, whole turn ${fmt(h.ratio.turn, 2)} ×.`,
     );
@@ -281,19 +284,7 @@ export function markdown(r: Results): string {
       parts.push(
         `The peer, in conversations of the same sizes up to ${r.sizes.history.peerMaxMessages.toLocaleString("en")} messages (built with ${h.peer.build.requests} chat requests of up to ${h.peer.build.batch} messages each, ${fmt(h.peer.build.ms / 1000)} s, ${h.peer.build.errors} errors); it sends every stored message upstream:`,
       );
-      parts.push(
-        table(
-          ["stored messages", "context sent", "turn", "upstream alone", "the peer's own time", "errors"],
-          h.peer.sizes.map((s) => [
-            s.stored.toLocaleString("en"),
-            `${s.context.messages} messages, ${s.context.chars.toLocaleString("en")} chars`,
-            `${ms(s.turn.median)} (${ms(s.turn.p99)})`,
-            ms(s.direct.median),
-            `${ms(s.overhead.median)} (${ms(s.overhead.p99)})`,
-            s.errors,
-          ]),
-        ),
-      );
+      parts.push(historyTable(h.peer.sizes, "the peer's own time"));
     }
   }
   if (r.concurrency) {
