@@ -33,7 +33,8 @@ export interface Sizes {
     /** The peer runs the sizes up to this (it sends every stored message upstream on each turn). */
     peerMaxMessages: number;
   };
-  concurrency: { n: number[]; tokens: number; delayMs: number; timeoutMs: number };
+  /** `limitMs`: the section's own limit (three contenders' bursts at 500 streams take minutes). */
+  concurrency: { n: number[]; tokens: number; delayMs: number; timeoutMs: number; limitMs: number };
   tools: { iterations: number; warmup: number };
   /** Each section stops starting new iterations past this; what it measured so far is kept. */
   sectionLimitMs: number;
@@ -59,7 +60,7 @@ const FULL: Sizes = {
     contextTokenBudget: 8000,
     peerMaxMessages: 10_000,
   },
-  concurrency: { n: [50, 200, 500], tokens: 100, delayMs: 20, timeoutMs: 120_000 },
+  concurrency: { n: [200, 500], tokens: 100, delayMs: 20, timeoutMs: 120_000, limitMs: 420_000 },
   tools: { iterations: 40, warmup: 4 },
   sectionLimitMs: 150_000,
   runLimitMs: 25 * 60_000,
@@ -82,7 +83,7 @@ const SMOKE: Sizes = {
     contextTokenBudget: 8000,
     peerMaxMessages: 10_000,
   },
-  concurrency: { n: [3, 6], tokens: 5, delayMs: 5, timeoutMs: 15_000 },
+  concurrency: { n: [3, 6], tokens: 5, delayMs: 5, timeoutMs: 15_000, limitMs: 15_000 },
   tools: { iterations: 2, warmup: 1 },
   sectionLimitMs: 15_000,
   runLimitMs: 120_000,
@@ -106,7 +107,7 @@ export const HELP = `npm run bench [-- options]    (each option also as an envir
   --delay-ms MS             BENCH_DELAY_MS    upstream delay per token for time to first token
   --iterations N            BENCH_ITERATIONS  iterations of ttft, throughput, history and tools
   --history 10,10000,100000 BENCH_HISTORY     stored messages of the compared sessions
-  --concurrency 50,200,500  BENCH_CONCURRENCY simultaneous streams
+  --concurrency 200,500     BENCH_CONCURRENCY simultaneous streams
   --build-limit-s S         BENCH_BUILD_LIMIT_S time limit of the history build (the run's grows with it)
 `;
 

@@ -34,7 +34,8 @@ const FIXES: Record<string, (r: Results) => string> = {
       `the rest: fold redaction, the idle timer and the retry into the provider's own loop (one generator instead of four), and encode a delta's frame without building an object first.`
     );
   },
-  cpu: () => "The same cause as the total time's (see there): the runtime's CPU per streamed token is the profile's sum.",
+  cpu: () =>
+    "The same cause as the total time's (see there): the runtime's CPU per streamed token is the profile's sum.",
   history: () =>
     `A turn reads the history newest first only as far as the token budget reaches, so the time grows with the context sent (up to CONTEXT_TOKEN_BUDGET), not with the messages stored. ` +
     `If the large sessions are slower, look at what still touches every row: the message count in the conversation summary (\`COUNT(*)\` at each turn's start and end) — keep it in meta instead.`,

@@ -185,7 +185,8 @@ export function markdown(r: Results): string {
   parts.push(
     `${e.date} · commit ${e.commit} · wrangler ${e.wrangler} (\`wrangler dev\`) · Node ${e.node} · ${e.cpus} × ${e.cpuModel}. ` +
       "Medians (p99 in brackets) of pair-by-pair differences or ratios: contenders alternate request by request, so drift of the machine falls on all alike. " +
-      "The floor is bench/floor/: a Worker → Durable Object → upstream relay with no storage.",
+      "The floor is bench/floor/: a Worker → Durable Object → upstream relay with no storage; the peer is bench/peer/, Cloudflare's `AIChatAgent` in its documented minimal setup on the same upstream, spoken to over its WebSocket. " +
+      "The machine is shared (other test runs use its 2 cores during a run): absolute times vary from run to run, pairs and ratios much less, CPU per token least.",
   );
   if (r.targets?.length) {
     parts.push("## Targets");

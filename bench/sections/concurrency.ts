@@ -71,7 +71,6 @@ export async function measureConcurrency(b: Bench): Promise<ConcurrencyResult> {
   const { n: levels, tokens, delayMs, timeoutMs } = b.sizes.concurrency;
   const most = Math.max(...levels);
   const session = (i: number) => `${b.runId}-conc-${i}`;
-  const deadline = new Deadline(b.sizes.sectionLimitMs);
 
   b.log(`concurrency: creating ${most} sessions`);
   const warm = reply(1);
@@ -93,6 +92,8 @@ export async function measureConcurrency(b: Bench): Promise<ConcurrencyResult> {
     );
     if (warmErrors) b.log(`concurrency: ${warmErrors} of ${most} sessions failed to warm up`);
 
+    // After the warm-up: the section's own limit is for the bursts.
+    const deadline = new Deadline(b.sizes.concurrency.limitMs);
     const content = reply(tokens, delayMs);
     const out: ConcurrencyLevel[] = [];
     const settle = () => new Promise((r) => setTimeout(r, 1_000));
