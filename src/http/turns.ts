@@ -11,6 +11,7 @@ import { type Refusal, storesTurn, type TurnInput, type TurnResult, type TurnSta
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
 import { acquireTurnSlot } from "./limits";
+import { sinceArrival } from "./server-timing";
 
 export type RouteTurnInput = Omit<TurnInput, "owner" | "turnSlot">;
 
@@ -62,7 +63,7 @@ async function inTurnSlot<T extends TurnStart | TurnResult>(
   const slot = await acquireTurnSlot(c, input.sessionId);
   let result: T;
   try {
-    result = await start({ ...input, owner: c.get("owner"), turnSlot: slot.id });
+    result = await start({ ...input, owner: c.get("owner"), turnSlot: slot.id, workerMs: sinceArrival(c) });
   } catch (err) {
     await slot.release();
     throw err;

@@ -12,6 +12,7 @@ import type { StoredMessage, TurnEvent } from "../events/types";
 import { logError } from "../lib/log";
 import { createModelProvider, type ModelConfig, resolveModel, resolveUpstream } from "../llm/model-config";
 import { costOf, turnUsage } from "../llm/pricing";
+import { ConnectionKeeper } from "../mcp/keep";
 import { applyMigrations } from "../storage/migrate";
 import type { ElicitationAnswer } from "../tools/types";
 import { ActiveTurn, type TurnHooks } from "./active-turn";
@@ -26,6 +27,7 @@ import { SessionStore } from "./store";
 import { Subscriber } from "./subscriber";
 import { titleFrom, titleModelConfig, writeTitle } from "./title";
 import { Transcript } from "./transcript";
+import { recordTurn } from "./turn-metrics";
 import { historyEnd, storeTurnInput, turnContext } from "./turn-modes";
 import { streamingReply } from "./turn-output";
 import { modelSettings, turnSpec } from "./turn-spec";
@@ -68,6 +70,8 @@ export class ChatSession extends DurableObject<Env> {
   private readonly states: TurnStates;
   private active: ActiveTurn | null = null;
   private seq = 1;
+  /** MCP connections kept from one turn to the next. */
+  private readonly mcpConnections = new ConnectionKeeper();
   /** Updates to the owner's directory, in order, never failing a turn. */
   private readonly directory = new OrderedUpdates(
     (p) => this.ctx.waitUntil(p),
@@ -487,6 +491,7 @@ export class ChatSession extends DurableObject<Env> {
         ...turnSpec(config, input, request, reply, {
           id: input.owner,
           store: ownerStore(this.env, config, input.owner),
+          connections: this.mcpConnections,
         }),
         // A turn on the caller's own key cannot wait: the key is never stored, so nothing could go on later.
         canPause: Boolean(persisted && !persisted.callerKey),
@@ -542,6 +547,11 @@ export class ChatSession extends DurableObject<Env> {
         if (stored && input.mode.kind === "append") this.kept.finish(messageId, event.message.id, event.finishReason);
         return this.turnEnded(event, input, stored, config);
       },
+      onEnd: (clock, last, model) =>
+        recordTurn(
+          this.env.TURN_METRICS,
+          clock.result(last, { model, dialect: input.dialect, stored, workerMs: input.workerMs ?? 0 }),
+        ),
     };
   }
 

@@ -45,6 +45,8 @@ export interface TurnInput {
    * still be an HTTP status (what OpenAI's clients expect) rather than an error frame.
    */
   waitForFirstOutput?: boolean;
+  /** What the Worker spent on the request before handing it over (ms): a part of the turn's overhead. */
+  workerMs?: number;
 }
 
 /** Whether a turn leaves anything behind: a stateless one has no conversation to name or list. */
