@@ -25,7 +25,8 @@ export default defineConfig({
                       type: "streamable-http",
                       headers: { "X-Api-Token": "mcp-secret-header-value" },
                     },
-                    legacy: { url: inject<string>("mcpSseUrl"), type: "sse" },
+                    // Its echo waits for a person's approval before each call.
+                    legacy: { url: inject<string>("mcpSseUrl"), type: "sse", approval: { tools: ["echo"] } },
                     local: { command: "npx", args: ["some-stdio-server"] },
                   },
                 }),
@@ -78,6 +79,8 @@ export default defineConfig({
                 API_KEYS:
                   "alice:sk-alice-0123456789,bob:sk-bob-0123456789,carol:sk-carol-0123456789,dave:sk-dave-0123456789,erin:sk-erin-0123456789,frank:sk-frank-0123456789,grace:sk-grace-0123456789,heidi:sk-heidi-0123456789,ivan:sk-ivan-0123456789,front:sk-front-0123456789:act-for-users",
                 MAX_CONCURRENT_TURNS: "2",
+                // Today's behaviour after a restart, beside the default (continue) of the other project.
+                TURN_RECOVERY: "interrupt",
                 ALLOWED_ORIGINS: "https://app.example.com",
                 // An OAuth-protected server each owner authorizes for themselves, and a key to seal the tokens.
                 MCP_SERVERS: JSON.stringify({ mcpServers: { secured: { url: inject<string>("oauthMcpUrl") } } }),

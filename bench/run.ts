@@ -13,7 +13,15 @@ import { type ScriptedUpstream, startScriptedUpstream } from "../test/support/sc
 import type { Bench } from "./lib/bench.ts";
 import { closeClient } from "./lib/client.ts";
 import { HELP, type RunOptions, readOptions } from "./lib/config.ts";
-import { bundleSize, type Proc, Procs, REPO_ROOT, startEverything, startWrangler } from "./lib/procs.ts";
+import {
+  bundleSize,
+  ensurePeerInstalled,
+  type Proc,
+  Procs,
+  REPO_ROOT,
+  startEverything,
+  startWrangler,
+} from "./lib/procs.ts";
 import { type Results, writeReport } from "./lib/report.ts";
 import { measureConcurrency } from "./sections/concurrency.ts";
 import { measureHistory } from "./sections/history.ts";
@@ -71,9 +79,11 @@ async function run(
       { name, config, persistDir: join(tmp, name), vars, startTimeoutMs: sizes.startTimeoutMs },
       probe,
     );
-  log(`starting the floor and edge-chat${mcp ? " (also one with MCP_SERVERS)" : ""}`);
-  const [floor, edge, edgeMcp] = await Promise.all([
+  await ensurePeerInstalled(procs, sizes.startTimeoutMs);
+  log(`starting the floor, the peer and edge-chat${mcp ? " (also one with MCP_SERVERS)" : ""}`);
+  const [floor, peer, edge, edgeMcp] = await Promise.all([
     wrangler("floor", "bench/floor/wrangler.toml", { UPSTREAM_URL: upstream.url }, "/"),
+    wrangler("peer", "bench/peer/wrangler.toml", { UPSTREAM_URL: upstream.url }, "/"),
     wrangler("edge-chat", "wrangler.toml", edgeVars),
     mcp
       ? wrangler("edge-chat-mcp", "wrangler.toml", {
@@ -85,10 +95,10 @@ async function run(
   // After the servers are up, so its CPU does not slow their start; before any timing.
   const bundle = want("bundle") ? await bundleSize(procs, join(tmp, "dry-run"), sizes.startTimeoutMs) : undefined;
   log(
-    `up: upstream ${upstream.url}, floor ${floor.url}, edge-chat ${edge.url}${edgeMcp ? `, edge-chat+MCP ${edgeMcp.url}` : ""}`,
+    `up: upstream ${upstream.url}, floor ${floor.url}, peer ${peer.url}, edge-chat ${edge.url}${edgeMcp ? `, edge-chat+MCP ${edgeMcp.url}` : ""}`,
   );
 
-  const b: Bench = { sizes, upstream, floor, edge, edgeMcp, mcp, runId: `b${Date.now().toString(36)}`, log };
+  const b: Bench = { sizes, upstream, floor, peer, edge, edgeMcp, mcp, runId: `b${Date.now().toString(36)}`, log };
   const results: Results = { environment: environment(), sizes, sections };
   if (bundle) results.bundle = { ...bundle, limitKiB: 10 * 1024 };
   const section = async <T>(name: string, measure: () => Promise<T>): Promise<T | undefined> => {

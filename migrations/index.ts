@@ -13,6 +13,7 @@ import session0002 from "./session/0002_turn_log.sql";
 import session0003 from "./session/0003_drop_message_turn_id.sql";
 import session0004 from "./session/0004_kept_turns.sql";
 import session0005 from "./session/0005_branches_attachments.sql";
+import session0006 from "./session/0006_turn_state.sql";
 
 export interface Migration {
   version: number;
@@ -26,6 +27,7 @@ export const sessionMigrations: Migration[] = [
   { version: 3, name: "0003_drop_message_turn_id", sql: session0003 },
   { version: 4, name: "0004_kept_turns", sql: session0004 },
   { version: 5, name: "0005_branches_attachments", sql: session0005 },
+  { version: 6, name: "0006_turn_state", sql: session0006 },
 ];
 
 export const directoryMigrations: Migration[] = [

@@ -156,6 +156,24 @@ const SETTINGS = {
   idleTimeoutMs: ["IDLE_TIMEOUT_MS", int(60_000, 1)],
   /** The wall-clock cap of one turn, tools included. */
   turnTimeoutMs: ["TURN_TIMEOUT_MS", int(600_000, 1)],
+  /** An approval left unanswered this long is denied. */
+  approvalTimeoutMs: ["APPROVAL_TIMEOUT_MS", int(86_400_000, 1)],
+  /** `continue`: a turn a restart cut is continued where it stopped; `interrupt`: it is kept as interrupted. */
+  turnRecovery: [
+    "TURN_RECOVERY",
+    z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (blank(v)) return "continue" as const;
+        const mode = v.trim();
+        if (mode === "continue" || mode === "interrupt") return mode;
+        ctx.addIssue({ code: "custom", message: "must be continue or interrupt" });
+        return z.NEVER;
+      }),
+  ],
+  /** How many times one turn is continued after restarts before it is marked interrupted. */
+  turnRecoveryAttempts: ["TURN_RECOVERY_ATTEMPTS", int(2, 0, 10)],
   /** `max_tokens` when the caller sets none, and the most a caller may ask for. */
   maxOutputTokens: ["MAX_OUTPUT_TOKENS", int(4096, 1)],
   /** Ask the model (`title-model`) for a title after a conversation's first exchange. */

@@ -149,6 +149,9 @@ export const ERRORS = {
   mcp_authorization_invalid: e(400, "This authorization has expired or was used already. Start it again."),
   mcp_authorization_denied: e(400, "The MCP server was not connected: the authorization was not given."),
   elicitation_not_found: e(404, "That question is no longer waiting for an answer."),
+  approval_not_found: e(404, "That tool call is no longer waiting for an approval."),
+  approval_answered: e(409, "That tool call has been answered already."),
+  approval_pending: e(409, "Other tool calls of this reply still wait for an answer."),
 
   // Ours.
   bad_configuration: e(500, "The server is misconfigured; its operator must fix a setting."),

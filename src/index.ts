@@ -1,5 +1,6 @@
 /** Worker entry: the Hono app, and the Durable Object classes the runtime instantiates. */
 import { bodyLimit } from "hono/body-limit";
+import { approvals } from "./http/approvals";
 import { auth, tokens } from "./http/auth";
 import { chat } from "./http/chat";
 import { chatCompletions } from "./http/chat-completions";
@@ -19,6 +20,7 @@ import { routes, serveDocument } from "./http/openapi";
 import { sameOriginOnly } from "./http/origin";
 import { responses } from "./http/responses";
 import { resume } from "./http/resume";
+import { serverTiming } from "./http/server-timing";
 import { servers } from "./http/servers";
 import { simple } from "./http/simple";
 import { tools } from "./http/tools";
@@ -29,7 +31,9 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 const app = routes();
 
-// Before everything: a failure in any middleware below is answered in the caller's API's shape.
+// Before everything: the clock of Server-Timing, then a failure in any middleware below is
+// answered in the caller's API's shape.
+app.use(serverTiming());
 app.use("/v1/messages/*", anthropicErrors);
 // Config first (everything reads it), CORS before auth (a preflight carries no key), another
 // site's requests refused before anything else runs for them, then the per-key rate limit, then
@@ -54,6 +58,7 @@ const groups = [
   tokens,
   native,
   elicitations,
+  approvals,
   chatCompletions,
   responses,
   messages,

@@ -95,6 +95,10 @@ export const api = {
   answerElicitation: (session, id, answer) =>
     call("POST", `/api/chat/${path(session)}/elicitations/${path(id)}`, { json: answer }).then(json),
 
+  /** The user's answer to a tool call that waits for approval. */
+  answerApproval: (session, id, approved) =>
+    call("POST", `/api/chat/${path(session)}/approvals/${path(id)}`, { json: { approved } }).then(json),
+
   /** Renames it, sets its system prompt, or switches its branch; answers the conversation. */
   updateConversation: (id, change) =>
     call("PATCH", `/api/v1/context/conversations/${path(id)}`, { json: change }).then(json),
@@ -132,9 +136,11 @@ export const api = {
   /**
    * Follows the session's running turn from its start (the server replays what was missed).
    * Null when nothing runs (204). With auth on, a GET stream authenticates with `?token=`.
+   * `after`: replay the latest turn's events after that one even if it is not running (a turn
+   * waiting for an approval).
    */
-  async resume(id, signal) {
-    const query = new URLSearchParams({ format: "native" });
+  async resume(id, signal, after) {
+    const query = new URLSearchParams({ format: "native", ...(after === undefined ? {} : { after: String(after) }) });
     if (authRequired) {
       const { token } = await call("POST", "/api/auth/token", { json: { session_id: id }, signal }).then(json);
       query.set("token", token);

@@ -4,6 +4,7 @@
  * back to it) and the stream it is reading.
  */
 import { api, apiKey, explain, needsKey, saveApiKey, setAuthRequired } from "./api.js";
+import { showApproval } from "./approval-card.js";
 import { Composer } from "./composer.js";
 import { AssistantView, annotate, el, renderHistory, userMessage } from "./messages.js";
 import { ServersPanel } from "./servers.js";
@@ -169,16 +170,19 @@ const fileLoader = (id) => (fileId) => api.fileUrl(id, fileId);
  */
 function showConversation(id, messages, { follow }) {
   const last = messages.at(-1);
+  // A turn waiting for an approval is shown from its log, which holds what to approve.
+  const paused = follow && last?.status === "awaiting_approval";
   const question = messages.findLastIndex((m) => m.role === "user");
   // Running: a question with no reply yet, or a reply (any of the turn's messages) still being written.
   const running =
-    follow && last && (last.role === "user" || messages.slice(question + 1).some((m) => m.status === "streaming"));
+    paused ||
+    (follow && last && (last.role === "user" || messages.slice(question + 1).some((m) => m.status === "streaming")));
   ui.messages.replaceChildren(...renderHistory(running ? messages.slice(0, question + 1) : messages, fileLoader(id)));
   if (!messages.length) showEmpty();
   scrollToEnd(true);
   if (!running) return;
   const view = addView();
-  runTurn(id, view, (signal) => api.resume(id, signal)).then((outcome) => {
+  runTurn(id, view, (signal) => api.resume(id, signal, paused ? 0 : undefined)).then((outcome) => {
     // 204: the turn ended between the two requests; show what it stored.
     if (outcome === "idle" && state.current === id) {
       api
@@ -409,7 +413,16 @@ function handleFrame(view, frame, sessionId) {
     case "chunk":
       return view.appendText(d.content);
     case "tool_call":
+      // A turn going on after an approval names its calls again: the card is there already.
+      if (view.cards.has(d.tool_call_id)) return;
       return view.toolCall(d.tool_call_id, d.tool_name, d.arguments);
+    case "tool_approval_request":
+      return showApproval(
+        view,
+        { callId: d.tool_call_id, toolName: d.tool_name },
+        (approved) => api.answerApproval(sessionId, d.approval_id, approved),
+        () => followApproved(sessionId, view),
+      );
     case "tool_stream_chunk":
       return view.toolProgress(d.tool_call_id, d.content);
     case "tool_elicitation":
@@ -424,6 +437,16 @@ function handleFrame(view, frame, sessionId) {
       return view.finish(d.message?.status ?? "complete");
     case "error":
       return view.fail(explain({ code: d.code, message: d.error }));
+  }
+}
+
+/** The rest of a turn that went on after an approval, into the same reply; what it stored if it is over. */
+async function followApproved(id, view) {
+  view.ended = false;
+  const outcome = await runTurn(id, view, (signal) => api.resume(id, signal));
+  if (outcome === "idle" && state.current === id) {
+    const { messages } = await api.conversation(id);
+    if (state.current === id) showConversation(id, messages, { follow: false });
   }
 }
 

@@ -12,6 +12,8 @@ export interface Bench {
   upstream: ScriptedUpstream;
   floor: Proc;
   edge: Proc;
+  /** Cloudflare's `AIChatAgent` (bench/peer/), spoken to over its WebSocket protocol. */
+  peer: Proc;
   /** edge-chat with `MCP_SERVERS` set to the reference server (tools section only). */
   edgeMcp?: Proc;
   mcp?: Proc;
@@ -71,13 +73,17 @@ export function native(
   return streamPost(`${server.url}/api/chat/stream`, { session_id: sessionId, content }, "native", timeoutMs);
 }
 
-/** edge-chat's OpenAI dialect, streaming and stateless as OpenAI's API is. */
-export function openai(b: Bench, content: string): Promise<StreamResult> {
+/**
+ * edge-chat's OpenAI dialect, streaming; stateless as OpenAI's API is, or with `sessionId` the
+ * exchange recorded in that session (`X-Session-Id`).
+ */
+export function openai(b: Bench, content: string, sessionId?: string): Promise<StreamResult> {
   return streamPost(
     `${b.edge.url}/v1/chat/completions`,
     { model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content }] },
     "openai",
     b.sizes.requestTimeoutMs,
+    sessionId ? { "x-session-id": sessionId } : {},
   );
 }
 

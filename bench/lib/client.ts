@@ -115,14 +115,23 @@ export interface JsonResult {
 }
 
 /** A JSON request (or one without a body); throws on a network failure or a timeout. */
-export function jsonRequest(method: string, url: string, body: unknown, timeoutMs: number): Promise<JsonResult> {
+export function jsonRequest(
+  method: string,
+  url: string,
+  body: unknown,
+  timeoutMs: number,
+  headers: Record<string, string> = {},
+): Promise<JsonResult> {
   const payload = body === undefined ? "" : JSON.stringify(body);
   const start = performance.now();
   return new Promise<JsonResult>((resolve, reject) => {
     const req = http.request(url, {
       method,
       agent,
-      headers: payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {},
+      headers: {
+        ...(payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {}),
+        ...headers,
+      },
       timeout: timeoutMs,
     });
     req.on("timeout", () => req.destroy(new Error(`${method} ${url}: timeout after ${timeoutMs} ms`)));

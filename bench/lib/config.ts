@@ -30,8 +30,11 @@ export interface Sizes {
     buildLimitMs: number;
     /** edge-chat's `CONTEXT_TOKEN_BUDGET` (its default, set explicitly so the report can say it). */
     contextTokenBudget: number;
+    /** The peer runs the sizes up to this (it sends every stored message upstream on each turn). */
+    peerMaxMessages: number;
   };
-  concurrency: { n: number[]; tokens: number; delayMs: number; timeoutMs: number };
+  /** `limitMs`: the section's own limit (three contenders' bursts at 500 streams take minutes). */
+  concurrency: { n: number[]; tokens: number; delayMs: number; timeoutMs: number; limitMs: number };
   tools: { iterations: number; warmup: number };
   /** Each section stops starting new iterations past this; what it measured so far is kept. */
   sectionLimitMs: number;
@@ -49,17 +52,18 @@ const FULL: Sizes = {
   ttft: { iterations: 150, warmup: 10 },
   throughput: { tokens: [220, 2000], iterations: 40, warmup: 4 },
   history: {
-    sizes: [10, 1000, 10000],
+    sizes: [10, 10_000, 100_000],
     iterations: 60,
     messageChars: 200,
     replyTokens: 20,
     buildLimitMs: 240_000,
     contextTokenBudget: 8000,
+    peerMaxMessages: 10_000,
   },
-  concurrency: { n: [50, 200, 500], tokens: 100, delayMs: 20, timeoutMs: 120_000 },
+  concurrency: { n: [200, 500], tokens: 100, delayMs: 20, timeoutMs: 120_000, limitMs: 420_000 },
   tools: { iterations: 40, warmup: 4 },
   sectionLimitMs: 150_000,
-  runLimitMs: 15 * 60_000,
+  runLimitMs: 25 * 60_000,
   requestTimeoutMs: 30_000,
   startTimeoutMs: 90_000,
 };
@@ -77,8 +81,9 @@ const SMOKE: Sizes = {
     replyTokens: 5,
     buildLimitMs: 10_000,
     contextTokenBudget: 8000,
+    peerMaxMessages: 10_000,
   },
-  concurrency: { n: [3, 6], tokens: 5, delayMs: 5, timeoutMs: 15_000 },
+  concurrency: { n: [3, 6], tokens: 5, delayMs: 5, timeoutMs: 15_000, limitMs: 15_000 },
   tools: { iterations: 2, warmup: 1 },
   sectionLimitMs: 15_000,
   runLimitMs: 120_000,
@@ -95,14 +100,15 @@ export interface RunOptions {
 
 export const HELP = `npm run bench [-- options]    (each option also as an environment variable)
 
-  --scale full|smoke        BENCH_SCALE       sizes (default full: ~6 minutes on 2 cores)
+  --scale full|smoke        BENCH_SCALE       sizes (default full: ~15 minutes on 2 cores)
   --out DIR                 BENCH_OUT         results.json and report/ go here (default bench/)
   --only a,b                BENCH_ONLY        sections: ${SECTIONS.join(", ")}
   --tokens N                BENCH_TOKENS      tokens per reply for time to first token
   --delay-ms MS             BENCH_DELAY_MS    upstream delay per token for time to first token
   --iterations N            BENCH_ITERATIONS  iterations of ttft, throughput, history and tools
-  --history 10,1000,10000   BENCH_HISTORY     stored messages of the compared sessions
-  --concurrency 50,200,500  BENCH_CONCURRENCY simultaneous streams
+  --history 10,10000,100000 BENCH_HISTORY     stored messages of the compared sessions
+  --concurrency 200,500     BENCH_CONCURRENCY simultaneous streams
+  --build-limit-s S         BENCH_BUILD_LIMIT_S time limit of the history build (the run's grows with it)
 `;
 
 function numbers(text: string, name: string): number[] {
@@ -125,6 +131,7 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut: 
       iterations: { type: "string" },
       history: { type: "string" },
       concurrency: { type: "string" },
+      "build-limit-s": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -148,6 +155,13 @@ export function readOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut: 
   if (history) sizes.history.sizes = numbers(history, "history");
   const concurrency = pick(values.concurrency, "BENCH_CONCURRENCY");
   if (concurrency) sizes.concurrency.n = numbers(concurrency, "concurrency");
+
+  const buildLimit = pick(values["build-limit-s"], "BENCH_BUILD_LIMIT_S");
+  if (buildLimit) {
+    const ms = numbers(buildLimit, "build-limit-s")[0] * 1000;
+    sizes.runLimitMs += Math.max(0, ms - sizes.history.buildLimitMs);
+    sizes.history.buildLimitMs = ms;
+  }
 
   const only = pick(values.only, "BENCH_ONLY");
   const sections = only ? only.split(",").map((s) => s.trim()) : [...SECTIONS];

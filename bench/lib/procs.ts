@@ -6,8 +6,8 @@
  * another process (a test run beside the bench) before the server binds it.
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +25,8 @@ export interface Proc {
   url: string;
   logs(): string;
   stop(): Promise<void>;
+  /** CPU time (user + system, ms) the process group's `workerd` has used so far; wrangler dev only. */
+  cpuMs?(): number;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -117,6 +119,8 @@ export interface WranglerOptions {
   persistDir: string;
   vars: Record<string, string>;
   startTimeoutMs: number;
+  /** A fixed port for wrangler's inspector (bench/profile.ts); by default the kernel picks one. */
+  inspectorPort?: number;
 }
 
 /** `wrangler dev` on a loopback port of the kernel's choosing; resolves once `probePath` answers 200. */
@@ -134,7 +138,7 @@ export async function startWrangler(procs: Procs, opts: WranglerOptions, probePa
     "--port",
     "0",
     "--inspector-port",
-    "0",
+    String(opts.inspectorPort ?? 0),
     "--persist-to",
     opts.persistDir,
     "--env-file",
@@ -172,7 +176,62 @@ export async function startWrangler(procs: Procs, opts: WranglerOptions, probePa
     }
     await sleep(150);
   }
-  return { name: opts.name, url, logs: proc.logs, stop: proc.stop };
+  const group = proc.child.pid!;
+  return { name: opts.name, url, logs: proc.logs, stop: proc.stop, cpuMs: () => workerdCpuMs(group) };
+}
+
+const CLOCK_TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * utime + stime of the `workerd` processes in process group `group` (wrangler dev's runtime, which
+ * runs every request of that server), from /proc/<pid>/stat; NaN where /proc is not there.
+ */
+export function workerdCpuMs(group: number): number {
+  let ticks = 0;
+  let found = false;
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return NaN;
+  }
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    // The command name is in parentheses and may hold spaces; the fields after it are fixed.
+    const close = stat.lastIndexOf(")");
+    if (!stat.slice(stat.indexOf("(") + 1, close).startsWith("workerd")) continue;
+    const fields = stat.slice(close + 2).split(" ");
+    // After the name: state(0) ppid(1) pgrp(2) … utime(11) stime(12).
+    if (Number(fields[2]) !== group) continue;
+    found = true;
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return found ? (ticks * 1000) / CLOCK_TICKS_PER_SECOND : NaN;
+}
+
+/**
+ * The peer's dependencies (bench/peer/package.json, pinned, with its lockfile), installed on first
+ * use: `npm ci` there when its node_modules is missing.
+ */
+export async function ensurePeerInstalled(procs: Procs, timeoutMs: number): Promise<void> {
+  const dir = join(REPO_ROOT, "bench", "peer");
+  if (existsSync(join(dir, "node_modules", "@cloudflare", "ai-chat", "package.json"))) return;
+  const proc = procs.spawn("peer-npm-ci", "npm", ["ci", "--prefix", dir, "--no-audit", "--no-fund"], childEnv());
+  const timer = setTimeout(() => void proc.stop(), timeoutMs);
+  await proc.exited;
+  clearTimeout(timer);
+  if (proc.child.exitCode !== 0) throw new Error(`npm ci in bench/peer failed\n${proc.logs().slice(-4000)}`);
 }
 
 /** The reference MCP server over streamable HTTP (`…/mcp`), kept on loopback by the test preload. */

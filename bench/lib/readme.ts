@@ -8,47 +8,53 @@ import { fmt, judgedThroughput, ms, type Results, signed } from "./report.ts";
 const FIXES: Record<string, (r: Results) => string> = {
   ttft: (r) => {
     const t = r.ttft!.paired;
-    const common = t.unstored_minus_floor.median;
+    const common = t.nativeUnstored_minus_floor.median;
     const storing = t.native_minus_unstored.median;
-    const openaiExtra = t.openai_minus_floor.median - t.unstored_minus_floor.median;
+    const fresh = t.nativeNew_minus_floor.median - t.native_minus_floor.median;
     return (
-      `Of the ${ms(t.native_minus_floor.median)}, about ${ms(common)} is the path every turn takes (the Worker's middleware and validation, the RPC into the session object, ` +
-      `the turn's setup and the SDK building the upstream request) and about ${ms(storing)} is storing the turn before the model is called (medians of their own pairings, ` +
-      `so the two need not add up exactly): the user message, the empty reply row, ` +
-      `the turn's log row and the session's meta are written first, and the runtime's output gate holds outgoing messages — the upstream request among them — until those ` +
-      `writes are durable. What would fix it: send the upstream request before writing (it then leaves ahead of the writes, and the model's first-token time overlaps them), ` +
-      `and leave the reply row and the log row to the first flush.` +
-      (openaiExtra > 0.5
-        ? ` The OpenAI dialect stores nothing but waits for the turn's first output before it answers (so a failure before the first token can still be an HTTP status, as OpenAI's clients expect), ` +
-          `which puts the Durable Object → Worker round trip after the first token: ${signed(openaiExtra, " ms")} here over the native dialect's turn with nothing stored.`
-        : "")
+      `Of the ${ms(t.native_minus_floor.median)} over the floor in a used session, about ${ms(common)} is the path every turn takes (the Worker's middleware and validation, the RPC into the session object, ` +
+      `the turn's setup and the SDK building the upstream request: the same turn with nothing stored, paired with the floor) and about ${ms(storing)} is storing the turn before the model is called ` +
+      `(native minus the same turn unstored, pair by pair): the user message, the empty reply row, the turn's log row and the session's meta are written first, and the runtime's output gate ` +
+      `holds every outgoing message — the upstream request among them — until those writes are durable. A new session's first turn adds ${ms(fresh)} more: the object is created, ` +
+      `applies its schema files and writes the owner's Directory line. What would fix it: send the upstream request before the writes (it leaves ahead of them, and the model's time to ` +
+      `first token overlaps their commit; the user message is still durable before any reply frame goes out), and leave the reply row and the log row to the first flush. That moves ` +
+      `writes in chat-session.ts, which the turn-state work of issue 17 is rewriting, so it waits for that merge. The peer's figures are timed from the send on a socket opened beforehand, ` +
+      `so its object already exists when the clock starts.`
     );
   },
   throughput: (r) => {
     const t = judgedThroughput(r)!;
     return (
-      `Most of the gap is CPU per streamed token in the session object: ${fmt(t.perTokenMs.edge, 3)} ms a token over calling the upstream directly, against the floor's ${fmt(t.perTokenMs.floor, 3)} ms. ` +
-      `A profile of a 2,000-token reply puts it in the layers every delta passes — the SSE decoder, the provider with its retry and timeout wrappers and the turn generator ` +
-      `(each an async-iterator hop), publishing to the event log and to each subscriber, the dialect encoder, the subscriber's stream writes — and in the event log, which still ` +
-      `inserts one row per event when it flushes. At ${t.tokens} tokens the turn's fixed costs weigh in too: storing the turn (see time to first token) and the Directory update ` +
-      `that is awaited before the final frame goes out. What would fix it: log a flush's events as one row (a JSON array) instead of a row each; fold the retry and timeout ` +
-      `wrappers into the provider's own loop instead of stacking async generators; send the Directory update after the final frame rather than before it.`
+      `The gap is CPU per streamed token in the session object: ${fmt(t.perTokenMs.edge, 3)} ms a token over calling the upstream directly, against the floor's ${fmt(t.perTokenMs.floor, 3)} ms ` +
+      `(CPU per 1,000 tokens: edge-chat ${fmt(t.cpuPer1kTokensMs.edge, 0)} ms, floor ${fmt(t.cpuPer1kTokensMs.floor, 0)} ms). \`node bench/profile.ts 2000 20\` (a CPU profile of twenty ` +
+      `stored 2,000-token turns through wrangler's inspector) puts the self time, after the runtime's own stream reads and writes, in: the SSE parsing and the \`JSON.parse\` of each ` +
+      `upstream chunk (the provider), the provider wrappers every delta passes — redaction, timeouts, retry — and the turn generator, each an async-generator hop per delta, the ` +
+      `subscriber's encoder (\`jsonFrame\`, \`formatSse\`) and the stream redactor's scan. Two of the causes named before are fixed here and show in the profile: the event log wrote one ` +
+      `INSERT per event (its \`exec\` time fell by two thirds with 32 rows a statement) and the SSE decoder was a generator of its own (now read a network read at a time). What would fix ` +
+      `the rest: fold redaction, the idle timer and the retry into the provider's own loop (one generator instead of four), and encode a delta's frame without building an object first.`
     );
   },
+  cpu: () =>
+    "The same cause as the total time's (see there): the runtime's CPU per streamed token is the profile's sum.",
   history: () =>
     `A turn reads the history newest first only as far as the token budget reaches, so the time grows with the context sent (up to CONTEXT_TOKEN_BUDGET), not with the messages stored. ` +
     `If the large sessions are slower, look at what still touches every row: the message count in the conversation summary (\`COUNT(*)\` at each turn's start and end) — keep it in meta instead.`,
   concurrency: () =>
-    `Errors under N simultaneous streams on one \`wrangler dev\` come from the local runtime running every object on one thread of a 2-core machine: ` +
-    `time to first token grows with N because every turn's start waits its turn on that thread. Production spreads objects across machines; ` +
-    `locally, raising the client's time limit or pacing the starts avoids the errors, and less CPU per turn start (see the time-to-first-token note) shortens the queue.`,
+    `One \`wrangler dev\` runs every object on one thread of a 2-core machine, so N simultaneous streams share one thread: a stream's whole time is N times the CPU of a stream, ` +
+    `and first tokens queue behind every turn's start. The ratio to the floor is the ratio of CPU per turn (see CPU per token): the same causes, multiplied by N. ` +
+    `With no API keys every session also has one owner, whose one Directory object hears about every turn's start and end.`,
+  tools: (r) =>
+    `A turn's MCP connection is now kept for the session's next turn (no new \`initialize\`); a session's first tool turn still connects, and the bench's tool turns run in one session, so ` +
+    `its figure is the kept connection's. What is left is the tool step itself: the call's result is stored and logged, and a second upstream request follows (${ms(r.tools!.upstreamStep.median)} of it direct).`,
 };
 
 function targetKey(name: string): keyof typeof FIXES | undefined {
   if (name.startsWith("Time to first token")) return "ttft";
   if (name.startsWith("Total time")) return "throughput";
+  if (name.startsWith("CPU")) return "cpu";
   if (name.startsWith("Turn at")) return "history";
   if (name.includes("concurrent")) return "concurrency";
+  if (name.startsWith("Tool")) return "tools";
   return undefined;
 }
 
@@ -60,7 +66,9 @@ export function performanceSection(r: Results): string {
     "`npm run bench` measures what edge-chat costs on top of the Workers runtime. Beside it, on the same `wrangler dev` and in the same run, runs a **floor**: " +
       "the thinnest relay the runtime allows (`bench/floor/`, a Worker → Durable Object → upstream pass-through that re-frames chunks as SSE and stores nothing). " +
       "Requests alternate between the contenders and every figure is a median (p99 in brackets) of pair-by-pair differences or ratios, so drift of the machine falls on all alike. " +
-      "The upstream is the scripted OpenAI-compatible server of the tests; MCP is the reference server.",
+      "The upstream is the scripted OpenAI-compatible server of the tests; MCP is the reference server. " +
+      "The **peer** is Cloudflare's own `AIChatAgent` (`bench/peer/`: agents and @cloudflare/ai-chat in their documented minimal setup, AI SDK `streamText` on the same upstream, its own package.json installed on first use), on its own `wrangler dev`, spoken to over its WebSocket protocol. " +
+      "CPU per token is each server's `workerd` process time (/proc) over the throughput rounds. The machine is shared with other engineers' test runs: absolute times vary from run to run, pairs and ratios less, CPU per token least.",
   );
   p.push(
     `Latest run: ${e.date.slice(0, 10)}, commit ${e.commit}, wrangler ${e.wrangler}, ${e.cpus} × ${e.cpuModel}, scale \`${r.sizes.scale}\` (${fmt((r.durationMs ?? 0) / 60_000, 1)} minutes).`,
@@ -82,14 +90,16 @@ export function performanceSection(r: Results): string {
     lines.push(
       `- **Time to first token** (a ${t.tokens}-token reply, ${t.delayMs} ms per token): direct ${ms(t.ttft.direct.median)}, floor ${ms(t.ttft.floor.median)}, ` +
         `edge-chat native ${ms(t.ttft.native.median)} (floor ${signed(t.paired.native_minus_floor.median, " ms", 2)}, p99 ${signed(t.paired.native_minus_floor.p99, " ms")}), ` +
-        `the same turn with nothing stored floor ${signed(t.paired.unstored_minus_floor.median, " ms")}, ` +
-        `OpenAI dialect ${ms(t.ttft.openai.median)} (floor ${signed(t.paired.openai_minus_floor.median, " ms", 2)}). The runtime itself (floor − direct) adds ${ms(t.paired.floor_minus_direct.median)}.`,
+        `the same turn with nothing stored floor ${signed(t.paired.nativeUnstored_minus_floor.median, " ms")}, ` +
+        `OpenAI dialect ${ms(t.ttft.openai.median)} (floor ${signed(t.paired.openai_minus_floor.median, " ms", 2)}); the first turn of a new session: native floor ${signed(t.paired.nativeNew_minus_floor.median, " ms", 2)}, OpenAI floor ${signed(t.paired.openaiNew_minus_floor.median, " ms", 2)}. ` +
+        `The peer (\`AIChatAgent\`): ${ms(t.ttft.peer.median)} in a used conversation (floor ${signed(t.paired.peer_minus_floor.median, " ms", 2)}), ${ms(t.ttft.peerNew.median)} in a new one (floor ${signed(t.paired.peerNew_minus_floor.median, " ms", 2)}). The runtime itself (floor − direct) adds ${ms(t.paired.floor_minus_direct.median)}.`,
     );
   }
   for (const t of r.throughput ?? []) {
     lines.push(
-      `- **${t.tokens}-token reply, no delay**: direct ${ms(t.total.direct.median)}, floor ${ms(t.total.floor.median)}, edge-chat ${ms(t.total.edge.median)}: ` +
-        `${fmt(t.paired.edge_over_floor.median, 2)} × the floor (p99 ${fmt(t.paired.edge_over_floor.p99, 2)} ×); per streamed token the floor adds ${fmt(t.perTokenMs.floor, 3)} ms over direct, edge-chat ${fmt(t.perTokenMs.edge, 3)} ms.`,
+      `- **${t.tokens}-token reply, no delay**: direct ${ms(t.total.direct.median)}, floor ${ms(t.total.floor.median)}, peer ${ms(t.total.peer.median)}, edge-chat ${ms(t.total.edge.median)}: ` +
+        `${fmt(t.paired.edge_over_floor.median, 2)} × the floor (p99 ${fmt(t.paired.edge_over_floor.p99, 2)} ×), ${fmt(t.paired.edge_over_peer.median, 2)} × the peer; per streamed token the floor adds ${fmt(t.perTokenMs.floor, 3)} ms over direct, the peer ${fmt(t.perTokenMs.peer, 3)} ms, edge-chat ${fmt(t.perTokenMs.edge, 3)} ms. ` +
+        `CPU of the runtime per 1,000 tokens: floor ${fmt(t.cpuPer1kTokensMs.floor, 0)} ms, peer ${fmt(t.cpuPer1kTokensMs.peer, 0)} ms, edge-chat ${fmt(t.cpuPer1kTokensMs.edge, 0)} ms.`,
     );
   }
   if (r.history) {
@@ -102,7 +112,7 @@ export function performanceSection(r: Results): string {
               `${ms(s.overhead.median)} at ${s.stored.toLocaleString("en")} stored messages (${s.context.messages} sent)`,
           )
           .join(", ") +
-        ` — ${fmt(h.ratio.overhead, 2)} × from the smallest to the largest. The sessions were built with ${h.build.turns.toLocaleString("en")} real turns (${h.build.turnsPerSecond}/s).`,
+        ` — ${fmt(h.ratio.overhead, 2)} × from the smallest to the largest. The sessions were filled through the Responses API, ${h.build.requests.toLocaleString("en")} requests of up to ${h.build.batch.toLocaleString("en")} messages.`,
     );
   }
   if (r.concurrency) {
@@ -112,7 +122,7 @@ export function performanceSection(r: Results): string {
         c.levels
           .map(
             (l) =>
-              `${l.n} streams: ${l.edge.errors} errors, first token p50 ${ms(l.edge.ttft.median)} / p99 ${ms(l.edge.ttft.p99)} (floor ${ms(l.floor.ttft.median)} / ${ms(l.floor.ttft.p99)}, ${l.floor.errors} errors)`,
+              `${l.n} streams: ${l.edge.errors} errors, first token p50 ${ms(l.edge.ttft.median)} / p99 ${ms(l.edge.ttft.p99)}, whole stream p50 ${ms(l.edge.total.median)} (floor ${ms(l.floor.ttft.median)} / ${ms(l.floor.ttft.p99)}, ${ms(l.floor.total.median)}, ${l.floor.errors} errors; peer ${ms(l.peer.ttft.median)} / ${ms(l.peer.ttft.p99)}, ${ms(l.peer.total.median)}, ${l.peer.errors} errors)`,
           )
           .join("; ") +
         `. One \`wrangler dev\` runs every object on one thread of a ${e.cpus}-core machine, so first tokens queue behind every turn's start, ` +
@@ -123,7 +133,7 @@ export function performanceSection(r: Results): string {
     const t = r.tools;
     lines.push(
       `- **Tool round trip**: one MCP call (\`${t.tool}\`) adds ${ms(t.added.median)} (p99 ${ms(t.added.p99)}) to a turn; from Node the SDK takes ${ms(t.sdkWarmCall.median)} on an open connection and ${ms(t.sdkColdCall.median)} to connect and call ` +
-        `(a turn opens its MCP connections afresh), and the tool step's second model request ${ms(t.upstreamStep.median)}: edge-chat's own part is ${ms(t.edgeOwn.median)}.`,
+        `(a session's turns share one kept connection), and the tool step's second model request ${ms(t.upstreamStep.median)}: edge-chat's own part is ${ms(t.edgeOwn.median)}.`,
     );
   }
   if (r.bundle)
@@ -146,7 +156,7 @@ export function performanceSection(r: Results): string {
     p.push(items.join("\n"));
   }
   p.push(
-    "Run it: `npm run bench` (about six minutes on 2 cores; `-- --help` for sizes, `--only ttft,throughput`, `BENCH_SCALE=smoke` for a quick look). " +
+    "Run it: `npm run bench` (about fifteen minutes on 2 cores; `-- --help` for sizes, `--only ttft,throughput`, `BENCH_SCALE=smoke` for a quick look). " +
       "It writes `bench/results.json` and `bench/report/` (`results.md`, `chart.svg`, this section). `npm test` runs the smoke size, so the bench cannot rot.",
   );
   return `${p.join("\n\n")}\n`;

@@ -18,7 +18,14 @@ interface Panel {
   bars: Bar[];
 }
 
-const COLORS = { direct: "#9aa5b1", floor: "#5b8def", edge: "#e8743b", edge2: "#f2a65a", other: "#6c9a5b" };
+const COLORS = {
+  direct: "#9aa5b1",
+  floor: "#5b8def",
+  peer: "#8e6cc4",
+  edge: "#e8743b",
+  edge2: "#f2a65a",
+  other: "#6c9a5b",
+};
 const WIDTH = 860;
 const LABEL_W = 300;
 const BAR_W = 380;
@@ -42,7 +49,15 @@ function panels(r: Results): Panel[] {
       bars: [
         { label: "direct", value: t.direct.median, tail: t.direct.p99, color: COLORS.direct },
         { label: "floor relay", value: t.floor.median, tail: t.floor.p99, color: COLORS.floor },
+        { label: "peer AIChatAgent", value: t.peer.median, tail: t.peer.p99, color: COLORS.peer },
+        { label: "peer, new conversation", value: t.peerNew.median, tail: t.peerNew.p99, color: COLORS.peer },
         { label: "edge-chat native", value: t.native.median, tail: t.native.p99, color: COLORS.edge },
+        {
+          label: "edge-chat native, new session",
+          value: t.nativeNew.median,
+          tail: t.nativeNew.p99,
+          color: COLORS.edge,
+        },
         {
           label: "edge-chat native, nothing stored",
           value: t.nativeUnstored.median,
@@ -50,6 +65,7 @@ function panels(r: Results): Panel[] {
           color: COLORS.edge,
         },
         { label: "edge-chat OpenAI dialect", value: t.openai.median, tail: t.openai.p99, color: COLORS.edge2 },
+        { label: "OpenAI dialect, new session", value: t.openaiNew.median, tail: t.openaiNew.p99, color: COLORS.edge2 },
       ],
     });
   }
@@ -60,6 +76,7 @@ function panels(r: Results): Panel[] {
       bars: [
         { label: "direct", value: t.total.direct.median, tail: t.total.direct.p99, color: COLORS.direct },
         { label: "floor relay", value: t.total.floor.median, tail: t.total.floor.p99, color: COLORS.floor },
+        { label: "peer AIChatAgent", value: t.total.peer.median, tail: t.total.peer.p99, color: COLORS.peer },
         { label: "edge-chat", value: t.total.edge.median, tail: t.total.edge.p99, color: COLORS.edge },
       ],
     });
@@ -86,6 +103,12 @@ function panels(r: Results): Panel[] {
           value: l.floor.ttft.median,
           tail: l.floor.ttft.p99,
           color: COLORS.floor,
+        },
+        {
+          label: `${l.n} streams, peer${l.peer.errors ? ` (${l.peer.errors} errors)` : ""}`,
+          value: l.peer.ttft.median,
+          tail: l.peer.ttft.p99,
+          color: COLORS.peer,
         },
         {
           label: `${l.n} streams, edge-chat${l.edge.errors ? ` (${l.edge.errors} errors)` : ""}`,

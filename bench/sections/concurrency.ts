@@ -2,14 +2,16 @@
  * 4. Concurrency: N streaming sessions started at the same moment, each in its own session (its own
  * Durable Object), with the upstream pacing tokens like a model does. Every stream must complete;
  * the time-to-first-token distribution shows how the runtime shares two cores among N turns. The
- * floor runs the same bursts, alternating with edge-chat, for scale.
+ * floor and the peer (one open WebSocket per conversation) run the same bursts, the three taking
+ * turns at going first, for scale.
  *
  * The sessions are created beforehand (one short turn each): a conversation's first turn creates
  * its tables, which is a once-per-conversation cost, not a concurrency one.
  */
 import { type Bench, Deadline, floor, native, pool, reply } from "../lib/bench.ts";
 import type { StreamResult } from "../lib/client.ts";
-import { type Summary, summarize } from "../lib/stats.ts";
+import { PeerConversation } from "../lib/peer-client.ts";
+import { rotation, type Summary, summarize } from "../lib/stats.ts";
 
 export interface Burst {
   streams: number;
@@ -29,6 +31,7 @@ export interface ConcurrencyLevel {
   n: number;
   edge: Burst;
   floor: Burst;
+  peer: Burst;
 }
 
 export interface ConcurrencyResult {
@@ -68,45 +71,52 @@ export async function measureConcurrency(b: Bench): Promise<ConcurrencyResult> {
   const { n: levels, tokens, delayMs, timeoutMs } = b.sizes.concurrency;
   const most = Math.max(...levels);
   const session = (i: number) => `${b.runId}-conc-${i}`;
-  const deadline = new Deadline(b.sizes.sectionLimitMs);
 
   b.log(`concurrency: creating ${most} sessions`);
   const warm = reply(1);
   let warmErrors = 0;
-  await pool(
-    Array.from({ length: most }, (_, i) => i),
-    8,
-    async (i) => {
-      const [e, f] = await Promise.all([native(b.edge, b, session(i), warm), floor(b, session(i), warm)]);
-      if (!e.ok || !f.ok) warmErrors++;
-    },
-  );
-  if (warmErrors) b.log(`concurrency: ${warmErrors} of ${most} sessions failed to warm up`);
-
-  const content = reply(tokens, delayMs);
-  const out: ConcurrencyLevel[] = [];
-  for (const [k, n] of levels.entries()) {
-    if (deadline.passed) break;
-    const runEdge = () => burst(n, (i) => native(b.edge, b, session(i), content, timeoutMs), tokens);
-    const runFloor = () => burst(n, (i) => floor(b, session(i), content, timeoutMs), tokens);
-    const settle = () => new Promise((r) => setTimeout(r, 1_000));
-    // Alternate which goes first from level to level.
-    let edge: Burst;
-    let fl: Burst;
-    if (k % 2 === 0) {
-      edge = await runEdge();
-      await settle();
-      fl = await runFloor();
-    } else {
-      fl = await runFloor();
-      await settle();
-      edge = await runEdge();
-    }
-    await settle();
-    b.log(
-      `concurrency ${n}: edge-chat ${edge.errors} errors, ttft p50 ${edge.ttft.median} p99 ${edge.ttft.p99} ms; floor ${fl.errors} errors, ttft p50 ${fl.ttft.median} ms`,
+  const peers: PeerConversation[] = [];
+  try {
+    await pool(
+      Array.from({ length: most }, (_, i) => i),
+      8,
+      async (i) => {
+        peers[i] = await PeerConversation.open(b.peer.url, session(i), timeoutMs);
+        const [e, f, p] = await Promise.all([
+          native(b.edge, b, session(i), warm),
+          floor(b, session(i), warm),
+          peers[i].turn(warm, b.sizes.requestTimeoutMs),
+        ]);
+        if (!e.ok || !f.ok || !p.ok) warmErrors++;
+      },
     );
-    out.push({ n, edge, floor: fl });
+    if (warmErrors) b.log(`concurrency: ${warmErrors} of ${most} sessions failed to warm up`);
+
+    // After the warm-up: the section's own limit is for the bursts.
+    const deadline = new Deadline(b.sizes.concurrency.limitMs);
+    const content = reply(tokens, delayMs);
+    const out: ConcurrencyLevel[] = [];
+    const settle = () => new Promise((r) => setTimeout(r, 1_000));
+    for (const [k, n] of levels.entries()) {
+      if (deadline.passed) break;
+      const runs = {
+        edge: () => burst(n, (i) => native(b.edge, b, session(i), content, timeoutMs), tokens),
+        floor: () => burst(n, (i) => floor(b, session(i), content, timeoutMs), tokens),
+        peer: () => burst(n, (i) => peers[i].turn(content, timeoutMs), tokens),
+      };
+      const got: Partial<Record<keyof typeof runs, Burst>> = {};
+      for (const which of rotation(["edge", "floor", "peer"] as const, k)) {
+        got[which] = await runs[which]();
+        await settle();
+      }
+      const { edge, floor: fl, peer } = got as Record<keyof typeof runs, Burst>;
+      b.log(
+        `concurrency ${n}: edge-chat ${edge.errors} errors, ttft p50 ${edge.ttft.median} p99 ${edge.ttft.p99} ms; floor ${fl.errors} errors, ttft p50 ${fl.ttft.median} ms; peer ${peer.errors} errors, ttft p50 ${peer.ttft.median} ms`,
+      );
+      out.push({ n, edge, floor: fl, peer });
+    }
+    return { tokens, delayMs, paceMs: tokens * delayMs, levels: out };
+  } finally {
+    for (const p of peers) p?.close();
   }
-  return { tokens, delayMs, paceMs: tokens * delayMs, levels: out };
 }

@@ -5,10 +5,11 @@ import type { ErrorCode } from "../errors";
  * encoded into each caller's wire dialect by the pure encoders in `encode/`.
  */
 
-export type FinishReason = "stop" | "length" | "tool-calls" | "aborted" | "error";
+/** `awaiting-approval`: the turn paused until a person answers its tool calls (it goes on later). */
+export type FinishReason = "stop" | "length" | "tool-calls" | "aborted" | "error" | "awaiting-approval";
 
 /** Lifecycle of a stored message. `streaming` is only ever seen on a reply still being written. */
-export type MessageStatus = "complete" | "streaming" | "aborted" | "error" | "interrupted";
+export type MessageStatus = "complete" | "streaming" | "aborted" | "error" | "interrupted" | "awaiting_approval";
 
 export interface Usage {
   prompt_tokens: number;
@@ -64,7 +65,20 @@ export type TurnEvent = Base &
     | { type: "text-delta"; text: string }
     | { type: "tool-call"; callId: string; name: string; args: unknown }
     | { type: "tool-progress"; callId: string; text: string }
-    | { type: "tool-result"; callId: string; name: string; result: unknown; isError: boolean }
+    /** `denied`: a person refused the call (or let its approval time out); it did not run. */
+    | { type: "tool-result"; callId: string; name: string; result: unknown; isError: boolean; denied?: boolean }
+    /** A call waits for a person: `POST /api/chat/{session}/approvals/{approvalId}` answers it. */
+    | { type: "tool-approval-request"; approvalId: string; callId: string; name: string; args: unknown }
+    /** The answer, as the turn goes on with it (name and args for clients that never saw the request). */
+    | {
+        type: "tool-approval-response";
+        approvalId: string;
+        callId: string;
+        name: string;
+        args: unknown;
+        approved: boolean;
+        reason?: string;
+      }
     /**
      * A tool's server asks the user to fill in a form while the call runs (MCP elicitation);
      * answered with `POST /api/chat/{session}/elicitations/{elicitationId}`.

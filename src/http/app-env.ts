@@ -15,5 +15,7 @@ export interface AppEnv {
     config: Config;
     /** Set by routes whose clients read another error shape than OpenAI's. */
     errorBody?: ErrorBodyShape;
+    /** `performance.now()` when the request reached the Worker (server-timing.ts). */
+    arrivedAt?: number;
   };
 }

@@ -8,9 +8,21 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
+import { CALLBACK_PATH, CLIENT_METADATA_PATH } from "./oauth";
 
-/** What another site may still open: the page itself (a link to it) and the health check. */
-const OPEN_TO_ALL = new Set(["GET /", "HEAD /", "GET /health", "HEAD /health"]);
+/**
+ * What another site may still open: the page itself (a link to it), the health check, and the
+ * OAuth pages: an authorization server sends the user back to the callback from its own site (the
+ * callback is guarded by its single-use state instead), and fetches the client metadata document.
+ */
+const OPEN_TO_ALL = new Set([
+  "GET /",
+  "HEAD /",
+  "GET /health",
+  "HEAD /health",
+  `GET ${CALLBACK_PATH}`,
+  `GET ${CLIENT_METADATA_PATH}`,
+]);
 
 export function sameOriginOnly(): MiddlewareHandler<AppEnv> {
   return async function sameOriginOnly(c, next) {

@@ -13,10 +13,18 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import { ERRORS } from "../errors";
-import { parseResponseId, responseAddress, responseObject, responseOfItem, statusOf } from "../events/encode/responses";
+import {
+  approvalOfItem,
+  parseResponseId,
+  responseAddress,
+  responseObject,
+  responseOfItem,
+  statusOf,
+} from "../events/encode/responses";
 import type { ChatMessage, ContentPart } from "../llm/provider";
+import { sseMessages } from "../llm/sse-decoder";
 import { sessionStub } from "../session/address";
-import type { KeptTurnView, ResumeResult } from "../session/types";
+import type { ApprovalAnswer, KeptTurnView, ResumeResult, TurnStart } from "../session/types";
 import type { AppEnv } from "./app-env";
 import { actForUser } from "./end-users";
 import { ApiError } from "./errors";
@@ -80,12 +88,28 @@ const FunctionCallOutputItem = z.object({
 
 const ItemReference = z.object({ type: z.literal("item_reference"), id: z.string().min(1).max(300) });
 
+/** A person's answer to a tool call that waits (`mcp_approval_request`), sent with `previous_response_id`. */
+const ApprovalResponseItem = z.object({
+  type: z.literal("mcp_approval_response"),
+  approval_request_id: z.string().min(1).max(300),
+  approve: z.boolean({ error: "must be true or false" }),
+  reason: z.string().max(MAX_CONTENT_CHARS).nullish(),
+});
+
+/** An approval request sent back as input (a client that replays the whole output): what it asked is stored. */
+const ApprovalRequestItem = z.looseObject({ type: z.literal("mcp_approval_request"), id: z.string().max(300) });
+
 /** A message written without `type` is a message, as OpenAI reads it. */
 const Item = z.preprocess(
   (v) => (v && typeof v === "object" && !("type" in v) && "role" in v ? { ...v, type: "message" } : v),
-  z.discriminatedUnion("type", [MessageItem, FunctionCallItem, FunctionCallOutputItem, ItemReference], {
-    error: 'input items must be "message", "function_call", "function_call_output" or "item_reference"',
-  }),
+  z.discriminatedUnion(
+    "type",
+    [MessageItem, FunctionCallItem, FunctionCallOutputItem, ItemReference, ApprovalResponseItem, ApprovalRequestItem],
+    {
+      error:
+        'input items must be "message", "function_call", "function_call_output", "item_reference", "mcp_approval_response" or "mcp_approval_request"',
+    },
+  ),
 );
 
 type Item = z.infer<typeof Item>;
@@ -188,6 +212,11 @@ export function storedResponse(sessionId: string, view: KeptTurnView): Record<st
       .filter(Boolean)
       .join("\n\n"),
     calls: view.finishReason === "tool-calls" ? (last?.tool_calls ?? []) : [],
+    approvals: view.pendingApprovals.map((a) => ({
+      approvalId: a.approvalId,
+      name: a.name,
+      arguments: replies.flatMap((m) => m.tool_calls ?? []).find((t) => t.id === a.callId)?.function.arguments ?? "{}",
+    })),
     usage: last?.usage ?? null,
     error: status === "failed" ? { code, message: ERRORS[code].sentence } : null,
     echo: view.echo,
@@ -261,6 +290,55 @@ function toMessages(input: Item[], referenced: Map<string, Record<string, unknow
   return out;
 }
 
+/**
+ * The approval answers among the input items, or null when there are none. They go on a paused
+ * response, so they come alone (beside at most the requests they answer).
+ */
+function approvalAnswers(items: Item[]): (ApprovalAnswer & { approvalId: string })[] | null {
+  if (!items.some((item) => item.type === "mcp_approval_response")) return null;
+  return items.flatMap((item, i) => {
+    if (item.type === "mcp_approval_request") return [];
+    if (item.type !== "mcp_approval_response")
+      throw new ApiError(
+        "invalid_request",
+        "mcp_approval_response items answer a response that waits: send them without other input",
+        { param: `input.${i}` },
+      );
+    const approvalId = approvalOfItem(item.approval_request_id);
+    if (!approvalId)
+      throw new ApiError("approval_not_found", `no tool call ${item.approval_request_id} waits for an approval`, {
+        param: `input.${i}.approval_request_id`,
+      });
+    return [{ approvalId, approved: item.approve, ...(item.reason ? { reason: item.reason } : {}) }];
+  });
+}
+
+/** The whole response a Responses stream ends with (its last `response.*` event carries it). */
+async function finalResponse(stream: ReadableStream<Uint8Array>): Promise<Record<string, unknown>> {
+  let last: Record<string, unknown> | null = null;
+  for await (const message of sseMessages(stream)) {
+    const data = JSON.parse(message.data) as { response?: Record<string, unknown> };
+    if (data.response) last = data.response;
+  }
+  if (!last) throw new ApiError("turn_failed", "the continued response ended without an answer");
+  return last;
+}
+
+/** Answers the calls a stored response waits on; the response goes on, streamed or answered whole. */
+async function answerWaiting(
+  c: Context<AppEnv>,
+  sessionId: string,
+  answers: (ApprovalAnswer & { approvalId: string })[],
+  streamed: boolean,
+): Promise<Response> {
+  const stub = sessionStub(c.env, c.get("owner"), sessionId);
+  const started = (await stub.answerApprovals(answers, "responses")) as TurnStart;
+  if (!started.ok) throw new ApiError(started.code, started.message);
+  const headers = { "X-Session-Id": sessionId };
+  if (streamed) return streamResponse(started.stream, "responses", headers);
+  return c.json(await finalResponse(started.stream), 200, headers);
+}
+
 /** Text only: images reach the model in user messages alone. */
 function textOf(content: readonly object[]): string {
   return content.map((p) => ("text" in p && typeof p.text === "string" ? p.text : "")).join("");
@@ -295,6 +373,9 @@ const route = routeIn("responses");
 const responseErrors = errors(
   "invalid_request",
   "response_not_found",
+  "approval_not_found",
+  "approval_answered",
+  "approval_pending",
   "turn_in_progress",
   "upstream_rate_limited",
   "upstream_unavailable",
@@ -329,6 +410,15 @@ export const responses = routes()
       }
       // Always items after the preprocess (a string became one message); its inferred type says otherwise.
       const items = body.input as Item[];
+      const answers = approvalAnswers(items);
+      if (answers) {
+        const waiting = previous?.sessionId ?? named;
+        if (!waiting)
+          throw new ApiError("invalid_request", "mcp_approval_response needs the previous_response_id it answers", {
+            param: "previous_response_id",
+          });
+        return answerWaiting(c, waiting, answers, body.stream === true);
+      }
       const messages = toMessages(items, await referencedItems(c, items));
       const input: RouteTurnInput = {
         sessionId: previous?.sessionId ?? named ?? newSessionId(),

@@ -101,6 +101,8 @@ export const servers = routes()
     async (c) => {
       const config = c.get("config");
       const body = c.req.valid("json");
+      // Without a key to seal them, no server can be added, whatever the request says.
+      const store = storeOf(c);
       if (configured(config, body.name))
         throw new ApiError("mcp_server_exists", `"${body.name}" is a configured MCP server`, { param: "name" });
       const parsed = parseEntry(body.name, { url: body.url, type: body.type, headers: body.headers });
@@ -118,7 +120,6 @@ export const servers = routes()
         );
       const refusal = urlRefusal(new URL(parsed.url), config.upstreamAllowlist);
       if (refusal) throw new ApiError("mcp_server_not_allowed", `url: ${refusal}`, { param: "url" });
-      const store = storeOf(c);
       const added = await store.addServer({
         name: parsed.name,
         url: parsed.url,

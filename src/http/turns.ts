@@ -12,6 +12,7 @@ import type { AppEnv } from "./app-env";
 import { ApiError } from "./errors";
 import { storeTurnFiles, type TurnWithFiles } from "./files";
 import { acquireTurnSlot } from "./limits";
+import { sinceArrival } from "./server-timing";
 
 export type RouteTurnInput = Omit<TurnInput, "owner" | "turnSlot">;
 
@@ -66,7 +67,7 @@ async function inTurnSlot<T extends TurnStart | TurnResult>(
   let files: Awaited<ReturnType<typeof storeTurnFiles>> | undefined;
   try {
     files = await storeTurnFiles(c, withFiles);
-    result = await start({ ...files.input, owner: c.get("owner"), turnSlot: slot.id });
+    result = await start({ ...files.input, owner: c.get("owner"), turnSlot: slot.id, workerMs: sinceArrival(c) });
   } catch (err) {
     await slot.release();
     await files?.discard();

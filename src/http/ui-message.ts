@@ -1,15 +1,20 @@
 /**
  * The AI SDK's `useChat` on `POST /api/chat`: UI messages with `parts` and a `trigger`, as its
  * `DefaultChatTransport` posts them, answered with a UI message stream; the turns are stored in
- * session `id`, whose own history is the context (only the new user text is taken).
+ * session `id`, whose own history is the context (only the new user text is taken). A request
+ * whose last message is the assistant's, with tool parts the user approved or denied
+ * (`addToolApprovalResponse`), answers the paused turn's calls and streams its continuation.
  */
 import type { Context } from "hono";
 import { z } from "zod";
 import type { Upload } from "../files/attachments";
+import { sessionStub } from "../session/address";
+import type { TurnStart } from "../session/types";
 import type { AppEnv } from "./app-env";
+import { ApiError } from "./errors";
 import { type TurnWithFiles, upload } from "./files";
 import { MAX_CONTENT_CHARS, MAX_MESSAGES, ModelName } from "./schemas";
-import { startTurnStream } from "./turns";
+import { startTurnStream, streamResponse } from "./turns";
 import { parseWith, SessionIdSchema } from "./validate";
 
 /** One part of a UI message. Only `text` parts are read; the others (files, tools, steps…) pass. */
@@ -44,6 +49,7 @@ export const UiChatBody = z
   .superRefine((body, ctx) => {
     if (body.trigger !== "submit-message") return;
     const last = body.messages.length - 1;
+    if (last >= 0 && approvalAnswers(body).length) return;
     if (last < 0 || body.messages[last].role !== "user") {
       ctx.addIssue({ code: "custom", path: ["messages"], message: "must end with the user message to answer" });
     } else if (!userText(body.messages[last]).trim()) {
@@ -57,6 +63,28 @@ export type UiChatBody = z.infer<typeof UiChatBody>;
 export function isUiChatBody(raw: Record<string, unknown>): boolean {
   if ("trigger" in raw) return true;
   return Array.isArray(raw.messages) && raw.messages.some((m) => typeof m === "object" && m !== null && "parts" in m);
+}
+
+/** A tool part the user answered (`state: "approval-responded"`), as the AI SDK sends it. */
+const RespondedPart = z.object({
+  state: z.literal("approval-responded"),
+  approval: z.object({
+    id: z.string().min(1).max(128),
+    approved: z.boolean(),
+    reason: z.string().max(2_000).optional(),
+  }),
+});
+
+/** The answers the last message carries when it is the assistant's with approved or denied calls. */
+function approvalAnswers(body: Pick<UiChatBody, "messages">) {
+  const last = body.messages.at(-1);
+  if (last?.role !== "assistant") return [];
+  return last.parts.flatMap((part) => {
+    const answered = RespondedPart.safeParse(part);
+    if (!answered.success) return [];
+    const { id, approved, reason } = answered.data.approval;
+    return [{ approvalId: id, approved, ...(reason ? { reason } : {}) }];
+  });
 }
 
 /** The text a user typed: the message's text parts, in order (attachments are not read). */
@@ -94,7 +122,13 @@ export function uiTurnInput(body: UiChatBody): TurnWithFiles {
   };
 }
 
-/** Starts the turn a `useChat` body asks for and answers with its UI message stream. */
-export function uiMessageTurn(c: Context<AppEnv>, raw: unknown): Promise<Response> {
-  return startTurnStream(c, uiTurnInput(parseWith(UiChatBody, raw)));
+/** Starts the turn a `useChat` body asks for (or continues the one it answers) and answers with its UI message stream. */
+export async function uiMessageTurn(c: Context<AppEnv>, raw: unknown): Promise<Response> {
+  const body = parseWith(UiChatBody, raw);
+  const answers = body.trigger === "submit-message" ? approvalAnswers(body) : [];
+  if (!answers.length) return startTurnStream(c, uiTurnInput(body));
+  const stub = sessionStub(c.env, c.get("owner"), body.id);
+  const started = (await stub.answerApprovals(answers, "ui-message")) as TurnStart;
+  if (!started.ok) throw new ApiError(started.code, started.message);
+  return streamResponse(started.stream, "ui-message", { "X-Session-Id": body.id, "X-Message-Id": started.messageId });
 }

@@ -2,7 +2,7 @@
 import OpenAI from "openai";
 import { UpstreamError, upstreamErrorFromStatus } from "./errors";
 import type { ChatProvider, ChatRequest, ProviderChunk } from "./provider";
-import { sseMessages } from "./sse-decoder";
+import { SseReader } from "./sse-decoder";
 
 const FINISH: Record<string, "stop" | "length" | "tool-calls"> = {
   stop: "stop",
@@ -55,44 +55,47 @@ export class OpenAIProvider implements ChatProvider {
     // counted, so that it is not taken for an empty reply.
     let chunks = 0;
     let finished = false;
+    const reader = new SseReader(response.body ?? emptyBody());
     try {
       let done = false;
-      for await (const message of sseMessages(response.body ?? emptyBody())) {
-        // Like the SDK: what follows `[DONE]` is read (so the connection ends normally) and ignored.
-        if (done || message.data.startsWith("[DONE]")) {
-          done = true;
-          continue;
-        }
-        const chunk = JSON.parse(message.data) as OpenAI.Chat.ChatCompletionChunk & { error?: unknown };
-        if (chunk.error || message.event === "error") throw new Error("the model provider sent an error mid-stream");
-        chunks++;
-        if (chunk.usage) {
-          const u = chunk.usage;
-          yield {
-            type: "usage",
-            usage: {
-              prompt_tokens: u.prompt_tokens,
-              completion_tokens: u.completion_tokens,
-              total_tokens: u.total_tokens,
-            },
-          };
-        }
-        const choice = chunk.choices?.[0];
-        if (!choice) continue;
-        const delta = choice.delta;
-        if (delta?.content) yield { type: "text", text: delta.content };
-        for (const tc of delta?.tool_calls ?? []) {
-          yield {
-            type: "tool-call-delta",
-            index: tc.index,
-            id: tc.id,
-            name: tc.function?.name,
-            argsDelta: tc.function?.arguments,
-          };
-        }
-        if (choice.finish_reason) {
-          finished = true;
-          yield { type: "finish", reason: FINISH[choice.finish_reason] ?? "stop" };
+      for (let batch = await reader.batch(); batch.length; batch = await reader.batch()) {
+        for (const message of batch) {
+          // Like the SDK: what follows `[DONE]` is read (so the connection ends normally) and ignored.
+          if (done || message.data.startsWith("[DONE]")) {
+            done = true;
+            continue;
+          }
+          const chunk = JSON.parse(message.data) as OpenAI.Chat.ChatCompletionChunk & { error?: unknown };
+          if (chunk.error || message.event === "error") throw new Error("the model provider sent an error mid-stream");
+          chunks++;
+          if (chunk.usage) {
+            const u = chunk.usage;
+            yield {
+              type: "usage",
+              usage: {
+                prompt_tokens: u.prompt_tokens,
+                completion_tokens: u.completion_tokens,
+                total_tokens: u.total_tokens,
+              },
+            };
+          }
+          const choice = chunk.choices?.[0];
+          if (!choice) continue;
+          const delta = choice.delta;
+          if (delta?.content) yield { type: "text", text: delta.content };
+          for (const tc of delta?.tool_calls ?? []) {
+            yield {
+              type: "tool-call-delta",
+              index: tc.index,
+              id: tc.id,
+              name: tc.function?.name,
+              argsDelta: tc.function?.arguments,
+            };
+          }
+          if (choice.finish_reason) {
+            finished = true;
+            yield { type: "finish", reason: FINISH[choice.finish_reason] ?? "stop" };
+          }
         }
       }
       finished ||= done;
@@ -100,6 +103,8 @@ export class OpenAIProvider implements ChatProvider {
       // Like the SDK's iterator: an aborted stream ends quietly; the turn looks at its signal.
       if (signal.aborted || (err instanceof Error && err.name === "AbortError")) return;
       throw toUpstreamError(err, signal);
+    } finally {
+      reader.cancel();
     }
     if (chunks === 0 && !finished && !signal.aborted) {
       throw new UpstreamError(

@@ -46,29 +46,38 @@ export class RetryingProvider implements ChatProvider {
     private readonly options: RetryOptions,
   ) {}
 
-  async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderChunk> {
+  /**
+   * Not a generator: once the first chunk is in, `next()` is the inner stream's own (no hop of
+   * this layer on the token path); before it, each attempt is made and waited for here.
+   */
+  stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderChunk> {
     const { retries, baseMs = 250, maxWaitMs = 8000 } = this.options;
-    for (let attempt = 0; ; attempt++) {
-      let started = false;
-      try {
-        for await (const chunk of this.inner.stream(request, signal)) {
-          started = true;
-          yield chunk;
-        }
-        return;
-      } catch (err) {
-        if (
-          started ||
-          signal.aborted ||
-          attempt >= retries ||
-          !(err instanceof UpstreamError) ||
-          !RETRIABLE.has(err.code)
-        )
-          throw err;
-        const wait = retryDelay(attempt, err.retryAfterSeconds, baseMs, maxWaitMs);
-        if (wait === null) throw err;
-        await sleep(wait, signal);
-      }
-    }
+    return {
+      [Symbol.asyncIterator]: () => {
+        let current: AsyncIterator<ProviderChunk> | undefined;
+        let started = false;
+        const first = async (): Promise<IteratorResult<ProviderChunk>> => {
+          for (let attempt = 0; ; attempt++) {
+            current = this.inner.stream(request, signal)[Symbol.asyncIterator]();
+            try {
+              const result = await current.next();
+              started = true;
+              return result;
+            } catch (err) {
+              if (signal.aborted || attempt >= retries || !(err instanceof UpstreamError) || !RETRIABLE.has(err.code))
+                throw err;
+              const wait = retryDelay(attempt, err.retryAfterSeconds, baseMs, maxWaitMs);
+              if (wait === null) throw err;
+              await sleep(wait, signal);
+            }
+          }
+        };
+        return {
+          next: () => (started ? current!.next() : first()),
+          return: async (value?: unknown) =>
+            (await current?.return?.(value)) ?? { done: true as const, value: undefined },
+        };
+      },
+    };
   }
 }

@@ -11,29 +11,54 @@ export interface SseMessage {
   data: string;
 }
 
-/** Reads `body` to its end. A last event the server did not close with a blank line still counts. */
-export async function* sseMessages(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let ready: SseMessage[] = [];
-  const parser = createParser({
+/**
+ * Reads `body` a network read at a time: each `batch()` is every message the next read completed
+ * (one await however many messages a read brings, and no generator between the bytes and their
+ * reader: the token path's hot loop). A last event the server did not close with a blank line
+ * still counts.
+ */
+export class SseReader {
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly decoder = new TextDecoder();
+  private ready: SseMessage[] = [];
+  private readonly parser = createParser({
     onEvent: (e: EventSourceMessage) => {
-      ready.push({ event: e.event ?? null, data: e.data });
+      this.ready.push({ event: e.event ?? null, data: e.data });
     },
   });
-  let done = false;
-  try {
-    while (!done) {
-      const read = await reader.read();
-      done = read.done;
-      parser.feed(done ? `${decoder.decode()}\n\n` : decoder.decode(read.value, { stream: true }));
-      if (ready.length === 0) continue;
-      const batch = ready;
-      ready = [];
-      for (const message of batch) yield message;
+  /** The body has been read to its end. */
+  done = false;
+
+  constructor(body: ReadableStream<Uint8Array>) {
+    this.reader = body.getReader();
+  }
+
+  /** The next messages; an empty array only once the body has ended. */
+  async batch(): Promise<SseMessage[]> {
+    while (!this.done) {
+      const read = await this.reader.read();
+      this.done = read.done;
+      this.parser.feed(this.done ? `${this.decoder.decode()}\n\n` : this.decoder.decode(read.value, { stream: true }));
+      if (this.ready.length === 0) continue;
+      const batch = this.ready;
+      this.ready = [];
+      return batch;
     }
+    return [];
+  }
+
+  /** A consumer that stops early closes the upstream connection. */
+  cancel(): void {
+    if (!this.done) this.reader.cancel().catch(() => {});
+  }
+}
+
+/** Reads `body` to its end, message by message. */
+export async function* sseMessages(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
+  const reader = new SseReader(body);
+  try {
+    for (let batch = await reader.batch(); batch.length; batch = await reader.batch()) yield* batch;
   } finally {
-    // A consumer that stops early closes the upstream connection.
-    if (!done) reader.cancel().catch(() => {});
+    reader.cancel();
   }
 }

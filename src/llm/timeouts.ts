@@ -16,39 +16,57 @@ export class TimedProvider implements ChatProvider {
     private readonly timeouts: StreamTimeouts,
   ) {}
 
-  async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderChunk> {
+  /**
+   * Not a generator: each `next()` is the inner stream's, with the time of its chunk noted as it
+   * resolves (one timer for the whole stream: a chunk only notes the time, and the timer, when it
+   * fires early, waits out the rest; setting and clearing a timer per token was a CPU cost of its own).
+   */
+  stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderChunk> {
     const { firstTokenMs, idleMs } = this.timeouts;
-    const timer = new AbortController();
-    let reason = "";
-    // One timer, not one per chunk: a chunk only notes the time, and the timer, when it fires
-    // early, waits out the rest (setting and clearing a timer per token was a CPU cost of its own).
-    let lastChunk = 0;
-    const expire = (why: string) => {
-      reason = why;
-      timer.abort(new DOMException(why, "TimeoutError"));
-    };
-    const idle = () => {
-      const quiet = Date.now() - lastChunk;
-      if (quiet >= idleMs) expire(`the model provider went quiet for ${idleMs} ms mid-reply`);
-      else pending = setTimeout(idle, idleMs - quiet);
-    };
-    let pending = setTimeout(() => expire(`the model provider sent nothing for ${firstTokenMs} ms`), firstTokenMs);
-    try {
-      for await (const chunk of this.inner.stream(request, AbortSignal.any([signal, timer.signal]))) {
-        if (lastChunk === 0) {
+    return {
+      [Symbol.asyncIterator]: () => {
+        const timer = new AbortController();
+        let reason = "";
+        let lastChunk = 0;
+        const expire = (why: string) => {
+          reason = why;
+          timer.abort(new DOMException(why, "TimeoutError"));
+        };
+        const idle = () => {
+          const quiet = Date.now() - lastChunk;
+          if (quiet >= idleMs) expire(`the model provider went quiet for ${idleMs} ms mid-reply`);
+          else pending = setTimeout(idle, idleMs - quiet);
+        };
+        let pending = setTimeout(() => expire(`the model provider sent nothing for ${firstTokenMs} ms`), firstTokenMs);
+        const inner = this.inner.stream(request, AbortSignal.any([signal, timer.signal]))[Symbol.asyncIterator]();
+        const timedOut = () => !signal.aborted && timer.signal.aborted;
+        const chunk = (result: IteratorResult<ProviderChunk>): IteratorResult<ProviderChunk> => {
+          if (result.done) {
+            clearTimeout(pending);
+            // The SDK ends an aborted stream quietly rather than throwing.
+            if (timedOut()) throw new UpstreamError("upstream_timeout", reason);
+            return result;
+          }
+          if (lastChunk === 0) {
+            clearTimeout(pending);
+            pending = setTimeout(idle, idleMs);
+          }
+          lastChunk = Date.now();
+          return result;
+        };
+        const failed = (err: unknown): never => {
           clearTimeout(pending);
-          pending = setTimeout(idle, idleMs);
-        }
-        lastChunk = Date.now();
-        yield chunk;
-      }
-      // The SDK ends an aborted stream quietly rather than throwing.
-      if (!signal.aborted && timer.signal.aborted) throw new UpstreamError("upstream_timeout", reason);
-    } catch (err) {
-      if (!signal.aborted && timer.signal.aborted) throw new UpstreamError("upstream_timeout", reason);
-      throw err;
-    } finally {
-      clearTimeout(pending);
-    }
+          if (timedOut()) throw new UpstreamError("upstream_timeout", reason);
+          throw err;
+        };
+        return {
+          next: () => inner.next().then(chunk, failed),
+          return: async (value?: unknown) => {
+            clearTimeout(pending);
+            return (await inner.return?.(value)) ?? { done: true as const, value: undefined };
+          },
+        };
+      },
+    };
   }
 }

@@ -5,7 +5,7 @@
  * others, and a call never throws except to pass on an abort. A server that wants an OAuth
  * authorization the owner has not given is shown as `needs_authorization` and leaves the turn alone.
  */
-import type { ElicitRequestFormParams, ElicitResult, Progress } from "@modelcontextprotocol/sdk/types.js";
+import type { ElicitRequestFormParams, ElicitResult, Progress, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { fnv1a } from "../lib/hash";
 import { Redactor } from "../lib/redact";
 import { sleep } from "../lib/sleep";
@@ -16,10 +16,11 @@ import type { OwnerMcpState, OwnerMcpStore, UserServer } from "./auth/types";
 import { cached, forgetCached } from "./cache";
 import { connectMcp, McpConnectError, type McpConnection, type McpLogParams, SessionLost } from "./connection";
 import { abortError, errorText, httpStatusOf, isSdkTimeout, isTransient, McpTimeoutError } from "./errors";
+import { ConnectionKeeper, type ConnectionRoute } from "./keep";
 import { assignToolNames } from "./names";
 import { toOutcome } from "./outcome";
 import { mcpSecrets, redactUrl } from "./redact";
-import type { McpServerConfig, McpTransportType, RefusedServer } from "./servers";
+import { type McpServerConfig, type McpTransportType, needsApproval, type RefusedServer } from "./servers";
 
 /** One server as `/api/servers` shows it. */
 export interface ServerStatus {
@@ -69,6 +70,11 @@ export interface McpPoolOptions {
    */
   redactor?: Redactor;
   owner?: PoolOwner;
+  /**
+   * Where connections are kept between turns (one per session object): taken instead of
+   * connecting, given back at `close()`. Only servers reached with static headers share one.
+   */
+  keeper?: ConnectionKeeper;
 }
 
 /** Which server tool a model-facing name stands for. */
@@ -118,6 +124,8 @@ class Slot {
   readonly inflight: InFlight[] = [];
   /** Every configured secret and this server's own (an added server's headers are in no config). */
   readonly redactor: Redactor;
+  /** Where the connection's logs and questions go; moves with a kept connection to the next turn's slot. */
+  route: ConnectionRoute<Slot> = { target: this };
 
   constructor(
     readonly config: McpServerConfig,
@@ -265,7 +273,24 @@ export class McpPool implements ToolSource {
     if (this.closed) return;
     this.closed = true;
     this.lifetime.abort(new DOMException("the MCP pool was closed", "AbortError"));
-    await Promise.allSettled([...this.slots.values()].map((slot) => slot.reset()));
+    await Promise.allSettled([...this.slots.values()].map((slot) => (this.keep(slot) ? undefined : slot.reset())));
+  }
+
+  /** The isolate-wide key of a slot's connection in the keeper; undefined when it may not be shared. */
+  private keptKey(slot: Slot): string | undefined {
+    if (!this.options.keeper || slot.auth.kind(true) !== undefined || slot.auth.unsettled) return undefined;
+    return ConnectionKeeper.key(slot.config, this.options.owner?.id ?? "");
+  }
+
+  /** Hands a healthy, idle connection to the keeper; false when it is not kept. */
+  private keep(slot: Slot): boolean {
+    const conn = slot.connection;
+    const key = this.keptKey(slot);
+    if (!key || !conn?.alive || conn.lost || slot.inflight.length || slot.error) return false;
+    this.options.keeper!.give(key, conn, slot.route as ConnectionRoute<unknown>);
+    slot.connection = undefined;
+    slot.connecting = undefined;
+    return true;
   }
 
   /** The owner's store, read once: added servers, tokens and registrations. */
@@ -331,6 +356,9 @@ export class McpPool implements ToolSource {
         // A schema's strings (descriptions, defaults) are the server's words too.
         input_schema: JSON.parse(redactor.redact(JSON.stringify(ref.def.inputSchema ?? {}))),
         server: ref.server,
+        requires_approval: needsApproval(this.slots.get(ref.server)?.config.approval, ref.tool),
+        // The server's own word for it; a restart reruns a cut call only when it says so.
+        idempotent: ref.def.annotations?.idempotentHint === true,
       });
       catalog.routes[names[i]] = { server: ref.server, tool: ref.tool };
       catalog.counts[ref.server] = (catalog.counts[ref.server] ?? 0) + 1;
@@ -338,7 +366,18 @@ export class McpPool implements ToolSource {
     return catalog;
   }
 
-  private async listServer(slot: Slot) {
+  private async listServer(slot: Slot, again = false): Promise<Tool[]> {
+    try {
+      return await this.listPages(slot);
+    } catch (err) {
+      // 404: the server forgot the session (a kept one, say, after it restarted); a new one helps.
+      if (again || httpStatusOf(err) !== 404 || this.closed) throw err;
+      await slot.reset();
+      return this.listServer(slot, true);
+    }
+  }
+
+  private async listPages(slot: Slot) {
     const conn = await this.connect(slot);
     const timeout = this.options.listTimeoutMs ?? 10_000;
     const tools = [];
@@ -363,6 +402,21 @@ export class McpPool implements ToolSource {
     // The server or the network closed it: open a new one.
     void slot.connection?.close();
     slot.connection = undefined;
+    const key = this.keptKey(slot);
+    const kept = key && !this.closed ? this.options.keeper!.take(key) : undefined;
+    if (kept) {
+      // The last turn's connection, session and all: no new `initialize`.
+      const route = kept.route as ConnectionRoute<Slot>;
+      route.target = slot;
+      slot.route = route;
+      slot.connection = kept.conn;
+      slot.transport = kept.conn.transport;
+      slot.error = undefined;
+      slot.auth.connected();
+      slot.connecting = Promise.resolve(kept.conn);
+      return slot.connecting;
+    }
+    const route = slot.route;
     slot.connecting = this.limiter
       .run(async () => {
         if (this.closed) throw new Error("the MCP pool is closed");
@@ -372,8 +426,8 @@ export class McpPool implements ToolSource {
           timeoutMs: this.options.connectTimeoutMs,
           clientVersion: this.options.clientVersion,
           signal: this.lifetime.signal,
-          onLog: (params) => slot.inflight.at(-1)?.progress(logText(params)),
-          onElicit: (params) => slot.inflight.at(-1)?.elicit(params) ?? Promise.resolve({ action: "decline" }),
+          onLog: (params) => route.target.inflight.at(-1)?.progress(logText(params)),
+          onElicit: (params) => route.target.inflight.at(-1)?.elicit(params) ?? Promise.resolve({ action: "decline" }),
           authProvider: provider,
           fetch,
           redactor: slot.redactor,

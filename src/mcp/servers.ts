@@ -27,8 +27,19 @@ export type McpAuthConfig =
       scope?: string;
     };
 
+/** Which of a server's tools wait for a person's approval before each call. */
+export type ApprovalPolicy = "always" | "never" | { tools: string[] };
+
+/** Whether `tool` (the server's own name for it) needs an approval under `policy` (none: never). */
+export function needsApproval(policy: ApprovalPolicy | undefined, tool: string): boolean {
+  if (policy === undefined || policy === "never") return false;
+  return policy === "always" || policy.tools.includes(tool);
+}
+
 export interface McpServerConfig {
   name: string;
+  /** Absent: no tool of the server waits for an approval. */
+  approval?: ApprovalPolicy;
   url: string;
   /** Absent: try streamable HTTP first, then fall back to SSE. */
   type?: McpTransportType;
@@ -113,6 +124,11 @@ const EntrySchema = z.object({
   command: z.unknown().optional(),
   headers: z.record(z.string(), z.string({ error: HEADERS_ERROR }), { error: HEADERS_ERROR }).optional(),
   auth: AuthSchema.optional(),
+  approval: z
+    .union([z.enum(["always", "never"]), z.object({ tools: z.array(z.string().min(1)) })], {
+      error: 'approval must be "always", "never" or {"tools":["name",…]}',
+    })
+    .optional(),
 });
 
 /** Reads a Worker secret by the name an entry gives. */
@@ -173,7 +189,7 @@ export function parseEntry(
 
   const entry = EntrySchema.safeParse(value);
   if (!entry.success) return refuse(entry.error.issues[0].message);
-  const { url, type, command, headers, auth } = entry.data;
+  const { url, type, command, headers, auth, approval } = entry.data;
 
   if (command !== undefined || type === "stdio") return refuse(STDIO_REFUSED);
   if (url === undefined || !isHttpUrl(url)) return refuse("url must be an absolute http:// or https:// URL");
@@ -191,6 +207,7 @@ export function parseEntry(
     ...(transport ? { type: transport } : {}),
     headers: headers ?? {},
     ...(authConfig ? { auth: authConfig } : {}),
+    ...(approval ? { approval } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import { logError } from "../lib/log";
 import { Elicitations } from "./elicitations";
 import { Collector, Subscriber, type SubscriberOptions, type TurnListener } from "./subscriber";
 import { runTurn, type TurnSpec } from "./turn";
+import { TurnClock } from "./turn-metrics";
 import { isMessageChange, type TurnOutput } from "./turn-output";
 
 /** How a turn reaches the session that runs it: its numbering, its storage, its end. */
@@ -21,10 +22,18 @@ export interface TurnHooks {
   record?(out: TurnOutput): void;
   /** Sees every event before subscribers do; may persist it. May be async only for `turn-end`. */
   onEvent(event: TurnEvent): void | Promise<void>;
+  /** Gets the turn's clock once its last event is out (see turn-metrics.ts). */
+  onEnd?(clock: TurnClock, last: TurnEvent | undefined, model: string): void;
+}
+
+/** A persisted turn picked up again: its id, and the events of its current stretch already logged. */
+export interface ResumedTurn {
+  turnId: string;
+  earlier: TurnEvent[];
 }
 
 export class ActiveTurn {
-  readonly turnId = crypto.randomUUID();
+  readonly turnId: string;
   /** Resolves when the last event is out; cleanup (closing MCP connections) may still run. */
   readonly done: Promise<void>;
   /** Resolves when the turn's connections are closed too. */
@@ -41,6 +50,7 @@ export class ActiveTurn {
   private resolveFirstOutput!: (event: TurnEvent) => void;
   /** Everything published so far: a subscriber that joins late replays from here, with no gap. */
   private readonly published: TurnEvent[] = [];
+  private readonly clock = new TurnClock();
 
   /** The model asked for, for stream framing. */
   readonly model: string;
@@ -56,7 +66,11 @@ export class ActiveTurn {
     readonly dialect: Dialect,
     /** The turn's wall-clock cap; past it the turn ends with a `turn_timeout` error. */
     timeoutMs: number,
+    resumed?: ResumedTurn,
   ) {
+    this.turnId = resumed?.turnId ?? crypto.randomUUID();
+    // A client that joins a continued turn replays what it wrote before the object restarted.
+    if (resumed) this.published.push(...resumed.earlier);
     this.model = spec.request.model;
     this.messageId = spec.messageId;
     this.elicitations = new Elicitations(showsElicitations(dialect));
@@ -66,9 +80,12 @@ export class ActiveTurn {
         this.controller.abort(new DOMException(`the turn took longer than its ${timeoutMs} ms limit`, "TimeoutError")),
       timeoutMs,
     );
-    this.done = this.run({ ...spec, signal: this.controller.signal, elicitations: this.elicitations }).finally(() =>
-      clearTimeout(cap),
-    );
+    this.done = this.run({
+      ...spec,
+      provider: this.clock.provider(spec.provider),
+      signal: this.controller.signal,
+      elicitations: this.elicitations,
+    }).finally(() => clearTimeout(cap));
     this.settled = this.done.finally(() => spec.tools?.close());
   }
 
@@ -119,6 +136,7 @@ export class ActiveTurn {
     } finally {
       this.ended = true;
       for (const listener of this.listeners) void listener.close();
+      this.hooks.onEnd?.(this.clock, this.published.at(-1), this.model);
     }
   }
 
@@ -130,6 +148,7 @@ export class ActiveTurn {
   }
 
   private broadcast(event: TurnEvent): void {
+    this.clock.see(event);
     this.published.push(event);
     if (event.type !== "turn-start") this.resolveFirstOutput(event);
     for (const listener of this.listeners) listener.send(event);

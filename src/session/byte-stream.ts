@@ -36,7 +36,8 @@ export class ByteStream {
     this.queued = frames;
     void this.enqueue(async () => {
       this.queued = null;
-      await this.writer.ready;
+      // Waited for only under backpressure: an await of a settled promise is a hop per frame too.
+      if (!(this.writer.desiredSize! > 0)) await this.writer.ready;
       await this.writer.write(frames.length === 1 ? frames[0] : concat(frames));
     });
   }

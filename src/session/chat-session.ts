@@ -13,24 +13,30 @@ import { deleteSessionFiles } from "../files/attachments";
 import { logError } from "../lib/log";
 import { createModelProvider, type ModelConfig, resolveModel, resolveUpstream } from "../llm/model-config";
 import { costOf, turnUsage } from "../llm/pricing";
+import { ConnectionKeeper } from "../mcp/keep";
 import { applyMigrations } from "../storage/migrate";
 import type { ElicitationAnswer } from "../tools/types";
 import { ActiveTurn, type TurnHooks } from "./active-turn";
 import { directoryStub } from "./address";
 import { AnswerStream } from "./answer-stream";
+import { cancelPaused, continuation, currentStretch, persistedInput, persistTurn } from "./continuation";
 import { applyChange, type ConversationChange, conversationView } from "./conversation-view";
 import { EventLog } from "./event-log";
 import { KeptTurns } from "./kept-turns";
 import { OrderedUpdates } from "./ordered-updates";
-import { recoverInterruptedTurns } from "./recovery";
+import { recoverInterruptedTurns, SEQ_GAP_AFTER_RESTART } from "./recovery";
 import { SessionStore } from "./store";
 import { Subscriber } from "./subscriber";
 import { titleFrom, titleModelConfig, writeTitle } from "./title";
 import { Transcript } from "./transcript";
+import { recordTurn } from "./turn-metrics";
 import { historyEnd, storeTurnInput, turnContext } from "./turn-modes";
 import { streamingReply } from "./turn-output";
 import { modelSettings, turnSpec } from "./turn-spec";
+import { type TurnRow, TurnStates } from "./turn-state";
 import {
+  type ApprovalAnswer,
+  type ApprovalResult,
   busy,
   type Conversation,
   type KeptTurnView,
@@ -47,6 +53,8 @@ import { Watchers } from "./watchers";
 const ABORT_SETTLE_MS = 2000;
 /** Event logs are kept this long after their turn ends, for clients that come back. */
 const EVENT_LOG_TTL_MS = 10 * 60_000;
+/** While a turn runs the alarm is kept this close, so a restart that cuts it wakes the object soon. */
+const RUNNING_TURN_ALARM_MS = 15_000;
 
 /** A turn that started, for `startTurn` to stream or `completeTurn` to collect. */
 interface Begun {
@@ -60,8 +68,12 @@ export class ChatSession extends DurableObject<Env> {
   private readonly store: SessionStore;
   private readonly log: EventLog;
   private readonly kept: KeptTurns;
+  /** The persisted turn state machine: what a turn needs to go on after a pause or a restart. */
+  private readonly states: TurnStates;
   private active: ActiveTurn | null = null;
   private seq = 1;
+  /** MCP connections kept from one turn to the next. */
+  private readonly mcpConnections = new ConnectionKeeper();
   /** Updates to the owner's directory, in order, never failing a turn. */
   private readonly directory = new OrderedUpdates(
     (p) => this.ctx.waitUntil(p),
@@ -77,12 +89,13 @@ export class ChatSession extends DurableObject<Env> {
     this.store = new SessionStore(ctx.storage.sql);
     this.log = new EventLog(ctx.storage.sql);
     this.kept = new KeptTurns(ctx.storage.sql);
+    this.states = new TurnStates(ctx.storage.sql);
     ctx.blockConcurrencyWhile(async () => {
       // A fresh object stays empty until it stores something: a stateless turn or a probe for an
       // unknown id leaves nothing behind. An existing one is upgraded and checked on wake.
       if (!tableExists(ctx.storage.sql, "_schema_version")) return;
       this.ensureSchema();
-      this.recoverInterruptedTurns();
+      this.recover();
     });
   }
 
@@ -197,6 +210,7 @@ export class ChatSession extends DurableObject<Env> {
   keptTurn(messageId: string): KeptTurnView | null {
     const kept = this.tables ? this.kept.get(messageId) : null;
     if (!kept) return null;
+    const paused = this.paused();
     return {
       messageId,
       createdAt: kept.createdAt,
@@ -204,6 +218,13 @@ export class ChatSession extends DurableObject<Env> {
       finishReason: kept.finishReason,
       running: this.running()?.messageId === messageId,
       messages: this.store.messagesFrom(messageId, kept.lastIdx),
+      pendingApprovals:
+        paused?.messageId === messageId
+          ? this.states
+              .approvals(paused.turnId)
+              .filter((a) => a.approved === null)
+              .map(({ approvalId, callId, name }) => ({ approvalId, callId, name }))
+          : [],
     };
   }
 
@@ -218,9 +239,14 @@ export class ChatSession extends DurableObject<Env> {
    */
   async deleteKept(messageId: string): Promise<boolean> {
     if (!this.tables?.meta() || !this.kept.get(messageId)) return false;
-    if (this.running()?.messageId === messageId) await this.abort();
+    // A turn waiting for approvals is stopped too (its calls get their results, after its last row).
+    const paused = this.paused()?.messageId === messageId;
+    if (this.running()?.messageId === messageId || paused) await this.abort();
     const kept = this.kept.get(messageId)!;
-    const left = this.store.deleteBetween(kept.afterIdx, kept.lastIdx ?? this.store.lastIdx());
+    const left = this.store.deleteBetween(
+      kept.afterIdx,
+      paused ? this.store.lastIdx() : (kept.lastIdx ?? this.store.lastIdx()),
+    );
     this.kept.forget(messageId);
     // Its events go too: a resume must not bring back what was deleted.
     this.log.forget(messageId);
@@ -248,11 +274,116 @@ export class ChatSession extends DurableObject<Env> {
     await this.syncDirectory();
   }
 
-  /** Prunes event logs of turns that ended long enough ago; messages are never pruned. */
+  /**
+   * Prunes event logs of turns that ended long enough ago (messages are never pruned), denies
+   * approvals nobody answered in time (the turn then goes on), and keeps itself set while a turn
+   * runs: waking the object is what continues a turn a restart cut (see `recover`).
+   */
   async alarm(): Promise<void> {
     if (!this.tables) return;
     const remaining = this.log.prune(new Date(Date.now() - EVENT_LOG_TTL_MS));
-    if (remaining > 0 && !this.running()) void this.ctx.storage.setAlarm(Date.now() + EVENT_LOG_TTL_MS);
+    this.states.prune();
+    const timeout = configFor(this.env).approvalTimeoutMs;
+    for (const turnId of this.states.expire(Date.now(), `no answer came within ${timeout} ms`)) this.goOn(turnId);
+    this.armAlarm(remaining > 0);
+  }
+
+  /**
+   * A person's answer to a tool call waiting for approval. When it is the last one its turn
+   * waited for, the turn goes on (streamed to whoever follows the session).
+   */
+  answerApproval(approvalId: string, answer: ApprovalAnswer): ApprovalResult {
+    const refused = this.checkAnswers([{ ...answer, approvalId }]);
+    if (refused) return refused;
+    const taken = this.states.answer(approvalId, answer.approved, answer.reason);
+    if (!taken.ok) return { ok: false, code: taken.code, message: `approval ${approvalId}: ${taken.code}` };
+    const turn = this.goOn(taken.turnId);
+    return { ok: true, approved: answer.approved, state: turn ? "running" : "awaiting_approval" };
+  }
+
+  /**
+   * The AI SDK's way: answers carried by the next request (`tool-approval-response`), answered
+   * with the continued turn's stream in `dialect`. Nothing is recorded unless every answer can be.
+   */
+  answerApprovals(answers: (ApprovalAnswer & { approvalId: string })[], dialect: Dialect): TurnStart {
+    const refused = this.checkAnswers(answers);
+    if (refused) return refused;
+    let turnId: string | null = null;
+    for (const a of answers) {
+      const taken = this.states.answer(a.approvalId, a.approved, a.reason);
+      if (taken.ok) turnId = taken.turnId;
+    }
+    const turn = turnId ? this.goOn(turnId) : null;
+    if (!turn)
+      return {
+        ok: false,
+        code: "approval_pending",
+        message: "other tool calls of this reply still wait for an answer",
+      };
+    return { ok: true, stream: this.subscribe(turn, dialect).stream, turnId: turn.turnId, messageId: turn.messageId };
+  }
+
+  /** Refuses a set of answers before any is recorded: an unknown call, or one answered otherwise before. */
+  private checkAnswers(
+    answers: (ApprovalAnswer & { approvalId: string })[],
+  ): Extract<ApprovalResult, { ok: false }> | null {
+    for (const a of answers) {
+      const row = this.tables ? this.states.find(a.approvalId) : null;
+      if (row && row.approved !== null)
+        return { ok: false, code: "approval_answered", message: `tool call ${a.approvalId} has been answered already` };
+      if (row?.turnState !== "awaiting_approval")
+        return { ok: false, code: "approval_not_found", message: `no tool call ${a.approvalId} waits for an approval` };
+    }
+    return null;
+  }
+
+  /** The paused turn `turnId` goes on once nothing of it waits any more; null while something does. */
+  private goOn(turnId: string): ActiveTurn | null {
+    if (this.running() || this.states.unanswered(turnId) > 0) return null;
+    const row = this.states.get(turnId);
+    return row?.state === "awaiting_approval" ? this.resumeTurn(row, false) : null;
+  }
+
+  /**
+   * Picks up a persisted turn: after its approvals were answered, or (`restarted`) after a
+   * restart cut it. Its events go on in the same log under the same turn id.
+   */
+  private resumeTurn(row: TurnRow, restarted: boolean): ActiveTurn | null {
+    const config = configFor(this.env);
+    const plan = continuation(this.store, config, row, this.states.decisions(row.turnId), restarted);
+    if (!plan) {
+      this.states.move(row.turnId, "ended");
+      return null;
+    }
+    if (plan.insert) this.store.insertMessage(plan.insert);
+    const input = persistedInput(row.spec);
+    const request = { ...modelSettings(config, input.modelConfig), stop: input.stop, messages: plan.messages };
+    const owner = {
+      id: input.owner,
+      store: ownerStore(this.env, config, input.owner),
+      connections: this.mcpConnections,
+    };
+    const turn = new ActiveTurn(
+      {
+        ...turnSpec(
+          config,
+          input,
+          request,
+          { id: row.messageId, created_at: row.spec.createdAt },
+          owner,
+          this.env.FILES,
+        ),
+        canPause: true,
+        resume: plan.resume,
+      },
+      this.turnHooks(input, true, config, row.messageId),
+      input.dialect,
+      config.turnTimeoutMs,
+      { turnId: row.turnId, earlier: restarted ? currentStretch(this.log, row.turnId) : [] },
+    );
+    this.states.move(row.turnId, "running", { attempt: restarted });
+    this.track(turn);
+    return turn;
   }
 
   /**
@@ -266,6 +397,18 @@ export class ChatSession extends DurableObject<Env> {
   /** Stops the running turn; resolves once its partial reply is stored (or after a bound). */
   async abort(): Promise<boolean> {
     const turn = this.running();
+    const paused = !turn && this.tables ? this.states.awaiting() : null;
+    if (paused) {
+      this.seq = cancelPaused(
+        { store: this.store, log: this.log, states: this.states },
+        paused,
+        this.seq,
+        "the user stopped the reply",
+      );
+      this.store.setMeta({ next_seq: this.seq, updated_at: new Date().toISOString() });
+      await this.syncDirectory();
+      return true;
+    }
     if (!turn) return false;
     turn.abort();
     await Promise.race([turn.done, new Promise((r) => setTimeout(r, ABORT_SETTLE_MS))]);
@@ -314,7 +457,7 @@ export class ChatSession extends DurableObject<Env> {
   async clear(): Promise<ConversationSummary | Refusal | null> {
     const meta = this.tables?.meta();
     if (!meta) return null;
-    if (this.running()) return busy(meta.sessionId);
+    if (this.running() || this.paused()) return busy(meta.sessionId);
     this.store.clearMessages();
     await deleteSessionFiles(this.env.FILES, meta.owner, meta.sessionId);
     // The logs of cleared turns must not be resumable either.
@@ -358,11 +501,12 @@ export class ChatSession extends DurableObject<Env> {
    * the event log when it is stored.
    */
   private begin(input: TurnInput): Begun | Refusal {
-    if (this.running()) return busy(input.sessionId);
+    if (this.running() || (storesTurn(input.mode) && this.paused())) return busy(input.sessionId);
     const config = configFor(this.env);
     const settings = modelSettings(config, input.modelConfig);
     const reply = streamingReply(crypto.randomUUID(), new Date().toISOString(), settings.model);
     const stored = storesTurn(input.mode);
+    const persisted = stored ? persistTurn(input, reply) : null;
     const end = historyEnd(input, this.tables ? { store: this.store, kept: this.kept } : null);
     if (typeof end === "object" && end !== null) return end;
     if (stored) {
@@ -373,23 +517,30 @@ export class ChatSession extends DurableObject<Env> {
     const context = turnContext({ ...input, systemPrompt }, config, this.store, end);
     const request = { ...settings, stop: input.stop, messages: context };
     const turn = new ActiveTurn(
-      turnSpec(
-        config,
-        input,
-        request,
-        reply,
-        {
-          id: input.owner,
-          store: ownerStore(this.env, config, input.owner),
-        },
-        this.env.FILES,
-      ),
+      {
+        ...turnSpec(
+          config,
+          input,
+          request,
+          reply,
+          {
+            id: input.owner,
+            store: ownerStore(this.env, config, input.owner),
+            connections: this.mcpConnections,
+          },
+          this.env.FILES,
+        ),
+        // A turn on the caller's own key cannot wait: the key is never stored, so nothing could go on later.
+        canPause: Boolean(persisted && !persisted.callerKey),
+      },
       this.turnHooks(input, stored, config, reply.id),
       input.dialect,
       config.turnTimeoutMs,
     );
-    if (stored)
+    if (persisted) {
       this.log.begin({ turnId: turn.turnId, dialect: input.dialect, model: request.model, messageId: reply.id });
+      this.states.begin(turn.turnId, persisted);
+    }
     this.track(turn);
     return { ok: true, turn, messageId: reply.id, model: request.model };
   }
@@ -416,7 +567,7 @@ export class ChatSession extends DurableObject<Env> {
    */
   private turnHooks(input: TurnInput, stored: boolean, config: Config, messageId: string): TurnHooks {
     const transcript = stored
-      ? new Transcript(this.store, () => {
+      ? new Transcript(this.store, messageId, () => {
           this.log.flush();
           this.store.setMeta({ next_seq: this.seq });
         })
@@ -425,11 +576,19 @@ export class ChatSession extends DurableObject<Env> {
       nextSeq: () => this.seq++,
       record: transcript ? (out) => transcript.observe(out) : undefined,
       onEvent: (event) => {
-        if (stored) this.log.append(event);
+        if (stored) {
+          this.log.append(event);
+          this.states.observe(event, config.approvalTimeoutMs);
+        }
         if (event.type !== "turn-end") return undefined;
         if (stored && input.mode.kind === "append") this.kept.finish(messageId, event.message.id, event.finishReason);
         return this.turnEnded(event, input, stored, config);
       },
+      onEnd: (clock, last, model) =>
+        recordTurn(
+          this.env.TURN_METRICS,
+          clock.result(last, { model, dialect: input.dialect, stored, workerMs: input.workerMs ?? 0 }),
+        ),
     };
   }
 
@@ -442,6 +601,26 @@ export class ChatSession extends DurableObject<Env> {
     });
     // The turn runs to its end even if the client goes away; only abort stops it.
     this.ctx.waitUntil(turn.settled);
+    if (this.hasSchema) this.armAlarm(false);
+  }
+
+  /** A stored turn waiting for approvals, if one is. */
+  private paused(): TurnRow | null {
+    return this.tables ? this.states.awaiting() : null;
+  }
+
+  /**
+   * Sets the one alarm to the earliest thing due: a look at the running turn (`running`: is one
+   * running, by default whether `running()` says so), the next approval deadline, and (`logs`)
+   * the pruning of kept event logs.
+   */
+  private armAlarm(logs: boolean, running = this.running() !== null): void {
+    const due: number[] = [];
+    if (running) due.push(Date.now() + RUNNING_TURN_ALARM_MS);
+    const deadline = this.states.nextDeadline();
+    if (deadline !== null) due.push(deadline);
+    if (logs) due.push(Date.now() + EVENT_LOG_TTL_MS);
+    if (due.length) void this.ctx.storage.setAlarm(Math.min(...due));
   }
 
   /** Awaited before `turn-end` goes out, so lists and stats are current when a client sees it. */
@@ -452,9 +631,11 @@ export class ChatSession extends DurableObject<Env> {
     config: Config,
   ): Promise<void> {
     if (stored) {
-      this.log.end(event.turnId);
+      // A paused turn's log stays open: it goes on in it once the person has answered.
+      if (event.finishReason === "awaiting-approval") this.log.flush();
+      else this.log.end(event.turnId);
       this.store.setMeta({ updated_at: new Date().toISOString(), next_seq: this.seq });
-      void this.ctx.storage.setAlarm(Date.now() + EVENT_LOG_TTL_MS);
+      this.armAlarm(true, false);
     }
     const summary = stored ? this.store.summary() : null;
     const usage = turnUsage(config.modelPrices, event.message.model ?? "", event.usage);
@@ -529,11 +710,40 @@ export class ChatSession extends DurableObject<Env> {
     this.seq = Math.max(this.seq, this.store.meta()?.nextSeq ?? 1);
   }
 
-  private recoverInterruptedTurns(): void {
-    const seq = recoverInterruptedTurns(this.store, this.log, this.seq);
+  /**
+   * On wake: a turn a restart cut is continued (`TURN_RECOVERY=continue`, while it has attempts
+   * left and no caller's key); any other unfinished turn is closed as interrupted; a paused turn
+   * keeps waiting for its answers.
+   */
+  private recover(): void {
+    const unfinished = this.log.unfinished().map((t) => this.states.get(t.turnId));
+    const spared = new Set(unfinished.filter((t) => t?.state === "awaiting_approval").map((t) => t!.turnId));
+    // A misconfigured server serves nothing; its turns are closed as interrupted as before.
+    const config = (() => {
+      try {
+        return configFor(this.env);
+      } catch {
+        return null;
+      }
+    })();
+    const goOn =
+      config?.turnRecovery === "continue"
+        ? unfinished.find(
+            (t) => t?.state === "running" && t.attempts < config.turnRecoveryAttempts && !t.spec.callerKey,
+          )
+        : undefined;
+    if (goOn) {
+      // Sequence numbers jump past anything a client could have seen and the log missed.
+      this.seq = Math.max(this.seq, this.log.maxSeq() + 1) + SEQ_GAP_AFTER_RESTART;
+      this.store.setMeta({ next_seq: this.seq });
+      this.resumeTurn(goOn, true);
+      return;
+    }
+    const seq = recoverInterruptedTurns(this.store, this.log, this.seq, spared);
+    for (const t of unfinished) if (t && !spared.has(t.turnId)) this.states.move(t.turnId, "ended");
     if (seq === this.seq) return;
     this.seq = seq;
-    void this.ctx.storage.setAlarm(Date.now() + EVENT_LOG_TTL_MS);
+    this.armAlarm(true, false);
   }
 
   /** Pushes this session's summary to its owner's directory, in order, never failing the turn. */

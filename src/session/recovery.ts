@@ -12,11 +12,19 @@ import { streamingReply } from "./turn-output";
  * After a restart the last events a client saw may not have reached the log: sequence numbers
  * jump past anything it could have seen, so a resume never mistakes new events for old ones.
  */
-const SEQ_GAP_AFTER_RESTART = 1000;
+export const SEQ_GAP_AFTER_RESTART = 1000;
 
-/** Closes every unfinished turn; returns the next sequence number (unchanged if there was none). */
-export function recoverInterruptedTurns(store: SessionStore, log: EventLog, nextSeq: number): number {
-  const unfinished = log.unfinished();
+/**
+ * Closes every unfinished turn but those in `spared` (a paused turn, one being continued);
+ * returns the next sequence number (unchanged if there was none).
+ */
+export function recoverInterruptedTurns(
+  store: SessionStore,
+  log: EventLog,
+  nextSeq: number,
+  spared: ReadonlySet<string> = new Set(),
+): number {
+  const unfinished = log.unfinished().filter((t) => !spared.has(t.turnId));
   if (unfinished.length === 0) return nextSeq;
   let seq = Math.max(nextSeq, log.maxSeq() + 1) + SEQ_GAP_AFTER_RESTART;
   for (const turn of unfinished) {

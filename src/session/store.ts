@@ -182,6 +182,12 @@ export class SessionStore {
       .map(toMessage);
   }
 
+  /** The position of the message `id`; null when there is none. */
+  idxOf(id: string): number | null {
+    const r = this.sql.exec<{ idx: number }>("SELECT idx FROM messages WHERE id = ?", id).toArray()[0];
+    return r ? Number(r.idx) : null;
+  }
+
   /** Every message up to the position `through`. */
   messagesThrough(through: number): StoredMessage[] {
     return this.sql.exec<Row>("SELECT * FROM messages WHERE idx <= ? ORDER BY idx", through).toArray().map(toMessage);

@@ -18,12 +18,15 @@ interface ToolStepOptions extends CondenseOptions {
   timeoutMs: number;
   /** Where the questions of the tools' servers wait for the user; without it they are declined. */
   elicitations?: Elicitations;
+  /** Calls already decided (denied, or cut by a restart): they do not run, this is their result. */
+  presets?: ReadonlyMap<string, ToolOutcome & { denied?: boolean }>;
 }
 
 interface ToolRun {
   call: ToolCall;
   content: string;
   isError: boolean;
+  denied?: boolean;
 }
 
 /** Arguments as the model sent them: a JSON object, or an error the model can read. */
@@ -71,7 +74,7 @@ export async function* runToolStep(
  */
 async function* runToolCalls(
   calls: ToolCall[],
-  { tools, signal, timeoutMs, elicitations }: ToolStepOptions,
+  { tools, signal, timeoutMs, elicitations, presets }: ToolStepOptions,
 ): AsyncGenerator<TurnEventBody, ToolRun[]> {
   const queue = new AsyncQueue<TurnEventBody>();
   /** A server's question during `call`: shown to the user (who has the tool's time limit to answer), or answered by its defaults. */
@@ -85,7 +88,9 @@ async function* runToolCalls(
       queue.push({ type: "tool-elicitation", callId: call.id, elicitationId, ...request });
       return answer;
     });
-  const runOne = async (call: ToolCall): Promise<ToolOutcome> => {
+  const runOne = async (call: ToolCall): Promise<ToolOutcome & { denied?: boolean }> => {
+    const preset = presets?.get(call.id);
+    if (preset) return preset;
     const parsed = parseArguments(call);
     if (!parsed.ok) return { isError: true, content: `${call.function.name}: ${parsed.error}` };
     try {
@@ -112,6 +117,7 @@ async function* runToolCalls(
         name: call.function.name,
         result: outcome.content,
         isError: outcome.isError,
+        ...(outcome.denied ? { denied: true } : {}),
       });
       return { call, ...outcome };
     }),

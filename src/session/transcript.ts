@@ -4,7 +4,9 @@
  * write makes the next outgoing bytes wait until it is durable (the output gate), so the reply is
  * written once 20 deltas and 250 ms have gone by, or after a second at the latest, and when it
  * ends; a crash loses at most that much. Both, not either: a fast model's burst then costs a few
- * writes, and a slow stream (or a busy machine) no more than one a second.
+ * writes, and a slow stream (or a busy machine) no more than one a second. Text that stops coming
+ * (a model that pauses) is written once it has been quiet 250 ms all the same, so that what clients were sent is
+ * what a turn continued after a restart goes on from.
  */
 import type { StoredMessage } from "../events/types";
 import type { SessionStore } from "./store";
@@ -17,12 +19,16 @@ const FLUSH_AT_MOST_MS = 1_000;
 export class Transcript {
   /** The assistant message the turn's text goes to. */
   private replyId = "";
-  /** The turn's first message: its rows are this one and those after it. */
-  private firstId = "";
   private streaming: { id: string; content: string; pending: number; lastFlush: number } | null = null;
+  private quietFlush: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly store: SessionStore,
+    /**
+     * The turn's first message: its rows are this one and those after it (known from the start,
+     * also for a turn picked up after a restart, which yields no `turn-start`).
+     */
+    private readonly firstId: string,
     /** Persists whatever else must move with the reply (the event log, the sequence counter). */
     private readonly onFlush: () => void,
   ) {}
@@ -35,19 +41,26 @@ export class Transcript {
         break;
       case "turn-start":
         this.replyId = out.messageId;
-        this.firstId = out.messageId;
         break;
       case "message-added":
         this.store.insertMessage(out.message);
         if (out.message.role === "assistant") this.replyId = out.message.id;
+        break;
+      case "message-resumed":
+        this.replyId = out.message.id;
+        this.streaming = { id: out.message.id, content: out.message.content, pending: 0, lastFlush: Date.now() };
         break;
       case "message-finished":
         this.end(out.message);
         break;
       case "turn-end":
         this.end(out.message);
-        // A message that asked for tools stayed `streaming` while the turn ran; it ends with the turn.
-        this.store.settleStreaming(out.message.status, this.firstId);
+        // A message that asked for tools stayed `streaming` while the turn ran; it ends with the
+        // turn. A turn that pauses has done its earlier steps: only its last message waits.
+        this.store.settleStreaming(
+          out.message.status === "awaiting_approval" ? "complete" : out.message.status,
+          this.firstId,
+        );
         break;
     }
   }
@@ -59,15 +72,24 @@ export class Transcript {
     s.content += text;
     s.pending++;
     const quiet = Date.now() - s.lastFlush;
-    if ((s.pending >= FLUSH_AFTER_DELTAS && quiet >= FLUSH_AFTER_MS) || quiet >= FLUSH_AT_MOST_MS) {
-      this.store.updateMessage(s.id, { content: s.content, status: "streaming" });
-      this.onFlush();
-      s.pending = 0;
-      s.lastFlush = Date.now();
-    }
+    if ((s.pending >= FLUSH_AFTER_DELTAS && quiet >= FLUSH_AFTER_MS) || quiet >= FLUSH_AT_MOST_MS) this.flush(s);
+    else
+      this.quietFlush ??= setTimeout(() => {
+        this.quietFlush = undefined;
+        if (this.streaming?.pending) this.flush(this.streaming);
+      }, FLUSH_AFTER_MS);
+  }
+
+  private flush(s: NonNullable<Transcript["streaming"]>): void {
+    this.store.updateMessage(s.id, { content: s.content, status: "streaming" });
+    this.onFlush();
+    s.pending = 0;
+    s.lastFlush = Date.now();
   }
 
   private end(message: StoredMessage): void {
+    clearTimeout(this.quietFlush);
+    this.quietFlush = undefined;
     this.store.updateMessage(message.id, {
       content: message.content,
       status: message.status,

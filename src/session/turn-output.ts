@@ -13,14 +13,16 @@ import type { StoredMessage, TurnEventBody } from "../events/types";
  */
 type MessageChange =
   | { type: "message-added"; message: StoredMessage }
-  | { type: "message-finished"; message: StoredMessage };
+  | { type: "message-finished"; message: StoredMessage }
+  /** A persisted turn goes on writing `message` (stored already, maybe with text). */
+  | { type: "message-resumed"; message: StoredMessage };
 
 /** Everything a turn yields, in order. */
 export type TurnOutput = TurnEventBody | MessageChange;
 
 /** True for what the transcript alone sees; false for the events that are published. */
 export function isMessageChange(out: TurnOutput): out is MessageChange {
-  return out.type === "message-added" || out.type === "message-finished";
+  return out.type === "message-added" || out.type === "message-finished" || out.type === "message-resumed";
 }
 
 /** An assistant message about to stream: empty, `streaming`, no usage yet. */

@@ -55,6 +55,8 @@ export interface TurnInput {
    * still be an HTTP status (what OpenAI's clients expect) rather than an error frame.
    */
   waitForFirstOutput?: boolean;
+  /** What the Worker spent on the request before handing it over (ms): a part of the turn's overhead. */
+  workerMs?: number;
 }
 
 /** Whether a turn leaves anything behind: a stateless one has no conversation to name or list. */
@@ -100,7 +102,20 @@ export interface KeptTurnView {
   running: boolean;
   /** The turn's reply: its messages from the first the turn wrote. */
   messages: StoredMessage[];
+  /** Its tool calls that wait for a person's approval (the turn is paused while there are any). */
+  pendingApprovals: { approvalId: string; callId: string; name: string }[];
 }
+
+/** A person's answer to a tool call waiting for approval. */
+export interface ApprovalAnswer {
+  approved: boolean;
+  reason?: string;
+}
+
+/** How an answer was taken: the turn goes on (`running`) or still waits for others. */
+export type ApprovalResult =
+  | { ok: true; approved: boolean; state: "running" | "awaiting_approval" }
+  | { ok: false; code: "approval_not_found" | "approval_answered"; message: string };
 
 /** A refused turn: another one is running in the session. */
 export function busy(sessionId: string): Refusal {

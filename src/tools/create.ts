@@ -7,6 +7,7 @@ import { redactorOf } from "../lib/redact";
 import { urlRefusal } from "../llm/outbound";
 import { createMcpPool, type McpPool, type McpServerConfig } from "../mcp";
 import type { OwnerMcpStore, UserServer } from "../mcp/auth/types";
+import type { ConnectionKeeper } from "../mcp/keep";
 import { builtinTools } from "./builtin";
 import { LocalTools } from "./local";
 import { Toolbox } from "./toolbox";
@@ -22,6 +23,8 @@ export interface ToolOwner {
   id: string;
   /** Null when `MCP_TOKEN_KEY` is not set. */
   store: OwnerMcpStore | null;
+  /** Where the turn's MCP connections wait for the next turn (its session object's keeper). */
+  connections?: ConnectionKeeper;
 }
 
 /** Owners may add servers only on hosts the operator allows (an empty allowlist allows none). */
@@ -37,6 +40,8 @@ export function userServerConfig(config: Config, server: UserServer): McpServerC
     ...(server.type ? { type: server.type } : {}),
     headers: server.headers,
     source: "user",
+    // A server anyone could have added does nothing unseen: each call waits for the owner's approval.
+    approval: "always",
     refuseUrl: (url) => urlRefusal(url, config.upstreamAllowlist),
   };
 }
@@ -51,6 +56,7 @@ export function createTools(config: Config, options: { cacheTtlMs?: number; owne
       ? createMcpPool(config.mcpServers, {
           reservedNames: local.names(),
           redactor: redactorOf(config.secrets),
+          keeper: owner?.connections,
           ...rest,
           ...(owner
             ? { owner: { ...owner, hasServers, serverOf: (server: UserServer) => userServerConfig(config, server) } }

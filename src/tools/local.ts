@@ -10,6 +10,10 @@ export interface LocalTool<S extends z.ZodObject = z.ZodObject> {
   name: string;
   description: string;
   input: S;
+  /** Each call waits for a person's approval first. */
+  approval?: boolean;
+  /** Running it twice does no harm: a call a restart cut short is run again. */
+  idempotent?: boolean;
   handler(args: z.infer<S>, ctx: Pick<ToolCallContext, "signal" | "progress">): Promise<unknown>;
 }
 
@@ -37,6 +41,8 @@ export class LocalTools implements ToolSource {
       description: t.description,
       input_schema: z.toJSONSchema(t.input) as Record<string, unknown>,
       server: BUILTIN_SERVER,
+      requires_approval: t.approval === true,
+      idempotent: t.idempotent === true,
     }));
   }
 

@@ -11,6 +11,10 @@ export interface ToolInfo {
   input_schema: Record<string, unknown>;
   /** The MCP server's configured name, or "builtin" for tools inside the Worker. */
   server: string;
+  /** A person approves each call before it runs (the turn pauses until then). */
+  requires_approval?: boolean;
+  /** Safe to run again when a restart cut a call short (otherwise the model is told it was interrupted). */
+  idempotent?: boolean;
 }
 
 /** A form a tool's server asks the user to fill in while the tool runs (MCP elicitation). */

@@ -37,7 +37,9 @@ beforeAll(async () => {
   const vars = {
     OPENAI_BASE_URL: upstream.url,
     OPENAI_API_KEY: "sk-upstream-for-page-tests",
-    MCP_SERVERS: JSON.stringify({ mcpServers: { everything: { url: mcp.url, type: "streamable-http" } } }),
+    MCP_SERVERS: JSON.stringify({
+      mcpServers: { everything: { url: mcp.url, type: "streamable-http", approval: { tools: ["get-sum"] } } },
+    }),
     AUTO_TITLES: "true",
     // An upstream failure should reach the page at once, not after backoff.
     UPSTREAM_RETRIES: "0",
@@ -303,6 +305,35 @@ describe("the chat page", () => {
     await page.reload();
     await until(() => textOf(page.locator(".tool-card .tool-name"))).toBe(name!);
     await until(attrOf(page.locator(".tool-card"), "data-state")).toBe("done");
+  });
+
+  it("asks before a tool that needs approval: Approve on its card, and the reply goes on in the same place", async () => {
+    const page = await open(server);
+    await send(
+      page,
+      `Add them ${script({ steps: [{ toolCalls: [{ name: "get-sum", arguments: { a: 2, b: 40 } }] }, { text: "The sum is **42**." }] })}`,
+    );
+    const card = page.locator(".tool-card");
+    await until(attrOf(card, "data-state")).toBe("awaiting-approval");
+    await until(() => textOf(card.locator(".tool-state"))).toBe("waits for your approval");
+    // Paused on the server: the stored reply says so.
+    const stored = async () =>
+      ((await (await fetch(`${server.url}/api/v1/context/conversations/${sessionOf(page)}`)).json()) as any).messages;
+    await until(async () => (await stored()).at(-1).status).toBe("awaiting_approval");
+    await screenshot(page, "7-approval.png");
+    // Nothing waits in the page either: a reload shows the same question, from the server.
+    await page.reload();
+    await until(attrOf(card, "data-state")).toBe("awaiting-approval");
+    await card.getByRole("button", { name: "Approve" }).click();
+    await until(attrOf(card, "data-state")).toBe("done");
+    await card.locator("details.tool-result summary").click();
+    await until(() => textOf(card.locator("details.tool-result pre"))).toContain("42");
+    const reply = lastReply(page);
+    await until(() => textOf(reply.locator(".markdown"))).toBe("The sum is 42.");
+    await until(attrOf(reply, "data-state")).toBe("complete");
+    expect(await page.locator(".msg.assistant").count()).toBe(1);
+    expect(await page.locator(".tool-card").count()).toBe(1);
+    expect((await stored()).at(-1)).toMatchObject({ status: "complete", content: "The sum is **42**." });
   });
 
   it("reconnects after a reload mid-reply and shows the reply finishing", async () => {

@@ -2,7 +2,8 @@
  * The AI SDK's real `useChat` (from `@ai-sdk/react`) in a real Chromium against `/api/chat` of a
  * real `wrangler dev`: a tiny React page (use-chat/page.tsx), bundled here by esbuild and served
  * by this test on 127.0.0.1, which passes `/api/*` through to the Worker (one origin, so no CORS).
- * Send, text streams in, Stop stops the upstream, a reload mid-reply resumes, tool parts render.
+ * Send, text streams in, Stop stops the upstream, a reload mid-reply resumes, tool parts render,
+ * a tool call waiting for approval is approved from the page.
  * The scripted upstream holds replies at a gate until the test releases it: what the page shows
  * mid-reply is asserted while the reply is surely mid-way.
  */
@@ -54,16 +55,21 @@ async function bundlePage(): Promise<string> {
   return outputFiles[0].text;
 }
 
-/** The page's own server: the page and its bundle, and `/api/*` passed through to the Worker as it streams. */
-function serve(script: string, target: URL): Promise<Server> {
+/**
+ * The page's own server: the page and its bundle, and `/api/*` passed through to the Worker as it
+ * streams. It starts first (the Worker must list its origin in ALLOWED_ORIGINS: the browser's
+ * `Origin` is this server's), so what it serves and where it passes requests are set later.
+ */
+function serve(site: { script: string; target?: URL }): Promise<Server> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = req.url ?? "/";
     if (!path.startsWith("/api/")) {
       const js = path === "/app.js";
       res.writeHead(200, { "content-type": js ? "text/javascript" : "text/html; charset=utf-8" });
-      res.end(js ? script : HTML);
+      res.end(js ? site.script : HTML);
       return;
     }
+    const target = site.target!;
     const proxied = httpRequest(
       new URL(path, target),
       { method: req.method, headers: { ...req.headers, host: target.host } },
@@ -86,20 +92,25 @@ beforeAll(async () => {
     startScriptedUpstream().then((u) => (upstream = u)),
     startEverythingServer("streamableHttp").then((m) => (mcp = m)),
   ]);
+  const page: { script: string; target?: URL } = { script: "" };
+  site = await serve(page);
+  siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
   const vars = {
     OPENAI_BASE_URL: upstream.url,
     OPENAI_API_KEY: "sk-upstream-for-use-chat-tests",
-    MCP_SERVERS: JSON.stringify({ mcpServers: { everything: { url: mcp.url, type: "streamable-http" } } }),
+    MCP_SERVERS: JSON.stringify({
+      mcpServers: { everything: { url: mcp.url, type: "streamable-http", approval: { tools: ["get-sum"] } } },
+    }),
     UPSTREAM_RETRIES: "0",
+    // The page is served from its own origin and talks to the Worker through that server.
+    ALLOWED_ORIGINS: siteUrl,
   };
-  let script = "";
   await allStarted([
     startWranglerDev({ persistDir: dir, vars }).then((s) => (worker = s)),
     launchChromium().then((b) => (browser = b)),
-    bundlePage().then((s) => (script = s)),
+    bundlePage().then((s) => (page.script = s)),
   ]);
-  site = await serve(script, new URL(worker.url));
-  siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+  page.target = new URL(worker.url);
 });
 
 afterAll(async () => {
@@ -211,5 +222,28 @@ describe("useChat from @ai-sdk/react against /api/chat", () => {
     await until(() => status(page)).toBe("ready");
     expect(await replyText(page)).toBe("Echoed.");
     await screenshot(page, "use-chat-3-tool.png");
+  });
+
+  it("a call that waits for approval shows Approve; the click sends the answer and the reply goes on", async () => {
+    const page = await open();
+    const marker = `approve-${Date.now()}`;
+    await send(
+      page,
+      `${marker} ${script({ steps: [{ toolCalls: [{ name: "get-sum", arguments: { a: 2, b: 40 } }] }, { text: "Summed." }] })}`,
+    );
+    const tool = page.locator('.tool[data-tool="get-sum"]');
+    await until(() => tool.getAttribute("data-state")).toBe("approval-requested");
+    await until(() => status(page)).toBe("ready");
+    // Paused: one upstream request, ended; the stored reply says what the turn waits for.
+    expect(upstream.requests().filter((r) => JSON.stringify(r.body).includes(marker))).toHaveLength(1);
+    expect((await storedReply(chatIdOf(page))).status).toBe("awaiting_approval");
+    await screenshot(page, "use-chat-4-approval.png");
+    await tool.getByRole("button", { name: "Approve" }).click();
+    await until(() => tool.getAttribute("data-state")).toBe("output-available");
+    expect(await tool.locator(".tool-output").textContent()).toContain("42");
+    await until(() => replyText(page)).toBe("Summed.");
+    await until(() => status(page)).toBe("ready");
+    expect(await page.locator(".msg.assistant").count()).toBe(1);
+    expect((await storedReply(chatIdOf(page))).status).toBe("complete");
   });
 });

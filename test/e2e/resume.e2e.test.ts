@@ -1,7 +1,7 @@
 /**
  * Resume against a real `wrangler dev`: a client that drops mid-reply comes back through the
- * real `eventsource` package with Last-Event-ID, and a restart of the process mid-turn leaves
- * the partial reply stored as interrupted.
+ * real `eventsource` package with Last-Event-ID; a restart of the process mid-turn continues the
+ * reply where it stopped (or, with `TURN_RECOVERY=interrupt`, leaves it stored as interrupted).
  */
 
 import { mkdtemp, rm } from "node:fs/promises";
@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EventSource } from "eventsource";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../support/eventually";
 import { type ScriptedUpstream, script, startScriptedUpstream } from "../support/scripted-upstream";
 import { type ParsedFrame, SseReader } from "../support/sse";
 import { type DevServer, startWranglerDev } from "../support/wrangler-dev";
@@ -100,14 +101,65 @@ describe("resume under wrangler dev", () => {
     expect(conv.messages.at(-1)).toMatchObject({ status: "complete", content: pieces.join("") });
   });
 
-  it("a restart of wrangler dev mid-turn keeps the partial reply as interrupted, and the next turn works", async () => {
+  it("wrangler dev killed mid-reply and started again: the resumed client gets the whole reply exactly once", async () => {
+    const sid = `e2e-continue-${Date.now().toString(36)}`;
+    const before = Array.from({ length: 12 }, (_, i) => `a${i} `);
+    const after = Array.from({ length: 8 }, (_, i) => `b${i} `);
+    // The first request stops after `before` (until the process dies); the continuation sends the rest.
+    const directive = script({
+      steps: [{ pieces: [...before, "never "], gate: `e2e-never-${sid}`, gateAfter: before.length }, { pieces: after }],
+    });
+    const res = await fetch(`${server.url}/api/chat/stream`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ session_id: sid, content: `${sid} ${directive}` }),
+    });
+    const reader = new SseReader(res.body!);
+    const seen: ParsedFrame[] = [];
+    while (chunkText(seen) !== before.join("")) seen.push((await reader.next())!);
+    // What the client saw is stored (a quiet model's text is written within a quarter of a second).
+    const stored = async () =>
+      ((await (await fetch(`${server.url}/api/v1/context/conversations/${sid}`)).json()) as any).messages.at(-1);
+    await eventually(async () => expect((await stored()).content).toBe(before.join("")), 10_000);
+    await server.stop();
+    await reader.rest().catch(() => undefined);
+    server = await startWranglerDev({ persistDir: dir, vars: vars() });
+
+    // The client comes back with the last id it saw and gets the rest: one continuous reply.
+    const resumed = await fetch(`${server.url}/api/chat/${sid}/stream`, {
+      headers: { "Last-Event-ID": seen.at(-1)!.id! },
+    });
+    expect(resumed.status).toBe(200);
+    const rest = await new SseReader(resumed.body!).rest();
+    expect(chunkText(seen) + chunkText(rest)).toBe([...before, ...after].join(""));
+    const end = JSON.parse(rest.at(-1)!.data);
+    expect(end).toMatchObject({
+      type: "complete",
+      data: { message: { status: "complete", content: [...before, ...after].join("") } },
+    });
+    // A client that replays the whole turn gets it once too.
+    const whole = await new SseReader((await fetch(`${server.url}/api/chat/${sid}/stream?after=0`)).body!).rest();
+    expect(chunkText(whole)).toBe([...before, ...after].join(""));
+
+    // The upstream log: the cut request, then the continuation with the partial reply.
+    const logged = upstream.requests().filter((r) => JSON.stringify(r.body).includes(sid));
+    expect(logged.map((r) => r.outcome)).toEqual(["client-closed", "completed"]);
+    expect(logged[1].body.messages.slice(-2)).toEqual([
+      { role: "assistant", content: before.join("") },
+      { role: "system", content: expect.stringContaining("Continue it exactly where it stopped") },
+    ]);
+  });
+
+  it("with TURN_RECOVERY=interrupt a restart mid-turn keeps the partial reply as interrupted, and the next turn works", async () => {
     const sid = `e2e-restart-${Date.now().toString(36)}`;
     const pieces = Array.from({ length: 300 }, (_, i) => `r${i} `);
+    await server.stop();
+    server = await startWranglerDev({ persistDir: dir, vars: { ...vars(), TURN_RECOVERY: "interrupt" } });
     const reader = await startSlow(sid, pieces, 20);
     await take(reader, 40);
     await server.stop();
     await reader.rest().catch(() => undefined);
-    server = await startWranglerDev({ persistDir: dir, vars: vars() });
+    server = await startWranglerDev({ persistDir: dir, vars: { ...vars(), TURN_RECOVERY: "interrupt" } });
 
     const conv = (await (await fetch(`${server.url}/api/v1/context/conversations/${sid}`)).json()) as any;
     const reply = conv.messages.at(-1);

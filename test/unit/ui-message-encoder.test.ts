@@ -91,6 +91,30 @@ const scenarios: Record<string, TurnEvent[]> = {
     { type: "tool-call", callId: "c9", name: "client_tool", args: "{not json" },
     end("tool-calls"),
   ]),
+  "paused for an approval": turn([
+    { type: "turn-start", messageId: "m1" },
+    { type: "tool-call", callId: "c1", name: "legacy__echo", args: { message: "hi" } },
+    { type: "tool-approval-request", approvalId: "a1", callId: "c1", name: "legacy__echo", args: { message: "hi" } },
+    end("awaiting-approval"),
+  ]),
+  // The stream that goes on after the answers continues the client's message, which has the call.
+  "going on after a denial": turn([
+    { type: "turn-start", messageId: "m1" },
+    { type: "tool-call", callId: "c1", name: "legacy__echo", args: { message: "hi" } },
+    { type: "tool-approval-request", approvalId: "a1", callId: "c1", name: "legacy__echo", args: { message: "hi" } },
+    {
+      type: "tool-approval-response",
+      approvalId: "a1",
+      callId: "c1",
+      name: "legacy__echo",
+      args: { message: "hi" },
+      approved: false,
+      reason: "no",
+    },
+    { type: "tool-result", callId: "c1", name: "legacy__echo", result: "not run", isError: true, denied: true },
+    { type: "text-delta", text: "Understood." },
+    end("stop"),
+  ]),
   // A follower that joins after the start (and after c1 was called) of the tool turn.
   "follower joining mid-turn": turn(toolTurn.slice(2), 3),
   "follower that only sees the end": turn([end("stop")], 40),
@@ -171,8 +195,11 @@ describe("UI message stream encoder", () => {
         "text-delta",
         "text-end",
         "text-start",
+        "tool-approval-request",
+        "tool-approval-response",
         "tool-input-available",
         "tool-output-available",
+        "tool-output-denied",
         "tool-output-error",
       ].sort(),
     );

@@ -6,7 +6,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { nativeEvents, SseReader } from "../support/sse";
-import { script, uniqueId } from "../workers/helpers";
+import { eventually, script, uniqueId } from "../workers/helpers";
 
 const everything = inject("mcpStreamableUrl");
 const localhostAs = inject("oauthLocalhostAsUrl");
@@ -64,11 +64,30 @@ describe("a server an owner adds", () => {
       },
     });
     const text = await turn.text();
-    expect(nativeEvents(text).find((e) => e.type === "tool_result")!.data).toMatchObject({
-      is_error: false,
-      result: "Echo: mine",
+    // A server anyone could add does nothing unseen: each call waits for its owner's approval.
+    const tools = (await (await as("grace", "/api/tools")).json<any>()).tools as any[];
+    expect(tools.find((t) => t.name === "echo")).toMatchObject({ server: "mine", requires_approval: true });
+    const paused = nativeEvents(text);
+    const request = paused.find((e) => e.type === "tool_approval_request")!;
+    expect(request.data).toMatchObject({ tool_call_id: "c1", tool_name: "echo" });
+    // Another owner cannot answer it: the session is not theirs.
+    const theirs = await as("heidi", `/api/chat/${sid}/approvals/${request.data.approval_id}`, {
+      json: { approved: true },
     });
-    expect(text).not.toContain("grace-own-secret-header");
+    expect(theirs.status).toBe(404);
+    const approved = await as("grace", `/api/chat/${sid}/approvals/${request.data.approval_id}`, {
+      json: { approved: true },
+    });
+    expect(approved.status).toBe(200);
+    const rest = await eventually(async () => {
+      const events = nativeEvents(
+        await (await as("grace", `/api/chat/${sid}/stream?after=${paused.at(-1)!.id}`)).text(),
+      );
+      expect(events.at(-1)!.type).toBe("complete");
+      return events;
+    });
+    expect(rest.find((e) => e.type === "tool_result")!.data).toMatchObject({ is_error: false, result: "Echo: mine" });
+    expect(text + JSON.stringify(rest)).not.toContain("grace-own-secret-header");
   });
 
   it("follows the rules of caller-chosen hosts, and names the field", async () => {
@@ -121,9 +140,19 @@ describe("a server an owner adds", () => {
     expect((await add("grace", { name: "asker", url: everything, type: "streamable-http" })).status).toBe(201);
     const sid = uniqueId("ask");
     const calls = [{ id: "c1", name: "asker__trigger-elicitation-request", arguments: {} }];
-    const res = await as("grace", "/api/chat/stream", {
-      json: { session_id: sid, content: `${sid} ${script({ steps: [{ toolCalls: calls }] })}` },
-    });
+    const paused = nativeEvents(
+      await (
+        await as("grace", "/api/chat/stream", {
+          json: { session_id: sid, content: `${sid} ${script({ steps: [{ toolCalls: calls }] })}` },
+        })
+      ).text(),
+    );
+    // The added server's call runs once its owner approves it; the turn goes on for its followers.
+    const approval = paused.find((e) => e.type === "tool_approval_request")!.data.approval_id;
+    expect((await as("grace", `/api/chat/${sid}/approvals/${approval}`, { json: { approved: true } })).status).toBe(
+      200,
+    );
+    const res = await as("grace", `/api/chat/${sid}/stream?after=${paused.at(-1)!.id}`);
     const reader = new SseReader(res.body!);
     let question: any;
     while (!question) {

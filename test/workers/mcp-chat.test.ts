@@ -46,6 +46,7 @@ describe("GET /api/tools and /api/servers", () => {
 
 describe("without MCP_TOKEN_KEY", () => {
   it("no server can be added or authorized: nothing could be kept sealed", async () => {
+    // The missing key is said first, whatever else the request has wrong (this host is not allowed).
     const added = await call("/api/servers", { json: { name: "mine", url: "http://127.0.0.1:1/mcp" } });
     expect(added.status).toBe(503);
     expect(await added.json()).toMatchObject({

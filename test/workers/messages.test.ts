@@ -324,21 +324,37 @@ describe("errors on /v1/messages", () => {
 
   it("an upstream failure before the first token is the status with Anthropic's error type, streamed or not", async () => {
     const limited = anthropic.messages.create({
-      model: "m",
+      model: "gpt-4o-mini",
       max_tokens: 5,
       messages: [{ role: "user", content: script({ status: 429 }) }],
     });
     await expect(limited).rejects.toMatchObject({ status: 429, type: "rate_limit_error" });
     const res = await call("/v1/messages", {
-      json: { model: "m", max_tokens: 5, stream: true, messages: [{ role: "user", content: script({ status: 500 }) }] },
+      json: {
+        model: "gpt-4o-mini",
+        max_tokens: 5,
+        stream: true,
+        messages: [{ role: "user", content: script({ status: 500 }) }],
+      },
     });
     expect(res.status).toBe(502);
     expect(await res.json()).toEqual(anthropicShape("api_error"));
   });
 
+  it("a model the server does not serve is Anthropic's not_found_error, before anything goes upstream", async () => {
+    const marker = `unserved-${crypto.randomUUID()}`;
+    const unserved = anthropic.messages.create({
+      model: "claude-very-expensive",
+      max_tokens: 5,
+      messages: [{ role: "user", content: marker }],
+    });
+    await expect(unserved).rejects.toMatchObject({ status: 404, type: "not_found_error" });
+    expect(await upstreamRequests(marker)).toHaveLength(0);
+  });
+
   it("a failure mid-stream is an error event in Anthropic's shape, which the SDK throws", async () => {
     const stream = anthropic.messages.stream({
-      model: "m",
+      model: "gpt-4o-mini",
       max_tokens: 5,
       messages: [{ role: "user", content: script({ text: "a b c d", cutAfter: 2 }) }],
     });

@@ -113,6 +113,15 @@ describe("posts from another site's page", () => {
     expect(page.status).toBe(200);
     await page.arrayBuffer();
   });
+
+  it("the authorization server's redirect back to the OAuth callback is a cross-site navigation, and arrives", async () => {
+    const back = await call("/api/mcp/oauth/callback?code=c&state=unknown", {
+      headers: { "sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate", accept: "text/html" },
+    });
+    // The callback's own answer (no such authorization), not the origin check's.
+    expect(back.status).not.toBe(403);
+    expect(await back.text()).not.toContain("cross_origin_refused");
+  });
 });
 
 describe("a lone UTF-16 surrogate", () => {

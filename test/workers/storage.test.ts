@@ -14,7 +14,7 @@ describe("schema migrations", () => {
       expect(sql.exec("SELECT name FROM sqlite_master WHERE name = '_schema_version'").toArray()).toEqual([]);
       instance.create("local", "mig");
       const version = () => Number(sql.exec("SELECT MAX(version) AS v FROM _schema_version").one().v);
-      const n = sessionMigrations.length;
+      const n = sessionMigrations.at(-1)!.version;
       expect(version()).toBe(n);
       expect(applyMigrations(state.storage, sessionMigrations)).toBe(n);
 
@@ -37,6 +37,17 @@ describe("schema migrations", () => {
     });
   });
 
+  it("a file numbered below one already applied (merged later from another branch) is still applied", async () => {
+    const stub = env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(uniqueId("mig-gap")));
+    await runInDurableObject(stub, (_instance, state) => {
+      const higher = { version: 1001, name: "1001_higher", sql: "CREATE TABLE higher (x INTEGER);" };
+      expect(applyMigrations(state.storage, [...sessionMigrations, higher])).toBe(1001);
+      const late = { version: 1000, name: "1000_late", sql: "CREATE TABLE late (x INTEGER);" };
+      expect(applyMigrations(state.storage, [...sessionMigrations, late, higher])).toBe(1001);
+      expect(state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'late'").toArray()).toHaveLength(1);
+    });
+  });
+
   it("an object stored before schema 3 keeps its messages when messages.turn_id is dropped", async () => {
     const stub = env.CHAT_SESSION.get(env.CHAT_SESSION.idFromName(uniqueId("mig3")));
     await runInDurableObject(stub, (_instance, state) => {
@@ -45,7 +56,7 @@ describe("schema migrations", () => {
       sql.exec(
         "INSERT INTO messages (id, turn_id, role, content, status, created_at, updated_at) VALUES ('m1', 't1', 'user', 'hello', 'complete', 'then', 'then')",
       );
-      expect(applyMigrations(state.storage, sessionMigrations)).toBe(sessionMigrations.length);
+      expect(applyMigrations(state.storage, sessionMigrations)).toBe(sessionMigrations.at(-1)!.version);
       const columns = sql
         .exec("SELECT name FROM pragma_table_info('messages')")
         .toArray()

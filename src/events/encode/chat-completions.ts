@@ -18,6 +18,8 @@ const FINISH: Record<Exclude<FinishReason, "error">, "stop" | "length" | "tool_c
   "tool-calls": "tool_calls",
   // OpenAI has no word for a stopped reply; what was written is the answer.
   aborted: "stop",
+  // A turn waiting for a person's approval has no OpenAI word either; its text so far is the answer.
+  "awaiting-approval": "stop",
 };
 
 const NO_USAGE: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
@@ -99,6 +101,8 @@ function createChatCompletionsEncoder(options: EncoderOptions): Encoder {
       }
       case "tool-progress":
       case "tool-elicitation":
+      case "tool-approval-request":
+      case "tool-approval-response":
         return "";
       case "error":
         over = true;

@@ -23,6 +23,7 @@ export type LinePayload =
         },
       ];
     }
+  | { code: "2"; body: [{ type: "tool-approval-request" | "tool-approval-response" } & Record<string, unknown>] }
   | { code: "3"; body: { type: "error"; error: string } }
   | { code: "d"; body: { type: "finish"; finishReason: string } };
 
@@ -56,6 +57,12 @@ export function linePayload(event: TurnEvent): LinePayload | null {
           },
         ],
       };
+    case "tool-approval-request":
+    case "tool-approval-response": {
+      // Like a form: a `2:` data value the client's `data` collects, answered over HTTP.
+      const { seq: _seq, turnId: _turn, ...body } = event;
+      return { code: "2", body: [body] };
+    }
     case "error":
       return { code: "3", body: { type: "error", error: event.message } };
     case "turn-end":

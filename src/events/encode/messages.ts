@@ -19,6 +19,7 @@ const STOP_REASON: Record<Exclude<FinishReason, "error">, "end_turn" | "max_toke
   "tool-calls": "tool_use",
   // Anthropic has no word for a reply stopped by its caller; what was written is the answer.
   aborted: "end_turn",
+  "awaiting-approval": "end_turn",
 };
 
 function messageId(id: string | undefined): string {

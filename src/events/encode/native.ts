@@ -34,6 +34,26 @@ function payload(event: TurnEvent): { type: string; data: unknown } | null {
           requested_schema: event.requestedSchema,
         },
       };
+    case "tool-approval-request":
+      return {
+        type: "tool_approval_request",
+        data: {
+          approval_id: event.approvalId,
+          tool_call_id: event.callId,
+          tool_name: event.name,
+          arguments: event.args,
+        },
+      };
+    case "tool-approval-response":
+      return {
+        type: "tool_approval_response",
+        data: {
+          approval_id: event.approvalId,
+          tool_call_id: event.callId,
+          approved: event.approved,
+          ...(event.reason ? { reason: event.reason } : {}),
+        },
+      };
     case "error":
       return { type: "error", data: { error: event.message, code: event.code } };
     case "turn-start":

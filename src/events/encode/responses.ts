@@ -3,7 +3,9 @@
  * each with a `sequence_number`) or one `response` object when not streamed. The answer is one
  * `message` output item with one `output_text` part, then a `function_call` item per call when
  * the caller brought its own tools; server-side tool steps (MCP, built-ins) stay invisible, as on
- * Chat Completions, and the text on both sides of one is kept apart by a blank line.
+ * Chat Completions, and the text on both sides of one is kept apart by a blank line. A call that
+ * waits for a person's approval is an `mcp_approval_request` item (OpenAI's own for that), and the
+ * response stays `incomplete` until it is answered.
  *
  * `sequence_number` counts this encoder's frames from the turn's start. A resume feeds the
  * encoder the turn's logged events from its start again (`replaysWholeTurn`), so the numbers come
@@ -55,9 +57,53 @@ export interface ResponseParts {
   status: Status;
   text: string;
   calls: ToolCall[];
+  /** Tool calls that wait for a person's approval: `mcp_approval_request` items. */
+  approvals?: ApprovalRequest[];
   usage: Usage | null;
   error: { code: string; message: string } | null;
   echo?: Record<string, unknown>;
+}
+
+/** A call waiting for approval, as the response shows it. */
+export interface ApprovalRequest {
+  approvalId: string;
+  name: string;
+  /** JSON text, as the model wrote it. */
+  arguments: string;
+}
+
+/**
+ * An approval request's item id: `mcpr_` and the approval's id without dashes. The caller answers
+ * with it (`mcp_approval_response.approval_request_id`), so it must name the approval alone.
+ */
+export function approvalItemId(approvalId: string): string {
+  return `mcpr_${hex(approvalId)}`;
+}
+
+/** The approval an `approval_request_id` names; null for anything that is not one of ours. */
+export function approvalOfItem(itemId: string): string | null {
+  const m = /^mcpr_([0-9a-f]{32})$/.exec(itemId);
+  if (!m) return null;
+  const h = m[1];
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/**
+ * OpenAI's item for a call that waits for an approval. The server that asks is edge-chat (the
+ * tool runs here, whichever MCP server it comes from); `name` is the tool as the model knows it.
+ */
+function approvalItem(a: ApprovalRequest) {
+  return {
+    id: approvalItemId(a.approvalId),
+    type: "mcp_approval_request",
+    server_label: "edge-chat",
+    name: a.name,
+    arguments: a.arguments,
+  };
+}
+
+function argumentsText(args: unknown): string {
+  return typeof args === "string" ? args : JSON.stringify(args ?? {});
 }
 
 /** What a request does not say is answered with OpenAI's defaults. */
@@ -113,6 +159,7 @@ export function responseObject(p: ResponseParts): Record<string, unknown> {
   const itemStatus = running ? "in_progress" : p.status === "completed" ? "completed" : "incomplete";
   const output: unknown[] = [];
   if (p.text !== "") output.push(messageItem(p.address, itemStatus, [outputText(p.text)]));
+  for (const a of p.approvals ?? []) output.push(approvalItem(a));
   for (const [i, call] of p.calls.entries()) output.push(callItem(p.address, i + 1, call, true));
   return {
     id: `resp_${p.address}`,
@@ -132,7 +179,8 @@ export function responseObject(p: ResponseParts): Record<string, unknown> {
 
 /** A finished turn's status. Cut short by the user is OpenAI's `cancelled`. */
 export function statusOf(finishReason: FinishReason): Status {
-  if (finishReason === "length") return "incomplete";
+  // A turn waiting for an approval is not done: OpenAI's word for a reply that stopped short.
+  if (finishReason === "length" || finishReason === "awaiting-approval") return "incomplete";
   if (finishReason === "aborted") return "cancelled";
   if (finishReason === "error") return "failed";
   return "completed";
@@ -160,6 +208,7 @@ function createResponsesEncoder(options: EncoderOptions): Encoder {
   let textOpen = false;
   let started = false;
   let over = false;
+  const approvals: ApprovalRequest[] = [];
 
   const parts = (status: Status, extra: Partial<ResponseParts> = {}): ResponseParts => ({
     address,
@@ -168,6 +217,7 @@ function createResponsesEncoder(options: EncoderOptions): Encoder {
     status,
     text,
     calls: [],
+    approvals,
     usage: null,
     error: null,
     echo: options.echo,
@@ -221,6 +271,16 @@ function createResponsesEncoder(options: EncoderOptions): Encoder {
         frame("response.output_text.delta", { ...at, delta, logprobs: [] });
         break;
       }
+      case "tool-approval-request": {
+        start();
+        const request = { approvalId: event.approvalId, name: event.name, arguments: argumentsText(event.args) };
+        approvals.push(request);
+        // After the message item (index 0): the reply's text comes first, then what waits.
+        const output_index = approvals.length;
+        frame("response.output_item.added", { output_index, item: approvalItem(request) });
+        frame("response.output_item.done", { output_index, item: approvalItem(request) });
+        break;
+      }
       case "tool-progress":
         break;
       case "error": {
@@ -242,9 +302,10 @@ function createResponsesEncoder(options: EncoderOptions): Encoder {
         const calls =
           options.clientTools && event.finishReason === "tool-calls" ? (event.message.tool_calls ?? []) : [];
         calls.forEach((call, i) => {
-          const output_index = i + 1;
-          const item_id = `fc${output_index}_${address}`;
-          frame("response.output_item.added", { output_index, item: callItem(address, output_index, call, false) });
+          // The item's id numbers the call (as the response object does); its place follows any approvals.
+          const output_index = approvals.length + i + 1;
+          const item_id = `fc${i + 1}_${address}`;
+          frame("response.output_item.added", { output_index, item: callItem(address, i + 1, call, false) });
           frame("response.function_call_arguments.delta", { item_id, output_index, delta: call.function.arguments });
           frame("response.function_call_arguments.done", {
             item_id,
@@ -252,7 +313,7 @@ function createResponsesEncoder(options: EncoderOptions): Encoder {
             name: call.function.name,
             arguments: call.function.arguments,
           });
-          frame("response.output_item.done", { output_index, item: callItem(address, output_index, call, true) });
+          frame("response.output_item.done", { output_index, item: callItem(address, i + 1, call, true) });
         });
         const error =
           status === "failed" ? { code: "internal_error", message: errorSpec("internal_error").sentence } : null;
@@ -280,6 +341,11 @@ function collectResponse({ events, end, error }: FinishedTurn, options: EncoderO
     status,
     text,
     calls: options.clientTools && end.finishReason === "tool-calls" ? (end.message.tool_calls ?? []) : [],
+    approvals: events.flatMap((e) =>
+      e.type === "tool-approval-request"
+        ? [{ approvalId: e.approvalId, name: e.name, arguments: argumentsText(e.args) }]
+        : [],
+    ),
     usage: end.usage,
     error: error ? { code: error.code, message: error.message } : null,
     echo: options.echo,

@@ -1,7 +1,8 @@
 /**
  * The AI SDK's UI message stream (protocol v1, what `useChat`'s `DefaultChatTransport` reads):
  * one `data: {chunk}` SSE frame per chunk — `start`, `start-step`, `text-start`/`-delta`/`-end`,
- * `tool-input-available`, `tool-output-available`/`-error`, `finish-step`, `finish` — then
+ * `tool-input-available`, `tool-approval-request`/`-response`, `tool-output-available`/`-error`/`-denied`,
+ * `finish-step`, `finish` — then
  * `data: [DONE]`. Only chunk types and fields the installed `ai` release's `uiMessageChunkSchema`
  * accepts are sent; a unit test checks every one.
  */
@@ -20,6 +21,8 @@ const FINISH_REASONS: Record<FinishReason, string> = {
   error: "error",
   // The reply was cut short: the client must not continue it automatically (`sendAutomaticallyWhen`).
   aborted: "interrupted",
+  // What the AI SDK's own server sends when a step ends on calls that wait for an approval.
+  "awaiting-approval": "tool-calls",
 };
 
 /**
@@ -61,16 +64,22 @@ export class UiMessageChunks {
         break;
       case "tool-call":
         this.nextStepIfDue(out);
+        this.announce(out, event.callId, event.name, event.args);
+        break;
+      case "tool-approval-request":
+        this.announce(out, event.callId, event.name, event.args);
+        out.push({ type: "tool-approval-request", approvalId: event.approvalId, toolCallId: event.callId });
+        break;
+      case "tool-approval-response":
+        // The stream of a paused turn going on continues the client's message, which has the call's
+        // part already: announcing it again would add a second one.
         this.open(out);
-        this.closeText(out);
         this.calls.add(event.callId);
-        // Dynamic: the server's tools (MCP ones included) are not declared in the client's types.
         out.push({
-          type: "tool-input-available",
-          toolCallId: event.callId,
-          toolName: event.name,
-          input: event.args,
-          dynamic: true,
+          type: "tool-approval-response",
+          approvalId: event.approvalId,
+          approved: event.approved,
+          ...(event.reason ? { reason: event.reason } : {}),
         });
         break;
       case "tool-progress":
@@ -97,9 +106,11 @@ export class UiMessageChunks {
         if (!this.calls.has(event.callId)) break;
         this.stepHadResults = true;
         out.push(
-          event.isError
-            ? { type: "tool-output-error", toolCallId: event.callId, errorText: textOf(event.result), dynamic: true }
-            : { type: "tool-output-available", toolCallId: event.callId, output: event.result, dynamic: true },
+          event.denied
+            ? { type: "tool-output-denied", toolCallId: event.callId }
+            : event.isError
+              ? { type: "tool-output-error", toolCallId: event.callId, errorText: textOf(event.result), dynamic: true }
+              : { type: "tool-output-available", toolCallId: event.callId, output: event.result, dynamic: true },
         );
         break;
       case "error":
@@ -117,6 +128,15 @@ export class UiMessageChunks {
         break;
     }
     return out;
+  }
+
+  /** The call's part, once per stream. Dynamic: the server's tools are not declared in the client's types. */
+  private announce(out: UiChunk[], toolCallId: string, toolName: string, input: unknown): void {
+    this.open(out);
+    this.closeText(out);
+    if (this.calls.has(toolCallId)) return;
+    this.calls.add(toolCallId);
+    out.push({ type: "tool-input-available", toolCallId, toolName, input, dynamic: true });
   }
 
   private ensureStarted(out: UiChunk[]): void {

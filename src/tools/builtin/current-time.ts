@@ -9,6 +9,7 @@ export const currentTime = defineTool({
   input: z.object({
     timezone: z.string().max(64).default("UTC").describe("IANA time zone name, e.g. Asia/Tokyo"),
   }),
+  idempotent: true,
   async handler({ timezone }) {
     let format: Intl.DateTimeFormat;
     try {

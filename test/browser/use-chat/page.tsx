@@ -2,10 +2,11 @@
  * The smallest real front end on `POST /api/chat`: the AI SDK's `useChat` from `@ai-sdk/react`,
  * with `resume: true` so a reload mid-reply reconnects (`GET /api/chat/{id}/stream`). The chat id
  * is the URL's hash. A turn keeps running when its client goes away (so that a reload can resume
- * it), so Stop also tells the server: `POST /api/chat/abort`.
+ * it), so Stop also tells the server: `POST /api/chat/abort`. A tool call waiting for approval
+ * gets Approve and Deny (`addToolApprovalResponse`); the chat sends the answer on its own.
  */
 import { useChat } from "@ai-sdk/react";
-import { DefaultChatTransport, type UIMessage } from "ai";
+import { DefaultChatTransport, lastAssistantMessageIsCompleteWithApprovalResponses, type UIMessage } from "ai";
 import { useState } from "react";
 import { createRoot } from "react-dom/client";
 
@@ -31,12 +32,24 @@ async function storedMessages(): Promise<UIMessage[]> {
     .map((m) => ({ id: m.id, role: m.role as "user" | "assistant", parts: [{ type: "text", text: m.content }] }));
 }
 
-function Part({ part }: { part: UIMessage["parts"][number] }) {
+type Answer = (answer: { id: string; approved: boolean }) => void;
+
+function Part({ part, answer }: { part: UIMessage["parts"][number]; answer: Answer }) {
   if (part.type === "text") return <span className="text">{part.text}</span>;
   if (part.type === "dynamic-tool")
     return (
       <div className="tool" data-tool={part.toolName} data-state={part.state}>
         <span className="tool-name">{part.toolName}</span>
+        {part.state === "approval-requested" && (
+          <>
+            <button type="button" onClick={() => answer({ id: part.approval.id, approved: true })}>
+              Approve
+            </button>
+            <button type="button" onClick={() => answer({ id: part.approval.id, approved: false })}>
+              Deny
+            </button>
+          </>
+        )}
         <pre className="tool-output">{part.state === "output-available" ? JSON.stringify(part.output) : ""}</pre>
       </div>
     );
@@ -44,7 +57,13 @@ function Part({ part }: { part: UIMessage["parts"][number] }) {
 }
 
 function Chat({ initial }: { initial: UIMessage[] }) {
-  const { messages, sendMessage, status, stop } = useChat({ id: chatId, messages: initial, transport, resume: true });
+  const { messages, sendMessage, status, stop, addToolApprovalResponse } = useChat({
+    id: chatId,
+    messages: initial,
+    transport,
+    resume: true,
+    sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses,
+  });
   const [input, setInput] = useState("");
   const stopReply = () => {
     void stop();
@@ -61,7 +80,7 @@ function Chat({ initial }: { initial: UIMessage[] }) {
           <li key={m.id} className={`msg ${m.role}`}>
             {m.parts.map((part, i) => (
               // biome-ignore lint/suspicious/noArrayIndexKey: a message's parts only ever grow at the end
-              <Part key={i} part={part} />
+              <Part key={i} part={part} answer={(a) => void addToolApprovalResponse(a)} />
             ))}
           </li>
         ))}
