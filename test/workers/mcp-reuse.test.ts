@@ -11,8 +11,9 @@ import { sessionStub } from "../../src/session/address";
 import { nativeEvents } from "../support/sse";
 import { call, script, uniqueId } from "./helpers";
 
-async function echoTurn(sid: string, server: string, message: string) {
-  const calls = [{ id: `call_${message}`, name: `${server}__echo`, arguments: { message } }];
+/** A turn whose model calls `get-sum` (a tool that needs no approval on either server) with 2 and `b`. */
+async function sumTurn(sid: string, server: string, b: number) {
+  const calls = [{ id: `call_${b}`, name: `${server}__get-sum`, arguments: { a: 2, b } }];
   const res = await call("/api/chat/stream", {
     json: { session_id: sid, content: `${sid} ${script({ steps: [{ toolCalls: calls }] })}` },
   });
@@ -34,11 +35,13 @@ describe("MCP connections across a session's turns", () => {
   for (const server of ["everything", "legacy"]) {
     it(`the second turn calls ${server} on the first turn's open connection`, async () => {
       const sid = uniqueId();
-      expect(await echoTurn(sid, server, "first")).toMatchObject([{ is_error: false, result: "Echo: first" }]);
+      expect(await sumTurn(sid, server, 40)).toMatchObject([
+        { is_error: false, result: expect.stringContaining("42") },
+      ]);
       const afterFirst = (await kept(sid)).get(server);
       expect(afterFirst?.alive).toBe(true);
 
-      expect(await echoTurn(sid, server, "second")).toMatchObject([{ is_error: false, result: "Echo: second" }]);
+      expect(await sumTurn(sid, server, 5)).toMatchObject([{ is_error: false, result: expect.stringContaining("7") }]);
       // The same connection object, given back again: nothing was opened (no new `initialize`).
       expect((await kept(sid)).get(server)).toBe(afterFirst);
     });
