@@ -9,7 +9,7 @@ import { ownerStore } from "../credentials/address";
 import type { ConversationSummary } from "../directory/directory";
 import { type Dialect, type EncoderOptions, isSse, replaysWholeTurn } from "../events/encode";
 import type { StoredMessage, TurnEvent } from "../events/types";
-import { deleteSessionFiles } from "../files/attachments";
+import { deleteFiles, deleteSessionFiles } from "../files/attachments";
 import { logError } from "../lib/log";
 import { createModelProvider, type ModelConfig, resolveModel, resolveUpstream } from "../llm/model-config";
 import { costOf, turnUsage } from "../llm/pricing";
@@ -243,11 +243,13 @@ export class ChatSession extends DurableObject<Env> {
     const paused = this.paused()?.messageId === messageId;
     if (this.running()?.messageId === messageId || paused) await this.abort();
     const kept = this.kept.get(messageId)!;
-    const left = this.store.deleteBetween(
-      kept.afterIdx,
-      paused ? this.store.lastIdx() : (kept.lastIdx ?? this.store.lastIdx()),
-    );
+    const through = paused ? this.store.lastIdx() : (kept.lastIdx ?? this.store.lastIdx());
+    const files = this.store.attachmentsBetween(kept.afterIdx, through);
+    const left = this.store.deleteBetween(kept.afterIdx, through);
     this.kept.forget(messageId);
+    // The turn's files go with it (a conversation left with nothing loses all of its own below).
+    const meta = this.tables.meta()!;
+    await deleteFiles(this.env.FILES, meta.owner, meta.sessionId, files);
     // Its events go too: a resume must not bring back what was deleted.
     this.log.forget(messageId);
     if (left === 0) return this.destroy();

@@ -193,6 +193,18 @@ export class SessionStore {
     return this.sql.exec<Row>("SELECT * FROM messages WHERE idx <= ? ORDER BY idx", through).toArray().map(toMessage);
   }
 
+  /** The files the messages after position `after` up to `through` carry. */
+  attachmentsBetween(after: number, through: number): AttachmentRef[] {
+    return this.sql
+      .exec<Row>(
+        "SELECT attachments FROM messages WHERE idx > ? AND idx <= ? AND attachments IS NOT NULL",
+        after,
+        through,
+      )
+      .toArray()
+      .flatMap((r) => JSON.parse(String(r.attachments)) as AttachmentRef[]);
+  }
+
   /** Deletes the messages after position `after` up to `through`; returns how many remain. */
   deleteBetween(after: number, through: number): number {
     this.sql.exec("DELETE FROM messages WHERE idx > ? AND idx <= ?", after, through);

@@ -257,6 +257,33 @@ describe("the page, as a person uses it", () => {
     await screenshot(page, "features-8-search.png");
   });
 
+  it("shows today's conversations with their time and older ones with their date", async () => {
+    const page = await open();
+    const marker = `when-${Date.now()}`;
+    await send(page, `Dated topic ${marker}`);
+    await done(replies(page).last());
+    const mine = sessionOf(page);
+    const stamp = page.locator(`#conversations button.open[data-id="${mine}"] time`);
+    const updated = new Date((await stamp.getAttribute("datetime"))!);
+    // Today (the page's clock set to the very moment, so that no midnight falls between): the time of day.
+    await page.clock.setFixedTime(updated);
+    await page.reload();
+    await until(() => textOf(stamp)).toBe(
+      await page.evaluate(
+        (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }),
+        updated.toISOString(),
+      ),
+    );
+    // Three days later the same conversation shows the day it was written.
+    await page.clock.setFixedTime(new Date(updated.getTime() + 3 * 86_400_000));
+    await page.reload();
+    const later = page.locator(`#conversations button.open[data-id="${mine}"] time`);
+    await until(() => textOf(later)).toBe(
+      await page.evaluate((iso) => new Date(iso).toLocaleDateString(), updated.toISOString()),
+    );
+    await screenshot(page, "features-8b-dates.png");
+  });
+
   it("follows the system's dark mode, and reads well in it", async () => {
     const page = await open();
     await page.emulateMedia({ colorScheme: "dark" });

@@ -11,6 +11,7 @@ import { exports } from "cloudflare:workers";
 import Anthropic from "@anthropic-ai/sdk";
 import { DefaultChatTransport, readUIMessageStream, type UIMessage } from "ai";
 import { describe, expect, it } from "vitest";
+import { parseResponseId } from "../../src/events/encode/responses";
 import { call, openaiClient, script, uniqueId, upstreamRequests, workerFetch } from "./helpers";
 
 /** A 1×1 PNG. */
@@ -256,5 +257,33 @@ describe("attachments", () => {
       { type: "text", text: `picture ${marker}` },
       { type: "image_url", image_url: { url: PNG_URL } },
     ]);
+  });
+
+  it("deleting one stored response deletes the files of its turn, and only those", async () => {
+    const openai = openaiClient();
+    const marker = uniqueId("resp-del");
+    const picture = (name: string) => [
+      {
+        role: "user" as const,
+        content: [
+          { type: "input_text" as const, text: `${name} ${marker}` },
+          { type: "input_image" as const, image_url: PNG_URL, detail: "auto" as const },
+        ],
+      },
+    ];
+    const first = await openai.responses.create({ model: "gpt-4o-mini", input: picture("first") });
+    const second = await openai.responses.create({
+      model: "gpt-4o-mini",
+      previous_response_id: first.id,
+      input: picture("second"),
+    });
+    const sid = parseResponseId(second.id)!.sessionId;
+    const [firstFile, secondFile] = (await conversation(sid)).messages
+      .filter((m: any) => m.role === "user")
+      .map((m: any) => m.attachments[0].id);
+    expect((await keysOf(sid)).map((k) => k.split("/").at(-1)).sort()).toEqual([firstFile, secondFile].sort());
+
+    await openai.responses.delete(second.id);
+    expect((await keysOf(sid)).map((k) => k.split("/").at(-1))).toEqual([firstFile]);
   });
 });
