@@ -94,6 +94,20 @@ export async function deleteFiles(bucket: R2Bucket, owner: string, sessionId: st
   if (refs.length) await bucket.delete(refs.map((r) => sessionPrefix(owner, sessionId) + r.id));
 }
 
+/** Copies a conversation's files to another conversation of the same owner (a copy of its history). */
+export async function copyFiles(bucket: R2Bucket, owner: string, from: string, to: string, refs: AttachmentRef[]) {
+  await Promise.all(
+    refs.map(async (ref) => {
+      const file = await bucket.get(sessionPrefix(owner, from) + ref.id);
+      if (!file) return;
+      await bucket.put(sessionPrefix(owner, to) + ref.id, await file.arrayBuffer(), {
+        httpMetadata: file.httpMetadata,
+        customMetadata: file.customMetadata,
+      });
+    }),
+  );
+}
+
 /** Deletes every file of a conversation, a page of keys at a time. */
 export async function deleteSessionFiles(bucket: R2Bucket, owner: string, sessionId: string): Promise<void> {
   const prefix = sessionPrefix(owner, sessionId);

@@ -447,7 +447,7 @@ export const responses = routes()
       const history = await sessionStub(c.env, owner, previous.sessionId).historyThrough(previous.messageId);
       if (!history) throw notFound(body.previous_response_id!, "previous_response_id");
       const copy = newSessionId();
-      await sessionStub(c.env, owner, copy).seed(owner, copy, history);
+      await sessionStub(c.env, owner, copy).seed(owner, copy, history, previous.sessionId);
       return runTurn(c, { ...input, sessionId: copy, mode: { kind: "append", messages, store } }, body.stream === true);
     },
   )

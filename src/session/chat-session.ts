@@ -9,7 +9,7 @@ import { ownerStore } from "../credentials/address";
 import type { ConversationSummary } from "../directory/directory";
 import { type Dialect, type EncoderOptions, isSse, replaysWholeTurn } from "../events/encode";
 import type { StoredMessage, TurnEvent } from "../events/types";
-import { deleteFiles, deleteSessionFiles } from "../files/attachments";
+import { copyFiles, deleteFiles, deleteSessionFiles } from "../files/attachments";
 import { logError } from "../lib/log";
 import { createModelProvider, type ModelConfig, resolveModel, resolveUpstream } from "../llm/model-config";
 import { costOf, turnUsage } from "../llm/pricing";
@@ -266,9 +266,18 @@ export class ChatSession extends DurableObject<Env> {
   }
 
   /** Creates the conversation with `messages` as its history (a copy of another's, to continue). */
-  async seed(owner: string, sessionId: string, messages: StoredMessage[]): Promise<void> {
+  async seed(owner: string, sessionId: string, messages: StoredMessage[], from?: string): Promise<void> {
     this.ensureSchema();
     if (this.store.meta()) throw new Error(`session ${sessionId} exists already`);
+    // The files go first: the copy must not reference any it does not have.
+    if (from)
+      await copyFiles(
+        this.env.FILES,
+        owner,
+        from,
+        sessionId,
+        messages.flatMap((m) => m.attachments ?? []),
+      );
     const now = new Date().toISOString();
     const title = titleFrom(messages.find((m) => m.role === "user")?.content ?? "");
     this.store.setMeta({ session_id: sessionId, owner, title, created_at: now, updated_at: now, next_seq: this.seq });

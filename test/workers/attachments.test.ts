@@ -259,6 +259,36 @@ describe("attachments", () => {
     ]);
   });
 
+  it("continuing an earlier response (a copy of the conversation) still sends its image", async () => {
+    const openai = openaiClient();
+    const marker = uniqueId("resp-copy");
+    const first = await openai.responses.create({
+      model: "gpt-4o-mini",
+      input: [
+        {
+          role: "user",
+          content: [
+            { type: "input_text", text: `picture ${marker}` },
+            { type: "input_image", image_url: PNG_URL, detail: "auto" },
+          ],
+        },
+      ],
+    });
+    await openai.responses.create({ model: "gpt-4o-mini", previous_response_id: first.id, input: `next ${marker}` });
+    // `first` is no longer its conversation's latest: going on from it again copies the history.
+    const forked = await openai.responses.create({
+      model: "gpt-4o-mini",
+      previous_response_id: first.id,
+      input: `instead ${marker}`,
+    });
+    expect(parseResponseId(forked.id)!.sessionId).not.toBe(parseResponseId(first.id)!.sessionId);
+    const [earlier] = await lastUserParts(marker);
+    expect(earlier).toEqual([
+      { type: "text", text: `picture ${marker}` },
+      { type: "image_url", image_url: { url: PNG_URL } },
+    ]);
+  });
+
   it("deleting one stored response deletes the files of its turn, and only those", async () => {
     const openai = openaiClient();
     const marker = uniqueId("resp-del");
