@@ -188,9 +188,16 @@ export class SessionStore {
     return r ? Number(r.idx) : null;
   }
 
-  /** Every message up to the position `through`. */
+  /**
+   * The branch that ends at the message at position `through` (or the newest before it), oldest
+   * first: the history a copy of the conversation up to there holds, without other branches.
+   */
   messagesThrough(through: number): StoredMessage[] {
-    return this.sql.exec<Row>("SELECT * FROM messages WHERE idx <= ? ORDER BY idx", through).toArray().map(toMessage);
+    const end = this.sql
+      .exec<Row>("SELECT id FROM messages WHERE idx <= ? ORDER BY idx DESC LIMIT 1", through)
+      .toArray()[0]?.id;
+    if (end === undefined) return [];
+    return this.sql.exec<Row>(`${BRANCH_FROM} SELECT * FROM branch ORDER BY idx`, String(end)).toArray().map(toMessage);
   }
 
   /** The files the messages after position `after` up to `through` carry. */

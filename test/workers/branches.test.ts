@@ -9,9 +9,10 @@ import { exports } from "cloudflare:workers";
 import { DefaultChatTransport, readUIMessageStream, type UIMessage } from "ai";
 import { describe, expect, it } from "vitest";
 import { sessionMigrations } from "../../migrations";
+import { parseResponseId } from "../../src/events/encode/responses";
 import { SessionStore } from "../../src/session/store";
 import { applyMigrations } from "../../src/storage/migrate";
-import { call, script, uniqueId, upstreamRequests } from "./helpers";
+import { call, openaiClient, script, uniqueId, upstreamRequests } from "./helpers";
 
 interface Message {
   id: string;
@@ -117,6 +118,31 @@ describe("branches", () => {
     const continued = await lastContext(sid);
     expect(continued).toContain(`user:three ${sid}`);
     expect(continued.join("\n")).not.toContain("reworded");
+  });
+
+  it("a copy of a branched conversation (going on from an earlier response) holds its branch only", async () => {
+    const sid = uniqueId("br-copy");
+    await say(sid, `first ${sid}`);
+    // A sibling of the first reply: the active branch is the question and the new reply.
+    await turn(`/api/chat/${sid}/regenerate`, {});
+    const inSession = openaiClient({ "X-Session-Id": sid });
+    const second = await inSession.responses.create({ model: "gpt-4o-mini", input: `second ${sid}` });
+    await inSession.responses.create({ model: "gpt-4o-mini", input: `third ${sid}` });
+    // `second` is no longer the conversation's latest: going on from it copies the history up to it.
+    const copy = await openaiClient().responses.create({
+      model: "gpt-4o-mini",
+      previous_response_id: second.id,
+      input: `instead ${sid}`,
+    });
+    expect(parseResponseId(copy.id)!.sessionId).not.toBe(sid);
+    expect(await lastContext(sid)).toEqual([
+      "system:You are a test assistant.",
+      `user:first ${sid}`,
+      `assistant:Echo: first ${sid}`,
+      `user:second ${sid}`,
+      `assistant:Echo: second ${sid}`,
+      `user:instead ${sid}`,
+    ]);
   });
 
   it("refuses a message that is not there, an edit of a reply, and a regenerate with nothing to answer", async () => {
