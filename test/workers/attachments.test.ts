@@ -10,6 +10,7 @@ import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import Anthropic from "@anthropic-ai/sdk";
 import { DefaultChatTransport, readUIMessageStream, type UIMessage } from "ai";
+import type OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { parseResponseId } from "../../src/events/encode/responses";
 import { call, openaiClient, script, uniqueId, upstreamRequests, workerFetch } from "./helpers";
@@ -41,6 +42,17 @@ async function conversation(sid: string): Promise<any> {
   expect(res.status).toBe(200);
   return res.json();
 }
+
+/** One Responses API user message: `text` and the test image. */
+const picture = (text: string): OpenAI.Responses.ResponseInputItem[] => [
+  {
+    role: "user",
+    content: [
+      { type: "input_text", text },
+      { type: "input_image", image_url: PNG_URL, detail: "auto" },
+    ],
+  },
+];
 
 /** The user messages' content parts of the upstream's last request for `marker`. */
 async function lastUserParts(marker: string): Promise<any[]> {
@@ -240,15 +252,7 @@ describe("attachments", () => {
     const marker = uniqueId("resp");
     const first = await openai.responses.create({
       model: "gpt-4o-mini",
-      input: [
-        {
-          role: "user",
-          content: [
-            { type: "input_text", text: `picture ${marker}` },
-            { type: "input_image", image_url: PNG_URL, detail: "auto" },
-          ],
-        },
-      ],
+      input: picture(`picture ${marker}`),
     });
     await openai.responses.create({ model: "gpt-4o-mini", previous_response_id: first.id, input: `more ${marker}` });
     // The second response's history has the image again, read back from R2.
@@ -264,15 +268,7 @@ describe("attachments", () => {
     const marker = uniqueId("resp-copy");
     const first = await openai.responses.create({
       model: "gpt-4o-mini",
-      input: [
-        {
-          role: "user",
-          content: [
-            { type: "input_text", text: `picture ${marker}` },
-            { type: "input_image", image_url: PNG_URL, detail: "auto" },
-          ],
-        },
-      ],
+      input: picture(`picture ${marker}`),
     });
     await openai.responses.create({ model: "gpt-4o-mini", previous_response_id: first.id, input: `next ${marker}` });
     // `first` is no longer its conversation's latest: going on from it again copies the history.
@@ -292,20 +288,11 @@ describe("attachments", () => {
   it("deleting one stored response deletes the files of its turn, and only those", async () => {
     const openai = openaiClient();
     const marker = uniqueId("resp-del");
-    const picture = (name: string) => [
-      {
-        role: "user" as const,
-        content: [
-          { type: "input_text" as const, text: `${name} ${marker}` },
-          { type: "input_image" as const, image_url: PNG_URL, detail: "auto" as const },
-        ],
-      },
-    ];
-    const first = await openai.responses.create({ model: "gpt-4o-mini", input: picture("first") });
+    const first = await openai.responses.create({ model: "gpt-4o-mini", input: picture(`first ${marker}`) });
     const second = await openai.responses.create({
       model: "gpt-4o-mini",
       previous_response_id: first.id,
-      input: picture("second"),
+      input: picture(`second ${marker}`),
     });
     const sid = parseResponseId(second.id)!.sessionId;
     const [firstFile, secondFile] = (await conversation(sid)).messages
