@@ -281,6 +281,7 @@ describe("the page, as a person uses it", () => {
     await until(() => textOf(later)).toBe(
       await page.evaluate((iso) => new Date(iso).toLocaleDateString(), updated.toISOString()),
     );
+    await done(replies(page).last());
     await screenshot(page, "features-8b-dates.png");
   });
 
