@@ -52,6 +52,13 @@ function notFound(sessionId: string): ApiError {
   return new ApiError("conversation_not_found", `no conversation ${sessionId}`);
 }
 
+/** What a session answered a change with: the changed thing, or the reason it refused (none: it does not exist). */
+function changed<T extends object>(sessionId: string, result: T | Refusal | null): T {
+  if (!result) throw notFound(sessionId);
+  if ("ok" in result) throw new ApiError(result.code, result.message);
+  return result;
+}
+
 function turnInput(sessionId: string, message: string): RouteTurnInput {
   return { sessionId, mode: { kind: "persist", content: message }, dialect: "conversations" };
 }
@@ -122,13 +129,10 @@ conversations
     }),
     async (c) => {
       const { session_id } = c.req.valid("param");
-      const result = (await sessionStub(c.env, c.get("owner"), session_id).update(c.req.valid("json"))) as
-        | Conversation
-        | Refusal
-        | null;
-      if (!result) throw notFound(session_id);
-      if ("ok" in result) throw new ApiError(result.code, result.message);
-      return c.json(result, 200);
+      const stub = sessionStub(c.env, c.get("owner"), session_id);
+      // RPC typing loses the union's narrowing; the shape is ours.
+      const result = (await stub.update(c.req.valid("json"))) as Conversation | Refusal | null;
+      return c.json(changed(session_id, result), 200);
     },
   )
   .openapi(
@@ -143,14 +147,9 @@ conversations
     }),
     async (c) => {
       const { session_id } = c.req.valid("param");
-      // RPC typing loses the union's narrowing; the shape is ours.
-      const result = (await sessionStub(c.env, c.get("owner"), session_id).clear()) as
-        | ConversationSummary
-        | Refusal
-        | null;
-      if (!result) throw notFound(session_id);
-      if ("ok" in result) throw new ApiError(result.code, result.message);
-      return c.json(result, 200);
+      const stub = sessionStub(c.env, c.get("owner"), session_id);
+      const result = (await stub.clear()) as ConversationSummary | Refusal | null;
+      return c.json(changed(session_id, result), 200);
     },
   )
   .openapi(
