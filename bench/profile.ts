@@ -3,7 +3,8 @@
  * streams `turns` stored turns of `tokens` tokens each (no delay between tokens), taken through
  * wrangler's inspector with the DevTools protocol. Prints the functions with the most self time,
  * and the same by source file; writes the raw profile to bench/report/tmp/edge-chat.cpuprofile
- * (open it in a browser's DevTools). `path` picks the route: /api/chat/stream (default) or
+ * (open it in a browser's DevTools). `path` picks the route: /api/chat/stream (default: one used
+ * session), /api/chat/stream/new (the same, each turn the first of a new session) or
  * /api/chat/stream/direct (nothing stored).
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -114,11 +115,13 @@ async function main(): Promise<void> {
       path.endsWith("/direct")
         ? streamPost(
             `${edge.url}${path}`,
-            { session_id: `p-${i}`, messages: [{ role: "user", content }] },
+            { session_id: "profiled-direct", messages: [{ role: "user", content }] },
             "native",
             60_000,
           )
-        : streamPost(`${edge.url}${path}`, { session_id: "profiled", content }, "native", 60_000);
+        : path.endsWith("/new")
+          ? streamPost(`${edge.url}/api/chat/stream`, { session_id: `new-${i}`, content }, "native", 60_000)
+          : streamPost(`${edge.url}${path}`, { session_id: "profiled", content }, "native", 60_000);
     for (let i = 0; i < 3; i++) await turn(i);
     const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as Array<{
       webSocketDebuggerUrl: string;
@@ -131,7 +134,7 @@ async function main(): Promise<void> {
     await dt.send("Profiler.start");
     const t0 = performance.now();
     for (let i = 0; i < turns; i++) {
-      const r = await turn(i);
+      const r = await turn(i + 3);
       if (!r.ok) throw new Error(`turn ${i}: ${r.error}`);
     }
     const wall = performance.now() - t0;

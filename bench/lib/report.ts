@@ -217,6 +217,7 @@ export function markdown(r: Results): string {
         [
           row("direct (client → upstream)", "direct"),
           row("floor", "floor"),
+          row("floor, a new object's first request", "floorNew"),
           row("peer `AIChatAgent`, a used conversation", "peer"),
           row("peer, a new conversation's first turn", "peerNew"),
           row("edge-chat native `POST /api/chat/stream`, a used session", "native"),
@@ -229,7 +230,8 @@ export function markdown(r: Results): string {
     );
     const vs = (k: string) => `${signed(t.paired[k].median, " ms", 2)} (p99 ${signed(t.paired[k].p99, " ms")})`;
     parts.push(
-      `Against the peer, pair by pair: native ${vs("native_minus_peer")}, its new session ${vs("nativeNew_minus_peerNew")}; ` +
+      `Against the floor's new object, pair by pair (what a new session costs beyond the runtime creating its object): native ${vs("nativeNew_minus_floorNew")}, OpenAI dialect ${vs("openaiNew_minus_floorNew")}. ` +
+        `Against the peer, pair by pair: native ${vs("native_minus_peer")}, its new session ${vs("nativeNew_minus_peerNew")}; ` +
         `OpenAI dialect ${vs("openai_minus_peer")}, its new session ${vs("openaiNew_minus_peerNew")}. ` +
         `The peer's turns are timed from the send on an open WebSocket (a new conversation's socket is opened first, as a new tab opens it before its user types: ${ms(t.peerConnect.median)} to open, not counted).`,
     );

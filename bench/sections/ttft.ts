@@ -1,5 +1,6 @@
 /**
- * 1. Time to first token: the client calling the upstream directly, through the floor relay, through
+ * 1. Time to first token: the client calling the upstream directly, through the floor relay (a used
+ * object, and a new one: what creating an object costs the runtime), through
  * edge-chat's native dialect (a turn in a used session, the first turn of a new one, and the same
  * with nothing stored, which tells what storing costs), its OpenAI dialect (recording in a used and
  * in a new session), and through the peer (`AIChatAgent`, over its WebSocket: a used conversation
@@ -14,6 +15,7 @@ import { differences, rotation, type Summary, summarize } from "../lib/stats.ts"
 const VARIANTS = [
   "direct",
   "floor",
+  "floorNew",
   "native",
   "nativeNew",
   "nativeUnstored",
@@ -50,6 +52,8 @@ export async function measureTtft(b: Bench): Promise<TtftResult> {
   const run: Record<TtftVariant, () => Promise<StreamResult>> = {
     direct: () => direct(b, content),
     floor: () => floor(b, session, content),
+    // The runtime's own price of a new object: what no first turn of a new session can avoid.
+    floorNew: () => floor(b, fresh("floor-new"), content),
     native: () => native(b.edge, b, session, content),
     nativeNew: () => native(b.edge, b, fresh("new"), content),
     nativeUnstored: () =>
@@ -102,6 +106,8 @@ export async function measureTtft(b: Bench): Promise<TtftResult> {
   for (const v of VARIANTS) if (v !== "floor") paired[`${v}_minus_floor`] = summarize(differences(ttft[v], ttft.floor));
   paired.floor_minus_direct = summarize(differences(ttft.floor, ttft.direct));
   paired.native_minus_unstored = summarize(differences(ttft.native, ttft.nativeUnstored));
+  paired.nativeNew_minus_floorNew = summarize(differences(ttft.nativeNew, ttft.floorNew));
+  paired.openaiNew_minus_floorNew = summarize(differences(ttft.openaiNew, ttft.floorNew));
   paired.native_minus_peer = summarize(differences(ttft.native, ttft.peer));
   paired.nativeNew_minus_peerNew = summarize(differences(ttft.nativeNew, ttft.peerNew));
   paired.openai_minus_peer = summarize(differences(ttft.openai, ttft.peer));

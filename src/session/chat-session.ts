@@ -22,6 +22,7 @@ import { AnswerStream } from "./answer-stream";
 import { cancelPaused, continuation, currentStretch, persistedInput, persistTurn } from "./continuation";
 import { applyChange, type ConversationChange, conversationView } from "./conversation-view";
 import { EventLog } from "./event-log";
+import { HeldWrites } from "./held-writes";
 import { KeptTurns } from "./kept-turns";
 import { OrderedUpdates } from "./ordered-updates";
 import { recoverInterruptedTurns, SEQ_GAP_AFTER_RESTART } from "./recovery";
@@ -30,10 +31,10 @@ import { Subscriber } from "./subscriber";
 import { titleFrom, titleModelConfig, writeTitle } from "./title";
 import { Transcript } from "./transcript";
 import { recordTurn } from "./turn-metrics";
-import { historyEnd, storeTurnInput, turnContext } from "./turn-modes";
+import { type AddedMessage, addedMessages, historyEnd, placeTurn, storeTurnInput, turnContext } from "./turn-modes";
 import { streamingReply } from "./turn-output";
 import { modelSettings, turnSpec } from "./turn-spec";
-import { type TurnRow, TurnStates } from "./turn-state";
+import { type PersistedTurn, type TurnRow, TurnStates } from "./turn-state";
 import {
   type ApprovalAnswer,
   type ApprovalResult,
@@ -62,6 +63,8 @@ interface Begun {
   turn: ActiveTurn;
   messageId: string;
   model: string;
+  /** A stored turn's: resolves once its first writes are made (see held-writes.ts). */
+  written?: Promise<void>;
 }
 
 export class ChatSession extends DurableObject<Env> {
@@ -81,6 +84,8 @@ export class ChatSession extends DurableObject<Env> {
   );
   /** Whether this object has its tables: only once something was stored. */
   private hasSchema = false;
+  /** The latest stored turn's first writes, held until its model request has gone (held-writes.ts). */
+  private held: HeldWrites | null = null;
   /** Clients waiting for the next turn to start (see `watch`). */
   private readonly watchers = new Watchers();
 
@@ -130,15 +135,16 @@ export class ChatSession extends DurableObject<Env> {
     const client = listen(
       turn,
       {
-        ...this.encoderOptions(model),
         // A stateless turn's session is a throwaway: naming it would suggest it can be looked up.
-        sessionId: stored ? input.sessionId : "",
+        ...this.encoderOptions(model, undefined, stored ? input.sessionId : ""),
         includeUsage: input.includeUsage,
         clientTools: Boolean(input.clientTools?.length),
         echo: input.echo,
       },
       stored ? undefined : () => turn.abort("the client went away"),
     );
+    // The caller's answer follows the turn's writes, and so waits at the output gate until they are durable.
+    await started.written;
     if (input.waitForFirstOutput) {
       const first = await turn.firstOutput;
       if (first.type === "error") {
@@ -501,15 +507,20 @@ export class ChatSession extends DurableObject<Env> {
     return this.active && !this.active.ended ? this.active : null;
   }
 
-  /** The store once this object has its tables; null while it has stored nothing. */
+  /**
+   * The store once this object has its tables; null while it has stored nothing. A turn's held
+   * writes are made first, so that whatever reads the tables sees the turn's question.
+   */
   private get tables(): SessionStore | null {
+    this.held?.release();
     return this.hasSchema ? this.store : null;
   }
 
   /**
    * Starts a turn: its model settings (a refused upstream stops it here, before any write), the
-   * writes its mode calls for, its context, then the turn itself, wired to the transcript and
-   * the event log when it is stored.
+   * branch a regenerate or an edit answers in, its context, then the turn itself, wired to the
+   * transcript and the event log when it is stored. A stored turn's other writes are held until
+   * its model request has gone (held-writes.ts).
    */
   private begin(input: TurnInput): Begun | Refusal {
     if (this.running() || (storesTurn(input.mode) && this.paused())) return busy(input.sessionId);
@@ -520,14 +531,25 @@ export class ChatSession extends DurableObject<Env> {
     const persisted = stored ? persistTurn(input, reply) : null;
     const end = historyEnd(input, this.tables ? { store: this.store, kept: this.kept } : null);
     if (typeof end === "object" && end !== null) return end;
-    if (stored) {
-      const refused = this.storeTurnStart(input, reply, end);
-      if (refused) return refused;
-    }
+    // The context is read from the branch moved to, so this write cannot wait.
+    const refused = stored ? placeTurn(input, () => this.schema()) : null;
+    if (refused) return refused;
+    const added = stored ? addedMessages(input) : [];
     const systemPrompt = input.systemPrompt ?? (this.tables?.meta()?.systemPrompt || undefined);
-    const context = turnContext({ ...input, systemPrompt }, config, this.store, end);
+    const context = turnContext({ ...input, systemPrompt }, config, this.tables, end, added);
     const request = { ...settings, stop: input.stop, messages: context };
-    const turn = new ActiveTurn(
+    let turn: ActiveTurn | undefined;
+    // Made in a timer or by the turn's first output: either way after `turn` is set.
+    const held = persisted
+      ? new HeldWrites(
+          () => this.storeTurnStart(input, reply, end, added, turn!.turnId, persisted),
+          (err) => {
+            logError("the turn's first writes failed", err);
+            turn?.abort("the turn could not be stored");
+          },
+        )
+      : null;
+    turn = new ActiveTurn(
       {
         ...turnSpec(
           config,
@@ -544,31 +566,43 @@ export class ChatSession extends DurableObject<Env> {
         // A turn on the caller's own key cannot wait: the key is never stored, so nothing could go on later.
         canPause: Boolean(persisted && !persisted.callerKey),
       },
-      this.turnHooks(input, stored, config, reply.id),
+      this.turnHooks(input, stored, config, reply.id, held),
       input.dialect,
       config.turnTimeoutMs,
     );
-    if (persisted) {
-      this.log.begin({ turnId: turn.turnId, dialect: input.dialect, model: request.model, messageId: reply.id });
-      this.states.begin(turn.turnId, persisted);
-    }
-    this.track(turn);
-    return { ok: true, turn, messageId: reply.id, model: request.model };
+    if (held) this.held = held;
+    this.track(turn, this.hasSchema && !held);
+    return { ok: true, turn, messageId: reply.id, model: request.model, written: held?.written };
+  }
+
+  /** The store, with its tables made if this object had none yet. */
+  private schema(): SessionStore {
+    this.ensureSchema();
+    return this.store;
   }
 
   /**
-   * The writes before a stored turn: what its mode adds, the empty reply, the directory's line;
-   * an `append` turn is kept, its rows being those after `end`.
+   * A stored turn's first writes: the schema of a new session, what its mode adds, the empty
+   * reply, its log and state rows, the alarm that watches it, the directory's line; an `append`
+   * turn is kept, its rows being those after `end`.
    */
-  private storeTurnStart(input: TurnInput, reply: StoredMessage, end: number | null): Refusal | null {
+  private storeTurnStart(
+    input: TurnInput,
+    reply: StoredMessage,
+    end: number | null,
+    added: AddedMessage[],
+    turnId: string,
+    persisted: PersistedTurn,
+  ): void {
     this.ensureSchema();
-    const refused = storeTurnInput(input, { store: this.store, now: reply.created_at, nextSeq: this.seq });
-    if (refused) return refused;
+    storeTurnInput(input, added, { store: this.store, now: reply.created_at, nextSeq: this.seq });
     this.store.insertMessage(reply);
     if (input.mode.kind === "append")
       this.kept.keep({ messageId: reply.id, afterIdx: end ?? 0, echo: input.echo ?? {}, createdAt: reply.created_at });
+    this.log.begin({ turnId, dialect: input.dialect, model: reply.model ?? "", messageId: reply.id });
+    this.states.begin(turnId, persisted);
+    if (this.active?.turnId === turnId && !this.active.ended) this.armAlarm(false);
     void this.syncDirectory();
-    return null;
   }
 
   /**
@@ -576,7 +610,20 @@ export class ChatSession extends DurableObject<Env> {
    * log; each transcript write flushes the log and the sequence counter with it, so one commit
    * (one wait at the output gate) carries all three.
    */
-  private turnHooks(input: TurnInput, stored: boolean, config: Config, messageId: string): TurnHooks {
+  private turnHooks(
+    input: TurnInput,
+    stored: boolean,
+    config: Config,
+    messageId: string,
+    held: HeldWrites | null = null,
+  ): TurnHooks {
+    // Until its first writes are made, the turn's own writes queue behind them; anything it
+    // yields after its start makes them at once (held-writes.ts).
+    const after = (out: { type: string }, write: () => void) => {
+      if (!held) return write();
+      if (out.type !== "turn-start") held.release();
+      held.run(write);
+    };
     const transcript = stored
       ? new Transcript(this.store, messageId, () => {
           this.log.flush();
@@ -585,12 +632,13 @@ export class ChatSession extends DurableObject<Env> {
       : null;
     return {
       nextSeq: () => this.seq++,
-      record: transcript ? (out) => transcript.observe(out) : undefined,
+      record: transcript ? (out) => after(out, () => transcript.observe(out)) : undefined,
       onEvent: (event) => {
-        if (stored) {
-          this.log.append(event);
-          this.states.observe(event, config.approvalTimeoutMs);
-        }
+        if (stored)
+          after(event, () => {
+            this.log.append(event);
+            this.states.observe(event, config.approvalTimeoutMs);
+          });
         if (event.type !== "turn-end") return undefined;
         if (stored && input.mode.kind === "append") this.kept.finish(messageId, event.message.id, event.finishReason);
         return this.turnEnded(event, input, stored, config);
@@ -603,8 +651,11 @@ export class ChatSession extends DurableObject<Env> {
     };
   }
 
-  /** The turn becomes the running one until it is done; watchers join it; it outlives its caller. */
-  private track(turn: ActiveTurn): void {
+  /**
+   * The turn becomes the running one until it is done; watchers join it; it outlives its caller.
+   * `alarm`: the alarm that watches a running turn is set now (a held turn sets it with its writes).
+   */
+  private track(turn: ActiveTurn, alarm = this.hasSchema): void {
     this.active = turn;
     this.watchers.start(turn);
     void turn.done.finally(() => {
@@ -612,7 +663,7 @@ export class ChatSession extends DurableObject<Env> {
     });
     // The turn runs to its end even if the client goes away; only abort stops it.
     this.ctx.waitUntil(turn.settled);
-    if (this.hasSchema) this.armAlarm(false);
+    if (alarm) this.armAlarm(false);
   }
 
   /** A stored turn waiting for approvals, if one is. */
@@ -696,18 +747,22 @@ export class ChatSession extends DurableObject<Env> {
     const joining = replayAfter !== undefined ? turn.messageId : undefined;
     return turn.subscribe(
       dialect,
-      { ...this.encoderOptions(turn.model, joining), ...options },
+      { ...this.encoderOptions(turn.model, joining, options.sessionId), ...options },
       whole ? 0 : replayAfter,
       { sse: isSse(dialect), sentThrough: whole ? replayAfter : 0, onGone },
     );
   }
 
-  /** How a turn's frames are framed for a client that did not start it: a kept turn repeats its echo. */
-  private encoderOptions(model: string, messageId?: string): EncoderOptions {
+  /**
+   * How a turn's frames are framed: for a client that did not start it (`messageId`), a kept turn
+   * repeats its echo. Given its `sessionId`, nothing is read (the turn's starter: its writes may
+   * still be held).
+   */
+  private encoderOptions(model: string, messageId?: string, sessionId?: string): EncoderOptions {
     const prices = configFor(this.env).modelPrices;
     const kept = messageId && this.tables ? this.kept.get(messageId) : null;
     return {
-      sessionId: this.tables?.meta()?.sessionId ?? "",
+      sessionId: sessionId ?? this.tables?.meta()?.sessionId ?? "",
       model,
       priceOf: (m, usage) => costOf(prices, m, usage),
       ...(kept ? { echo: kept.echo } : {}),

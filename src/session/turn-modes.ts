@@ -1,14 +1,15 @@
 /**
- * The ways a turn meets the history (`TurnInput["mode"]`): what each stores before the model is
- * asked, and what each sends it. `persist` adds a new user message and sends the stored history;
- * `regenerate` moves the active branch back to the question it answers again and `edit` to the
- * parent of the question it rewords (then adds the new one), so both reply in a sibling branch; `direct` sends the caller's messages and, only with `record`, stores the new ones among
- * them; `append` sends the stored history (up to the kept turn it continues) followed by the
- * caller's messages, and stores those unless told not to.
+ * The ways a turn meets the history (`TurnInput["mode"]`): what each adds to it, and what each
+ * sends the model. `persist` adds a new user message and sends the history with it; `regenerate`
+ * moves the active branch back to the question it answers again and `edit` to the parent of the
+ * question it rewords (then adds the new one), so both reply in a sibling branch; `direct` sends
+ * the caller's messages and, only with `record`, stores the new ones among them; `append` sends
+ * the stored history (up to the kept turn it continues) followed by the caller's messages, and
+ * stores those unless told not to.
  */
 import type { Config } from "../config";
 import type { AttachmentRef, StoredMessage } from "../events/types";
-import { placeholderId } from "../files/attachments";
+import { placeholderId, placeholderParts } from "../files/attachments";
 import { type ChatMessage, contentText } from "../llm/provider";
 import { branchFor } from "./branch-turns";
 import { buildContext } from "./context";
@@ -47,44 +48,78 @@ export function historyEnd(
   return end;
 }
 
-/** Stores what the mode adds to the history; a refusal when a regenerate has nothing to answer. */
-export function storeTurnInput(input: TurnInput, writes: TurnWrites): Refusal | null {
+/**
+ * Moves the active branch for a regenerate or an edit, before the context is read from it; a
+ * refusal when there is nothing to answer again or to edit. Other modes move nothing.
+ */
+export function placeTurn(input: TurnInput, store: () => SessionStore): Refusal | null {
   const { mode } = input;
-  if (mode.kind === "regenerate" || mode.kind === "edit") {
-    const refused = branchFor(input.sessionId, mode, writes.store.branches);
-    if (refused || mode.kind === "regenerate") return refused;
-  }
-  if (mode.kind === "persist" || mode.kind === "edit") {
-    recordMessage(input, { role: "user", content: mode.content }, writes, mode.attachments);
-  } else if (mode.kind === "append") {
-    for (const m of mode.messages)
-      if (m.role !== "system") recordMessage(input, m, writes, refsIn(m, mode.attachments));
-  } else if (mode.record) {
-    for (const m of newInput(mode.messages)) recordMessage(input, m, writes, refsIn(m, mode.attachments));
-  }
-  return null;
+  if (mode.kind !== "regenerate" && mode.kind !== "edit") return null;
+  return branchFor(input.sessionId, mode, store().branches);
+}
+
+/** A message the turn adds to the history, with the stored files it carries. */
+export interface AddedMessage {
+  message: ChatMessage;
+  attachments?: AttachmentRef[];
+}
+
+/** What the mode adds to the history before the model is asked (nothing for a regenerate). */
+export function addedMessages(input: TurnInput): AddedMessage[] {
+  const { mode } = input;
+  if (mode.kind === "persist" || mode.kind === "edit")
+    return [{ message: { role: "user", content: mode.content }, attachments: mode.attachments }];
+  const added =
+    mode.kind === "append"
+      ? mode.messages.filter((m) => m.role !== "system")
+      : mode.kind === "direct" && mode.record
+        ? newInput(mode.messages)
+        : [];
+  const refs = "attachments" in mode ? mode.attachments : undefined;
+  return added.map((m) => ({ message: m, attachments: refsIn(m, refs) }));
+}
+
+/** Stores what the mode adds to the history (`addedMessages`). */
+export function storeTurnInput(input: TurnInput, added: AddedMessage[], writes: TurnWrites): void {
+  for (const { message, attachments } of added) recordMessage(input, message, writes, attachments);
 }
 
 /**
  * What the model is sent: the system prompt (unless a direct caller brought its own), then the
- * caller's messages or as much of the stored history as the token budget holds. An `append`
- * turn's own messages go as the caller sent them (images included), not as they were stored.
+ * caller's messages or as much of the history as the token budget holds. The history is what is
+ * stored (`store`, null while nothing is) followed by `added`, not stored yet: a turn's writes
+ * wait until its request has gone (held-writes.ts). An `append` turn's own messages go as the
+ * caller sent them (images included), not as they are stored.
  */
-export function turnContext(input: TurnInput, config: Config, store: SessionStore, end: number | null): ChatMessage[] {
+export function turnContext(
+  input: TurnInput,
+  config: Config,
+  store: SessionStore | null,
+  end: number | null,
+  added: AddedMessage[],
+): ChatMessage[] {
   const systemPrompt = input.systemPrompt ?? config.systemPrompt;
   const { mode } = input;
   const options = { toolResultMaxChars: config.toolResultMaxChars };
   if (mode.kind === "append") {
-    const history = end === null ? [] : store.historyNewestFirst(end);
+    const history = end === null || !store ? [] : store.historyNewestFirst(end);
     return buildContext(systemPrompt, newestFirst(mode.messages, history), config.contextTokenBudget, options);
   }
   if (mode.kind !== "direct") {
-    return buildContext(systemPrompt, store.historyNewestFirst(), config.contextTokenBudget, options);
+    const asStored = added.map(({ message, attachments }) => storedForm(message, attachments));
+    const history = store ? store.historyNewestFirst() : [];
+    return buildContext(systemPrompt, newestFirst(asStored, history), config.contextTokenBudget, options);
   }
   const callerHasSystem = mode.messages.some((m) => m.role === "system");
   return systemPrompt && !callerHasSystem
     ? [{ role: "system", content: systemPrompt }, ...mode.messages]
     : mode.messages;
+}
+
+/** A new message as the history reads it back once it is stored: its text, its files as placeholders. */
+function storedForm(message: ChatMessage, attachments: AttachmentRef[] | undefined): ChatMessage {
+  const content = contentText(message.content);
+  return { role: message.role, content: attachments?.length ? placeholderParts(content, attachments) : content };
 }
 
 /** The stored files a message's parts stand for (placeholders the HTTP layer put in). */

@@ -43,10 +43,11 @@ describe("npm run bench (smoke)", () => {
 
     const r = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
     expect(r.sizes.scale).toBe("smoke");
-    for (const v of ["direct", "floor", "native", "nativeNew", "openai", "openaiNew", "peer", "peerNew"])
+    for (const v of ["direct", "floor", "floorNew", "native", "nativeNew", "openai", "openaiNew", "peer", "peerNew"])
       measured(r.ttft.ttft[v]);
     measured(r.ttft.paired.native_minus_floor);
     measured(r.ttft.paired.nativeNew_minus_peerNew);
+    measured(r.ttft.paired.nativeNew_minus_floorNew);
     expect(r.throughput.length).toBe(2);
     for (const t of r.throughput) {
       for (const v of ["direct", "floor", "edge", "peer"]) measured(t.total[v]);
