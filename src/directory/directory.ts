@@ -33,6 +33,9 @@ export interface UsageStats {
 }
 
 export class Directory extends DurableObject<Env> {
+  /** The stats row exists: made once, not checked with a write at every turn's end. */
+  private hasStats = false;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
@@ -134,10 +137,13 @@ export class Directory extends DurableObject<Env> {
 
   resetStats(): UsageStats {
     this.ctx.storage.sql.exec("DELETE FROM stats");
+    this.hasStats = false;
     return this.stats();
   }
 
   private ensureStats(): void {
+    if (this.hasStats) return;
     this.ctx.storage.sql.exec("INSERT OR IGNORE INTO stats (id, since) VALUES (1, ?)", new Date().toISOString());
+    this.hasStats = true;
   }
 }

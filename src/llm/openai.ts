@@ -1,5 +1,11 @@
-/** Any OpenAI-compatible Chat Completions API, through the official `openai` SDK. */
-import OpenAI from "openai";
+/**
+ * Any OpenAI-compatible Chat Completions API. The request is made here rather than by the `openai`
+ * SDK: for a POST of one JSON body the SDK cost each turn about a millisecond of CPU before its
+ * request left — a client built per turn, the request formatted for a debug log nobody reads, a
+ * timeout timer (bench/profile.ts, and CPU per turn in `npm run bench`). Its error statuses map as
+ * the SDK's `APIError.generate()` does (errors.ts); the body is read by our own decoder.
+ */
+import type OpenAI from "openai";
 import { UpstreamError, upstreamErrorFromStatus } from "./errors";
 import type { ChatProvider, ChatRequest, ProviderChunk } from "./provider";
 import { SseReader } from "./sse-decoder";
@@ -12,44 +18,53 @@ const FINISH: Record<string, "stop" | "length" | "tool-calls"> = {
   content_filter: "stop",
 };
 
+const DEFAULT_BASE_URL = "https://api.openai.com/v1";
+
 export class OpenAIProvider implements ChatProvider {
-  private readonly client: OpenAI;
+  private readonly url: string;
+  private readonly headers: Record<string, string>;
 
   constructor(options: { apiKey?: string; baseUrl?: string }) {
-    this.client = new OpenAI({
-      // Some compatible servers need no key; the SDK insists on a string.
-      apiKey: options.apiKey ?? "not-needed",
-      baseURL: options.baseUrl,
-      // Retries are the turn's decision (nothing may be retried once tokens went out).
-      maxRetries: 0,
-      // Only the address we checked is called: a redirect could lead anywhere (the inside of
-      // the network, say) and a 307 would carry the request, key and all, there. It is an error.
-      fetchOptions: { redirect: "manual" },
-    });
+    this.url = `${(options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, "")}/chat/completions`;
+    this.headers = {
+      "content-type": "application/json",
+      accept: "text/event-stream",
+      // Some compatible servers need no key, and get none.
+      ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+    };
   }
 
   async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ProviderChunk> {
+    const body: OpenAI.Chat.ChatCompletionCreateParamsStreaming = {
+      model: request.model,
+      messages: request.messages as OpenAI.Chat.ChatCompletionMessageParam[],
+      temperature: request.temperature,
+      max_tokens: request.maxTokens,
+      ...(request.tools?.length ? { tools: request.tools } : {}),
+      ...(request.stop?.length ? { stop: request.stop } : {}),
+      stream: true,
+      stream_options: { include_usage: true },
+    };
     let response: Response;
     try {
-      // The SDK makes the request and turns an error status into its error classes; the body is
-      // read by our own decoder (see sse-decoder.ts for why).
-      response = await this.client.chat.completions
-        .create(
-          {
-            model: request.model,
-            messages: request.messages as OpenAI.Chat.ChatCompletionMessageParam[],
-            temperature: request.temperature,
-            max_tokens: request.maxTokens,
-            ...(request.tools?.length ? { tools: request.tools } : {}),
-            ...(request.stop?.length ? { stop: request.stop } : {}),
-            stream: true,
-            stream_options: { include_usage: true },
-          },
-          { signal },
-        )
-        .asResponse();
+      response = await fetch(this.url, {
+        method: "POST",
+        headers: this.headers,
+        body: JSON.stringify(body),
+        signal,
+        // Only the address we checked is called: a redirect could lead anywhere (the inside of
+        // the network, say) and a 307 would carry the request, key and all, there. It is an error.
+        redirect: "manual",
+      });
     } catch (err) {
-      throw toUpstreamError(err, signal);
+      // An abort is not a failure: the turn sees the AbortError as it is.
+      if (signal.aborted) throw err;
+      throw new UpstreamError("upstream_unreachable", "could not reach the model provider");
+    }
+    if (!response.ok) {
+      // The body is not read: it can echo part of the key.
+      response.body?.cancel().catch(() => {});
+      throw upstreamErrorFromStatus(response.status, response.headers.get("retry-after"));
     }
     // A 200 whose body is no stream at all (an HTML page, a proxy's login form) yields no event:
     // counted, so that it is not taken for an empty reply.
@@ -117,15 +132,8 @@ export class OpenAIProvider implements ChatProvider {
 
 function toUpstreamError(err: unknown, signal: AbortSignal): unknown {
   // An abort is not a failure: let the turn see the AbortError as it is.
-  if (signal.aborted) return err;
-  if (err instanceof OpenAI.APIError && typeof err.status === "number") {
-    return upstreamErrorFromStatus(err.status, err.headers?.get?.("retry-after"));
-  }
-  if (err instanceof OpenAI.APIConnectionTimeoutError)
-    return new UpstreamError("upstream_timeout", "the model provider timed out");
-  if (err instanceof OpenAI.APIConnectionError)
-    return new UpstreamError("upstream_unreachable", "could not reach the model provider");
-  // A cut connection or a frame that is not JSON surfaces as a plain error from the SDK's decoder.
+  if (signal.aborted || err instanceof UpstreamError) return err;
+  // A cut connection or a frame that is not JSON.
   return new UpstreamError("upstream_protocol", "the model provider's stream broke off or was malformed");
 }
 

@@ -120,7 +120,9 @@ export class ActiveTurn {
     try {
       for await (const out of runTurn(spec)) {
         this.hooks.record?.(out);
-        if (!isMessageChange(out)) await this.publish(out);
+        if (isMessageChange(out)) continue;
+        const pending = this.publish(out);
+        if (pending) await pending;
       }
     } catch (err) {
       // A bug or a storage failure: say so to the clients rather than leave them hanging.
@@ -140,9 +142,18 @@ export class ActiveTurn {
     }
   }
 
-  private async publish(body: TurnEventBody): Promise<void> {
+  /**
+   * Numbers `body` and sends it out once the session's hook has seen it; a promise only when the
+   * hook returns one (at `turn-end`): a token costs no await here.
+   */
+  private publish(body: TurnEventBody): Promise<void> | undefined {
     const event = { ...body, seq: this.hooks.nextSeq(), turnId: this.turnId } as TurnEvent;
-    await this.hooks.onEvent(event);
+    const pending = this.hooks.onEvent(event);
+    if (pending) return pending.then(() => this.deliver(event));
+    this.deliver(event);
+  }
+
+  private deliver(event: TurnEvent): void {
     if (event.type === "turn-end") this.ended = true;
     this.broadcast(event);
   }
