@@ -11,27 +11,32 @@ const FIXES: Record<string, (r: Results) => string> = {
     const common = t.nativeUnstored_minus_floor.median;
     const storing = t.native_minus_unstored.median;
     const fresh = t.nativeNew_minus_floor.median - t.native_minus_floor.median;
+    const object = t.floorNew_minus_floor?.median;
+    const own = t.nativeNew_minus_floorNew?.median;
     return (
-      `Of the ${ms(t.native_minus_floor.median)} over the floor in a used session, about ${ms(common)} is the path every turn takes (the Worker's middleware and validation, the RPC into the session object, ` +
-      `the turn's setup and the SDK building the upstream request: the same turn with nothing stored, paired with the floor) and about ${ms(storing)} is storing the turn before the model is called ` +
-      `(native minus the same turn unstored, pair by pair): the user message, the empty reply row, the turn's log row and the session's meta are written first, and the runtime's output gate ` +
-      `holds every outgoing message — the upstream request among them — until those writes are durable. A new session's first turn adds ${ms(fresh)} more: the object is created, ` +
-      `applies its schema files and writes the owner's Directory line. What would fix it: send the upstream request before the writes (it leaves ahead of them, and the model's time to ` +
-      `first token overlaps their commit; the user message is still durable before any reply frame goes out), and leave the reply row and the log row to the first flush. That moves ` +
-      `writes in chat-session.ts, which the turn-state work of issue 17 is rewriting, so it waits for that merge. The peer's figures are timed from the send on a socket opened beforehand, ` +
-      `so its object already exists when the clock starts.`
+      `Of the ${ms(t.native_minus_floor.median)} over the floor in a used session, about ${ms(common)} is the path every turn takes (the same turn with nothing stored, paired with the floor: ` +
+      `the Worker's middleware, routing and validation, the RPC into the session object, the turn's setup and building the upstream request) and about ${ms(storing)} is what storing ` +
+      `still costs (native minus the same turn unstored, pair by pair). The turn's first writes — the question, the empty reply, its log and state rows — are made just after its model ` +
+      `request has gone (src/session/held-writes.ts; before, the runtime's output gate held the request until they were durable), so their commit overlaps the model's own time to first ` +
+      `token, but the first frame still waits at the gate for that commit, and the writes' CPU is spent on the same thread. A new session's first turn adds ${ms(fresh)}` +
+      (object !== undefined && own !== undefined
+        ? `, of which the runtime itself takes ${ms(object)} to create a new object (the floor's first request to a new object, pair by pair: a price no first turn can avoid), so the first turn of a new session is ${ms(own)} over the floor's own first request; the rest is the schema (six migration files applied in the new object) and the owner's Directory line. `
+        : ": the object is created, applies its schema files and writes the owner's Directory line. ") +
+      `What would narrow it further: a leaner Worker path (fewer middleware layers, validating only what a route reads), and one baseline schema file for a new object instead of replaying every migration. ` +
+      `The peer's figures are timed from the send on a socket opened beforehand, so its object already exists when the clock starts.`
     );
   },
   throughput: (r) => {
     const t = judgedThroughput(r)!;
     return (
-      `The gap is CPU per streamed token in the session object: ${fmt(t.perTokenMs.edge, 3)} ms a token over calling the upstream directly, against the floor's ${fmt(t.perTokenMs.floor, 3)} ms ` +
-      `(CPU per 1,000 tokens: edge-chat ${fmt(t.cpuPer1kTokensMs.edge, 0)} ms, floor ${fmt(t.cpuPer1kTokensMs.floor, 0)} ms). \`node bench/profile.ts 2000 20\` (a CPU profile of twenty ` +
-      `stored 2,000-token turns through wrangler's inspector) puts the self time, after the runtime's own stream reads and writes, in: the SSE parsing and the \`JSON.parse\` of each ` +
-      `upstream chunk (the provider), the provider wrappers every delta passes — redaction, timeouts, retry — and the turn generator, each an async-generator hop per delta, the ` +
-      `subscriber's encoder (\`jsonFrame\`, \`formatSse\`) and the stream redactor's scan. Two of the causes named before are fixed here and show in the profile: the event log wrote one ` +
-      `INSERT per event (its \`exec\` time fell by two thirds with 32 rows a statement) and the SSE decoder was a generator of its own (now read a network read at a time). What would fix ` +
-      `the rest: fold redaction, the idle timer and the retry into the provider's own loop (one generator instead of four), and encode a delta's frame without building an object first.`
+      `The gap is CPU in the session object: ${fmt(t.perTokenMs.edge, 3)} ms a token over calling the upstream directly, against the floor's ${fmt(t.perTokenMs.floor, 3)} ms ` +
+      `(CPU per 1,000 tokens: edge-chat ${fmt(t.cpuPer1kTokensMs.edge, 0)} ms, floor ${fmt(t.cpuPer1kTokensMs.floor, 0)} ms), and at 220 tokens each turn's own fixed cost as well ` +
+      `(a one-token turn takes about twice the floor's CPU unstored and three times stored: the Worker's path, the turn's setup and first writes, the end's writes and the Directory's two calls). ` +
+      `\`node bench/profile.ts 2000 20\` (a CPU profile of twenty stored 2,000-token turns through wrangler's inspector) puts the per-token self time, after the runtime's own stream reads ` +
+      `and writes, in: the upstream body read a network read at a time and awaited in JavaScript (the floor pipes it through a TransformStream the runtime pumps; one read per chunk here), ` +
+      `the SSE parsing and \`JSON.parse\` of each chunk, the stream redactor's scan, the encoder (\`jsonFrame\`, \`formatSse\`) and the byte stream's write, and the event log's row per event. ` +
+      `Fixed here: the upstream request is no longer built by the openai SDK (a client per turn and a debug-log formatting of every request), a published token no longer awaits, ` +
+      `the Directory makes its stats row once. What would fix the rest: read the upstream body through a pipe the runtime pumps, and log text deltas coalesced rather than a row each.`
     );
   },
   cpu: () =>
@@ -41,11 +46,14 @@ const FIXES: Record<string, (r: Results) => string> = {
     `If the large sessions are slower, look at what still touches every row: the message count in the conversation summary (\`COUNT(*)\` at each turn's start and end) — keep it in meta instead.`,
   concurrency: () =>
     `One \`wrangler dev\` runs every object on one thread of a 2-core machine, so N simultaneous streams share one thread: a stream's whole time is N times the CPU of a stream, ` +
-    `and first tokens queue behind every turn's start. The ratio to the floor is the ratio of CPU per turn (see CPU per token): the same causes, multiplied by N. ` +
+    `and first tokens queue behind every turn's start. The ratio to the floor is the ratio of CPU per turn (see CPU per token): the same causes, multiplied by N. Fixed here: a streaming ` +
+    `reply was written every 250 ms, now once a second (the bound a crash may lose, as before), which at 200 streams took the whole-stream ratio from about 2.6 × to 1.8 × in a back-to-back run. ` +
     `With no API keys every session also has one owner, whose one Directory object hears about every turn's start and end.`,
   tools: (r) =>
-    `A turn's MCP connection is now kept for the session's next turn (no new \`initialize\`); a session's first tool turn still connects, and the bench's tool turns run in one session, so ` +
-    `its figure is the kept connection's. What is left is the tool step itself: the call's result is stored and logged, and a second upstream request follows (${ms(r.tools!.upstreamStep.median)} of it direct).`,
+    `A turn's MCP connection is kept for the session's next turn (no new \`initialize\`); a session's first tool turn still connects, and the bench's tool turns run in one session, so ` +
+    `its figure is the kept connection's. What is left is the tool step itself: the call made from the runtime (the SDK's figure is taken from Node), the asking message and the results ` +
+    `written, each a commit the output gate makes the next request wait for (the MCP call, then the second model request), and that second upstream request (${ms(r.tools!.upstreamStep.median)} of it direct). ` +
+    `Holding the step's writes until its requests have gone, as a turn's first writes are, was tried: no difference showed in 40-round runs (±2 ms), so it was not kept.`,
 };
 
 function targetKey(name: string): keyof typeof FIXES | undefined {
@@ -91,7 +99,11 @@ export function performanceSection(r: Results): string {
       `- **Time to first token** (a ${t.tokens}-token reply, ${t.delayMs} ms per token): direct ${ms(t.ttft.direct.median)}, floor ${ms(t.ttft.floor.median)}, ` +
         `edge-chat native ${ms(t.ttft.native.median)} (floor ${signed(t.paired.native_minus_floor.median, " ms", 2)}, p99 ${signed(t.paired.native_minus_floor.p99, " ms")}), ` +
         `the same turn with nothing stored floor ${signed(t.paired.nativeUnstored_minus_floor.median, " ms")}, ` +
-        `OpenAI dialect ${ms(t.ttft.openai.median)} (floor ${signed(t.paired.openai_minus_floor.median, " ms", 2)}); the first turn of a new session: native floor ${signed(t.paired.nativeNew_minus_floor.median, " ms", 2)}, OpenAI floor ${signed(t.paired.openaiNew_minus_floor.median, " ms", 2)}. ` +
+        `OpenAI dialect ${ms(t.ttft.openai.median)} (floor ${signed(t.paired.openai_minus_floor.median, " ms", 2)}); the first turn of a new session: native floor ${signed(t.paired.nativeNew_minus_floor.median, " ms", 2)}, OpenAI floor ${signed(t.paired.openaiNew_minus_floor.median, " ms", 2)}` +
+        (t.paired.floorNew_minus_floor
+          ? ` (the floor's own first request to a new object is floor ${signed(t.paired.floorNew_minus_floor.median, " ms", 2)}: against it, native ${signed(t.paired.nativeNew_minus_floorNew.median, " ms", 2)}, OpenAI ${signed(t.paired.openaiNew_minus_floorNew.median, " ms", 2)})`
+          : "") +
+        ". " +
         `The peer (\`AIChatAgent\`): ${ms(t.ttft.peer.median)} in a used conversation (floor ${signed(t.paired.peer_minus_floor.median, " ms", 2)}), ${ms(t.ttft.peerNew.median)} in a new one (floor ${signed(t.paired.peerNew_minus_floor.median, " ms", 2)}). The runtime itself (floor − direct) adds ${ms(t.paired.floor_minus_direct.median)}.`,
     );
   }

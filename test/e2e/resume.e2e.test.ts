@@ -156,7 +156,8 @@ describe("resume under wrangler dev", () => {
     await server.stop();
     server = await startWranglerDev({ persistDir: dir, vars: { ...vars(), TURN_RECOVERY: "interrupt" } });
     const reader = await startSlow(sid, pieces, 20);
-    await take(reader, 40);
+    // 2 s of reply: twice the transcript's flush interval (a second), so some of it is stored.
+    await take(reader, 100);
     await server.stop();
     await reader.rest().catch(() => undefined);
     server = await startWranglerDev({ persistDir: dir, vars: { ...vars(), TURN_RECOVERY: "interrupt" } });

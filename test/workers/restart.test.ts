@@ -25,7 +25,8 @@ describe("a restart of the session object mid-turn", () => {
     });
     const reader = new SseReader(res.body!);
     const seen: ParsedFrame[] = [];
-    while (seen.length < 40) seen.push((await reader.next())!);
+    // 2 s of reply: twice the flush interval (a second), so some of it is stored.
+    while (seen.length < 200) seen.push((await reader.next())!);
     await abortAllDurableObjects();
     await reader.rest().catch(() => undefined);
 

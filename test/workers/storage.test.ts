@@ -86,11 +86,12 @@ describe("schema migrations", () => {
 describe("a streaming reply is stored as it streams", () => {
   it("shows the partial reply, status streaming, while the turn runs", async () => {
     const sid = uniqueId();
-    const pieces = Array.from({ length: 60 }, (_, i) => `w${i} `);
+    const pieces = Array.from({ length: 150 }, (_, i) => `w${i} `);
     const res = await call("/api/chat/stream", { json: { session_id: sid, content: script({ pieces, delayMs: 20 }) } });
     const reader = new SseReader(res.body!);
     let streamed = "";
-    for (let i = 0; i < 30; i++) streamed += JSON.parse((await reader.next())!.data).data.content;
+    // 2 s of reply: twice the flush interval (a second).
+    for (let i = 0; i < 100; i++) streamed += JSON.parse((await reader.next())!.data).data.content;
 
     const mid = await (await call(`/api/v1/context/conversations/${sid}`)).json<any>();
     const reply = mid.messages[1];
