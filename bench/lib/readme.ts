@@ -46,8 +46,10 @@ const FIXES: Record<string, (r: Results) => string> = {
     `If the large sessions are slower, look at what still touches every row: the message count in the conversation summary (\`COUNT(*)\` at each turn's start and end) — keep it in meta instead.`,
   concurrency: () =>
     `One \`wrangler dev\` runs every object on one thread of a 2-core machine, so N simultaneous streams share one thread: a stream's whole time is N times the CPU of a stream, ` +
-    `and first tokens queue behind every turn's start. The ratio to the floor is the ratio of CPU per turn (see CPU per token): the same causes, multiplied by N. Fixed here: a streaming ` +
-    `reply was written every 250 ms, now once a second (the bound a crash may lose, as before), which at 200 streams took the whole-stream ratio from about 2.6 × to 1.8 × in a back-to-back run. ` +
+    `and first tokens queue behind every turn's start (each stream is a new session here: a new object, its schema, its Directory line). The ratio to the floor is the ratio of CPU ` +
+    `per turn (see CPU per token), multiplied by N. Fixed here: a streaming reply was written by time alone (every 250 ms, and 250 ms after a pause), and a saturated thread streams ` +
+    `every reply more slowly, so the busier it was the more it committed — at 500 streams most of the runtime's CPU. It is now written once a second once 20 pieces have come ` +
+    `(every 5 s at the latest), and half a second after a pause; back to back at 500 streams the whole-stream ratio went from 4.5 × to 1.8 × the floor. ` +
     `With no API keys every session also has one owner, whose one Directory object hears about every turn's start and end.`,
   tools: (r) =>
     `A turn's MCP connection is kept for the session's next turn (no new \`initialize\`); a session's first tool turn still connects, and the bench's tool turns run in one session, so ` +

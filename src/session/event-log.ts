@@ -2,13 +2,16 @@
  * The turn event log, so a client that lost its connection can resume with `Last-Event-ID`.
  * Events are buffered and written in batches (a write per event would hold every outgoing frame
  * at the output gate): with the transcript's flushes, at the turn's end, and on their own (events
- * that are not text, such as tool progress) after a second or 500 events at the latest.
+ * that are not text, such as tool progress) as the transcript is written — after a second once 20
+ * have come, after 5 s however few, and at 500.
  */
 import type { Dialect } from "../events/encode";
 import type { TurnEvent } from "../events/types";
 import { fitText } from "../storage/fit";
 
-const FLUSH_AT_MOST_MS = 1_000;
+const FLUSH_EVERY_MS = 1_000;
+const FLUSH_MIN_EVENTS = 20;
+const FLUSH_AT_LATEST_MS = 5_000;
 const FLUSH_AT_MOST_EVENTS = 500;
 /** Under the 100 bound parameters a Durable Object's SQL statement may have (3 a row). */
 const ROWS_PER_INSERT = 32;
@@ -84,7 +87,10 @@ export class EventLog {
 
   append(event: TurnEvent): void {
     this.buffer.push(event);
-    if (this.buffer.length >= FLUSH_AT_MOST_EVENTS || Date.now() - this.lastFlush >= FLUSH_AT_MOST_MS) this.flush();
+    const n = this.buffer.length;
+    const since = Date.now() - this.lastFlush;
+    if (n >= FLUSH_AT_MOST_EVENTS || (since >= FLUSH_EVERY_MS && n >= FLUSH_MIN_EVENTS) || since >= FLUSH_AT_LATEST_MS)
+      this.flush();
   }
 
   flush(): void {

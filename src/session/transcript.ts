@@ -2,20 +2,26 @@
  * Writes a turn's messages to the session's store, one row per message, from what the turn
  * yields: the streaming reply is rewritten in its row without a storage write per token. Each
  * write is a commit, and makes the next outgoing bytes wait until it is durable (the output gate),
- * so while text streams the reply is written once a second, and when it ends; a crash loses at most
- * that much. (It was written every 250 ms: under 200 concurrent streams those commits were a
- * quarter of the runtime's CPU, `npm run bench`.) Text that stops coming (a model that pauses) is
- * written once it has been quiet 250 ms, so that what clients were sent is what a turn continued
- * after a restart goes on from.
+ * so while text streams the reply is written once a second once 20 pieces have come (a stream
+ * slower than that every 5 s), and when it ends; a crash loses at most that much. Bounded by the
+ * pieces as well as the time because a busy machine streams each reply more slowly: by time alone
+ * it then commits more often the busier it is (at 500 concurrent streams on one thread those
+ * commits were most of the runtime's CPU, `npm run bench`). Text that stops coming (a model that
+ * pauses) is written once it has been quiet half a second, so that what clients were sent is what
+ * a turn continued after a restart goes on from (250 ms fired between the tokens of every reply on
+ * a busy machine, the same feedback again; it stays well under an idle timeout).
  */
 import type { StoredMessage } from "../events/types";
 import type { SessionStore } from "./store";
 import type { TurnOutput } from "./turn-output";
 
 /** Text quiet this long is written. */
-const QUIET_MS = 250;
-/** While text streams, it is written this often. */
-const FLUSH_AT_MOST_MS = 1_000;
+const QUIET_MS = 500;
+/** While text streams it is written this often, once this many pieces have come since… */
+const FLUSH_EVERY_MS = 1_000;
+const FLUSH_MIN_PIECES = 20;
+/** …and this often however few came. */
+const FLUSH_AT_LATEST_MS = 5_000;
 
 export class Transcript {
   /** The assistant message the turn's text goes to. */
@@ -75,7 +81,8 @@ export class Transcript {
     s.content += text;
     s.pending++;
     this.lastText = Date.now();
-    if (this.lastText - s.lastFlush >= FLUSH_AT_MOST_MS) this.flush(s);
+    const since = this.lastText - s.lastFlush;
+    if ((since >= FLUSH_EVERY_MS && s.pending >= FLUSH_MIN_PIECES) || since >= FLUSH_AT_LATEST_MS) this.flush(s);
     else this.quietFlush ??= setTimeout(this.whenQuiet, QUIET_MS);
   }
 
