@@ -43,7 +43,9 @@ const FIXES: Record<string, (r: Results) => string> = {
     "The same cause as the total time's (see there): the runtime's CPU per streamed token is the profile's sum.",
   history: () =>
     `A turn reads the history newest first only as far as the token budget reaches, so the time grows with the context sent (up to CONTEXT_TOKEN_BUDGET), not with the messages stored. ` +
-    `If the large sessions are slower, look at what still touches every row: the message count in the conversation summary (\`COUNT(*)\` at each turn's start and end) — keep it in meta instead.`,
+    `What still touched every row was the message count in the conversation summary (\`COUNT(*)\` at each turn's start and end); once the turn's request no longer waited for its ` +
+    `first writes, those two counts were most of what a turn at 100,000 messages cost beyond a short conversation's. Fixed after this run: the session keeps its count (counted once, ` +
+    `then kept as rows come and go, src/session/store.ts); the history section run again on that commit gave 1.04 × (34.3 ms at 10 messages, 35.7 ms at 100,000).`,
   concurrency: () =>
     `One \`wrangler dev\` runs every object on one thread of a 2-core machine, so N simultaneous streams share one thread: a stream's whole time is N times the CPU of a stream, ` +
     `and first tokens queue behind every turn's start (each stream is a new session here: a new object, its schema, its Directory line). The ratio to the floor is the ratio of CPU ` +

@@ -497,6 +497,7 @@ export class ChatSession extends DurableObject<Env> {
     await deleteSessionFiles(this.env.FILES, meta.owner, meta.sessionId);
     await this.ctx.storage.deleteAll();
     // Gone entirely, tables too: the object is as if it had never been used.
+    this.store.forget();
     this.hasSchema = false;
     this.seq = 1;
     return true;

@@ -41,6 +41,12 @@ function toMessage(r: Row): StoredMessage {
 export class SessionStore {
   /** Which messages are the active branch; every new message joins it. */
   readonly branches: Branches;
+  /**
+   * How many messages there are, counted once and then kept as rows come and go (every write to
+   * `messages` is here): `COUNT(*)` reads the whole table, which at 100,000 messages was most of
+   * what a turn's start and end cost beyond a short conversation's (`npm run bench`, history).
+   */
+  private count: number | null = null;
 
   constructor(private readonly sql: SqlStorage) {
     this.branches = new Branches(sql);
@@ -106,6 +112,7 @@ export class SessionStore {
       this.branches.append(m.id),
       m.attachments?.length ? JSON.stringify(m.attachments) : null,
     );
+    if (this.count !== null) this.count++;
   }
 
   /** Rewrites a streaming reply's row: the same row, never a new one per chunk. */
@@ -148,6 +155,7 @@ export class SessionStore {
   clearMessages(): void {
     this.sql.exec("DELETE FROM messages");
     this.branches.setLeaf(null);
+    this.count = 0;
   }
 
   /** The active branch, oldest first. */
@@ -216,7 +224,18 @@ export class SessionStore {
   deleteBetween(after: number, through: number): number {
     this.sql.exec("DELETE FROM messages WHERE idx > ? AND idx <= ?", after, through);
     this.branches.relink(after);
-    return Number(this.sql.exec("SELECT COUNT(*) AS n FROM messages").one().n);
+    this.count = null;
+    return this.messageCount();
+  }
+
+  /** The storage was deleted whole (the conversation with it): nothing kept about it holds. */
+  forget(): void {
+    this.count = null;
+  }
+
+  private messageCount(): number {
+    this.count ??= Number(this.sql.exec("SELECT COUNT(*) AS n FROM messages").one().n);
+    return this.count;
   }
 
   /** The conversation's line in its owner's list; null before it has a meta. */
@@ -228,7 +247,7 @@ export class SessionStore {
       title: meta.title,
       created_at: meta.createdAt,
       updated_at: meta.updatedAt,
-      message_count: Number(this.sql.exec("SELECT COUNT(*) AS n FROM messages").one().n),
+      message_count: this.messageCount(),
     };
   }
 

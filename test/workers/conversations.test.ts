@@ -46,6 +46,24 @@ describe("conversations API", () => {
     expect(page.conversations).toHaveLength(1);
   });
 
+  it("counts the messages through a clear, a deletion and a new start under the same id (the count is kept, not recounted)", async () => {
+    const sid = uniqueId("count");
+    const summary = async () =>
+      (await (await call("/api/v1/context/conversations")).json<any>()).conversations.find(
+        (c: any) => c.session_id === sid,
+      );
+    await turn(sid, "one");
+    await turn(sid, "two");
+    expect(await summary()).toMatchObject({ message_count: 4 });
+    await call(`/api/v1/context/conversations/${sid}/context`, { method: "DELETE" });
+    await turn(sid, "three");
+    expect(await summary()).toMatchObject({ message_count: 2 });
+    await call(`/api/v1/context/conversations/${sid}`, { method: "DELETE" });
+    expect(await summary()).toBeUndefined();
+    await turn(sid, "anew");
+    expect(await summary()).toMatchObject({ title: "anew", message_count: 2 });
+  });
+
   it("rejects a bad session id in the path and a bad limit", async () => {
     const bad = await call(`/api/v1/context/conversations/${"x".repeat(129)}`);
     expect(bad.status).toBe(400);
