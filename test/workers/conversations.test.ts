@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, uniqueId } from "./helpers";
+import { call, script, uniqueId } from "./helpers";
 
 async function turn(sid: string, content: string) {
   const res = await call("/api/chat/stream", { json: { session_id: sid, content } });
@@ -44,6 +44,33 @@ describe("conversations API", () => {
 
     const page = await (await call("/api/v1/context/conversations?limit=1")).json<any>();
     expect(page.conversations).toHaveLength(1);
+  });
+
+  it("lists a new conversation while its first reply streams; a listed one's line moves when its turn ends", async () => {
+    const listed = async (sid: string) =>
+      (await (await call("/api/v1/context/conversations")).json<any>()).conversations.find(
+        (c: any) => c.session_id === sid,
+      );
+    const sid = uniqueId("live");
+    const slow = (label: string) =>
+      call("/api/chat/stream", {
+        json: { session_id: sid, content: `${label} ${script({ text: "tok ", repeat: 30, delayMs: 20 })}` },
+      });
+    const first = await slow("first question");
+    const reader = first.body!.getReader();
+    await reader.read();
+    // Mid-reply: the new conversation is there, with its question and the reply being written.
+    const during = await listed(sid);
+    expect(during.message_count).toBe(2);
+    expect(during.title).toMatch(/^first question/);
+    while (!(await reader.read()).done) {}
+    const before = await listed(sid);
+
+    const second = await slow("second question");
+    await second.text();
+    const after = await listed(sid);
+    expect(after.message_count).toBe(4);
+    expect(after.updated_at > before.updated_at).toBe(true);
   });
 
   it("counts the messages through a clear, a deletion and a new start under the same id (the count is kept, not recounted)", async () => {
