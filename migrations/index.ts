@@ -1,6 +1,7 @@
 /**
  * The versioned schema files of the objects, bundled as text (wrangler's `Text` rule for
- * `*.sql`). Append a file and a line here to migrate; never edit a shipped file.
+ * `*.sql`). Append a file and a line here to migrate; never edit a shipped file. A baseline is
+ * the schema through some version in one file, given to a new object instead of those files.
  */
 
 import credentials0001 from "./credentials/0001_init.sql";
@@ -14,10 +15,17 @@ import session0003 from "./session/0003_drop_message_turn_id.sql";
 import session0004 from "./session/0004_kept_turns.sql";
 import session0005 from "./session/0005_branches_attachments.sql";
 import session0006 from "./session/0006_turn_state.sql";
+import sessionBaseline0006 from "./session/baseline_0006.sql";
 
 export interface Migration {
   version: number;
   name: string;
+  sql: string;
+}
+
+/** What files `through` and before make, in one: for a new object, which has none of them yet. */
+export interface Baseline {
+  through: number;
   sql: string;
 }
 
@@ -29,6 +37,9 @@ export const sessionMigrations: Migration[] = [
   { version: 5, name: "0005_branches_attachments", sql: session0005 },
   { version: 6, name: "0006_turn_state", sql: session0006 },
 ];
+
+/** Every session object is new once (a directory is once per owner): the one that has a baseline. */
+export const sessionBaseline: Baseline = { through: 6, sql: sessionBaseline0006 };
 
 export const directoryMigrations: Migration[] = [
   { version: 1, name: "0001_init", sql: directory0001 },

@@ -3,7 +3,7 @@
  * history, ActiveTurn runs the one turn at a time, the directory hears about changes.
  */
 import { DurableObject } from "cloudflare:workers";
-import { sessionMigrations } from "../../migrations";
+import { sessionBaseline, sessionMigrations } from "../../migrations";
 import { type Config, configFor } from "../config";
 import { ownerStore } from "../credentials/address";
 import type { ConversationSummary } from "../directory/directory";
@@ -776,7 +776,7 @@ export class ChatSession extends DurableObject<Env> {
 
   private ensureSchema(): void {
     if (this.hasSchema) return;
-    applyMigrations(this.ctx.storage, sessionMigrations);
+    applyMigrations(this.ctx.storage, sessionMigrations, sessionBaseline);
     this.hasSchema = true;
     this.seq = Math.max(this.seq, this.store.meta()?.nextSeq ?? 1);
   }
