@@ -24,6 +24,25 @@ export function defineTool<S extends z.ZodObject>(tool: LocalTool<S>): LocalTool
 
 export const BUILTIN_SERVER = "builtin";
 
+/** Made once per tool: a tool is fixed, and every turn lists the tools (z.toJSONSchema is not cheap). */
+const infos = new WeakMap<LocalTool, ToolInfo>();
+
+function infoOf(t: LocalTool): ToolInfo {
+  let info = infos.get(t);
+  if (!info) {
+    info = {
+      name: t.name,
+      description: t.description,
+      input_schema: z.toJSONSchema(t.input) as Record<string, unknown>,
+      server: BUILTIN_SERVER,
+      requires_approval: t.approval === true,
+      idempotent: t.idempotent === true,
+    };
+    infos.set(t, info);
+  }
+  return info;
+}
+
 export class LocalTools implements ToolSource {
   private readonly byName: Map<string, LocalTool>;
 
@@ -36,14 +55,7 @@ export class LocalTools implements ToolSource {
   }
 
   async list(): Promise<ToolInfo[]> {
-    return [...this.byName.values()].map((t) => ({
-      name: t.name,
-      description: t.description,
-      input_schema: z.toJSONSchema(t.input) as Record<string, unknown>,
-      server: BUILTIN_SERVER,
-      requires_approval: t.approval === true,
-      idempotent: t.idempotent === true,
-    }));
+    return [...this.byName.values()].map(infoOf);
   }
 
   async call(name: string, args: Record<string, unknown>, ctx: ToolCallContext): Promise<ToolOutcome> {
