@@ -80,7 +80,7 @@ export function performanceSection(r: Results): string {
       "Requests alternate between the contenders and every figure is a median (p99 in brackets) of pair-by-pair differences or ratios, so drift of the machine falls on all alike. " +
       "The upstream is the scripted OpenAI-compatible server of the tests; MCP is the reference server. " +
       "The **peer** is Cloudflare's own `AIChatAgent` (`bench/peer/`: agents and @cloudflare/ai-chat in their documented minimal setup, AI SDK `streamText` on the same upstream, its own package.json installed on first use), on its own `wrangler dev`, spoken to over its WebSocket protocol. " +
-      "CPU per token is each server's `workerd` process time (/proc) over the throughput rounds. The machine is shared with other engineers' test runs: absolute times vary from run to run, pairs and ratios less, CPU per token least.",
+      "CPU per token is each server's `workerd` process time (/proc) over the throughput rounds, less the emptying of the conversations between them. The machine is shared with other engineers' test runs: absolute times vary from run to run, pairs and ratios less, CPU per token least.",
   );
   p.push(
     `Latest run: ${e.date.slice(0, 10)}, commit ${e.commit}, wrangler ${e.wrangler}, ${e.cpus} × ${e.cpuModel}, scale \`${r.sizes.scale}\` (${fmt((r.durationMs ?? 0) / 60_000, 1)} minutes).`,

@@ -239,7 +239,7 @@ export function markdown(r: Results): string {
   if (r.throughput?.length) {
     parts.push("## 2. Relay throughput and CPU per token");
     parts.push(
-      "Total time of a reply with no delay between tokens; CPU is each server's `workerd` process (utime + stime from /proc) over the size's rounds, per 1,000 tokens it streamed.",
+      "Total time of a reply with no delay between tokens; CPU is each server's `workerd` process (utime + stime from /proc) over the size's rounds (less the emptying of the conversations between rounds, read around it), per 1,000 tokens it streamed.",
     );
     parts.push(
       table(

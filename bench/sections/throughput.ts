@@ -2,7 +2,8 @@
  * 2. Relay throughput: the whole of a reply with no delay between tokens, so the time is what the
  * relays spend per frame: the upstream directly, the floor, edge-chat (native dialect) and the peer.
  * Around each reply size, each server's `workerd` CPU time is read: every request a server runs
- * in the section is its contender's, so CPU per streamed token compares the three directly.
+ * in the section is its contender's (less the emptying of the conversations between rounds,
+ * read around it), so CPU per streamed token compares the three directly.
  */
 import { type Bench, clearSession, Deadline, direct, floor, native, reply } from "../lib/bench.ts";
 import type { StreamResult } from "../lib/client.ts";
@@ -32,7 +33,7 @@ export interface ThroughputResult {
   perTokenMs: Record<Server, number>;
   /**
    * CPU ms of each server's `workerd` per 1,000 tokens it streamed in this size's rounds (warm-up
-   * included, and the untimed clearing between rounds); NaN where /proc is not readable.
+   * included; the clearing between rounds, read around it, left out); NaN where /proc is not readable.
    */
   cpuPer1kTokensMs: Record<Server, number>;
 }
@@ -59,13 +60,19 @@ export async function measureThroughput(b: Bench): Promise<ThroughputResult[]> {
       Server,
       number
     >;
+    const housekeeping: Record<Server, number> = { floor: 0, edge: 0, peer: 0 };
     let rounds = 0;
     // Each size gets its share of the section's time.
     const own = new Deadline(b.sizes.sectionLimitMs / b.sizes.throughput.tokens.length);
     try {
       for (let i = 0; i < warmup + iterations && !deadline.passed && !own.passed; i++) {
+        // Emptying the conversations keeps every round's context the same; it is not streaming,
+        // so its CPU is left out of the figure (the floor has nothing to empty).
+        const before = { edge: b.edge.cpuMs?.() ?? NaN, peer: b.peer.cpuMs?.() ?? NaN };
         await clearSession(b.edge, b, session);
         await peerConv.clear(b.sizes.requestTimeoutMs);
+        housekeeping.edge += (b.edge.cpuMs?.() ?? NaN) - before.edge;
+        housekeeping.peer += (b.peer.cpuMs?.() ?? NaN) - before.peer;
         for (const v of rotation([...VARIANTS], i)) {
           const r = await run[v]();
           const ok = r.ok && r.tokens === tokens;
@@ -82,7 +89,7 @@ export async function measureThroughput(b: Bench): Promise<ThroughputResult[]> {
       peerConv.close();
     }
     const cpu = (k: Server) => {
-      const spent = (servers[k].cpuMs?.() ?? NaN) - cpuBefore[k];
+      const spent = (servers[k].cpuMs?.() ?? NaN) - cpuBefore[k] - housekeeping[k];
       // Less than before: a workerd was replaced (wrangler reloads on a file change); no figure.
       return spent >= 0 ? Math.round((spent / streamed[k]) * 1000 * 100) / 100 : NaN;
     };
