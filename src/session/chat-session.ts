@@ -63,7 +63,7 @@ interface Begun {
   turn: ActiveTurn;
   messageId: string;
   model: string;
-  /** A stored turn's: resolves once its first writes are made (see held-writes.ts). */
+  /** A used session's stored turn: resolves once its first writes are made (held-writes.ts). */
   written?: Promise<void>;
 }
 
@@ -143,7 +143,7 @@ export class ChatSession extends DurableObject<Env> {
       },
       stored ? undefined : () => turn.abort("the client went away"),
     );
-    // The caller's answer follows the turn's writes, and so waits at the output gate until they are durable.
+    // A used session's answer follows the turn's writes (held-writes.ts says why).
     await started.written;
     if (input.waitForFirstOutput) {
       const first = await turn.firstOutput;
@@ -521,7 +521,7 @@ export class ChatSession extends DurableObject<Env> {
    * Starts a turn: its model settings (a refused upstream stops it here, before any write), the
    * branch a regenerate or an edit answers in, its context, then the turn itself, wired to the
    * transcript and the event log when it is stored. A stored turn's other writes are held until
-   * its model request has gone (held-writes.ts).
+   * its model request has gone, a new session's until its first text has (held-writes.ts).
    */
   private begin(input: TurnInput): Begun | Refusal {
     if (this.running() || (storesTurn(input.mode) && this.paused())) return busy(input.sessionId);
@@ -540,6 +540,7 @@ export class ChatSession extends DurableObject<Env> {
     const context = turnContext({ ...input, systemPrompt }, config, this.tables, end, added);
     const request = { ...settings, stop: input.stop, messages: context };
     let turn: ActiveTurn | undefined;
+    const used = this.hasSchema;
     // Made in a timer or by the turn's first output: either way after `turn` is set.
     const held = persisted
       ? new HeldWrites(
@@ -548,6 +549,8 @@ export class ChatSession extends DurableObject<Env> {
             logError("the turn's first writes failed", err);
             turn?.abort("the turn could not be stored");
           },
+          // A new session's first writes create its database: they follow its first text.
+          used ? "after-request" : "after-first-text",
         )
       : null;
     turn = new ActiveTurn(
@@ -573,7 +576,7 @@ export class ChatSession extends DurableObject<Env> {
     );
     if (held) this.held = held;
     this.track(turn, this.hasSchema && !held);
-    return { ok: true, turn, messageId: reply.id, model: request.model, written: held?.written };
+    return { ok: true, turn, messageId: reply.id, model: request.model, written: used ? held?.written : undefined };
   }
 
   /** The store, with its tables made if this object had none yet. */
@@ -622,11 +625,12 @@ export class ChatSession extends DurableObject<Env> {
     messageId: string,
     held: HeldWrites | null = null,
   ): TurnHooks {
-    // Until its first writes are made, the turn's own writes queue behind them; anything it
-    // yields after its start makes them at once (held-writes.ts).
+    // Until its first writes are made, the turn's own writes queue behind them; its first text
+    // makes them in the next task, anything else it yields after its start at once (held-writes.ts).
     const after = (out: { type: string }, write: () => void) => {
       if (!held) return write();
-      if (out.type !== "turn-start") held.release();
+      if (out.type === "text-delta") held.afterFirstText();
+      else if (out.type !== "turn-start") held.release();
       held.run(write);
     };
     const transcript = stored

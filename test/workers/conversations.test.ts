@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, script, uniqueId } from "./helpers";
+import { call, eventually, script, uniqueId } from "./helpers";
 
 async function turn(sid: string, content: string) {
   const res = await call("/api/chat/stream", { json: { session_id: sid, content } });
@@ -52,21 +52,30 @@ describe("conversations API", () => {
         (c: any) => c.session_id === sid,
       );
     const sid = uniqueId("live");
-    const slow = (label: string) =>
+    const slow = (label: string, repeat: number) =>
       call("/api/chat/stream", {
-        json: { session_id: sid, content: `${label} ${script({ text: "tok ", repeat: 30, delayMs: 20 })}` },
+        json: { session_id: sid, content: `${label} ${script({ text: "tok ", repeat, delayMs: 20 })}` },
       });
-    const first = await slow("first question");
+    // Three seconds of reply: the listing below is seen while it streams.
+    const first = await slow("first question", 150);
     const reader = first.body!.getReader();
-    await reader.read();
-    // Mid-reply: the new conversation is there, with its question and the reply being written.
-    const during = await listed(sid);
+    const utf8 = new TextDecoder();
+    for (let seen = ""; !seen.includes("tok"); ) seen += utf8.decode((await reader.read()).value);
+    // Mid-reply: the new conversation is there (its line follows the turn's first writes, made
+    // just after its first text), with its question and the reply being written.
+    const during = await eventually(async () => {
+      const line = await listed(sid);
+      expect(line).toBeDefined();
+      return line;
+    }, 1000);
     expect(during.message_count).toBe(2);
     expect(during.title).toMatch(/^first question/);
-    while (!(await reader.read()).done) {}
+    let rest = "";
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += utf8.decode(r.value);
+    expect(rest.split("tok").length).toBeGreaterThan(50);
     const before = await listed(sid);
 
-    const second = await slow("second question");
+    const second = await slow("second question", 5);
     await second.text();
     const after = await listed(sid);
     expect(after.message_count).toBe(4);

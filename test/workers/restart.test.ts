@@ -51,6 +51,21 @@ describe("a restart of the session object mid-turn", () => {
     expect(next.at(-1)!.data.message).toMatchObject({ status: "complete", content: "Echo: after the restart" });
   });
 
+  it("a new session's question is durable before its model has sent any text (a slow first token)", async () => {
+    const sid = uniqueId("slow-first");
+    const res = await call("/api/chat/stream", {
+      json: { session_id: sid, content: `${sid} ${script({ text: "late ", repeat: 2, delayMs: 1500 })}` },
+    });
+    expect(res.status).toBe(200);
+    // Well before the first token: the new session's first writes wait for the first text, but
+    // not longer than a moment (held-writes.ts).
+    await new Promise((r) => setTimeout(r, 300));
+    await abortAllDurableObjects();
+    await res.text().catch(() => undefined);
+    const conv = await (await call(`/api/v1/context/conversations/${sid}`)).json<any>();
+    expect(conv.messages[0]).toMatchObject({ role: "user", content: expect.stringContaining(sid) });
+  });
+
   it("loses at most one flush interval of the reply: what the client saw, less at most a second of text, is stored", async () => {
     const sid = uniqueId();
     const piece = "tok ";
