@@ -1,9 +1,8 @@
 /**
  * A turn answered whole (not streamed) to a caller nobody else can answer for (a stateless one):
  * a space every second while the turn runs (JSON may begin with whitespace), then the whole
- * answer's JSON. The spaces are how the session learns that its caller went away: a write that
- * fails is the only sign of it a Durable Object gets, and the runtime notices a vanished client
- * only when it writes to it.
+ * answer's JSON. The spaces are how the session learns that its caller went away: the runtime
+ * notices a vanished client only when it writes to it, and then cancels the stream (byte-stream.ts).
  */
 
 import { finishedTurn } from "../events/dialect";

@@ -17,7 +17,7 @@ const RETRY_MS = 2_000;
 export interface SubscriberOptions {
   /** SSE framing: `retry:` first, then `: ping` comments while quiet. */
   sse: boolean;
-  /** The client went away (a write to it failed). */
+  /** The client went away (the runtime cancelled the stream). */
   onGone?: () => void;
   /** Events up to this seq are encoded (the encoder keeps its state) but not sent: the client has them. */
   sentThrough?: number;
