@@ -14,15 +14,19 @@ const FIXES: Record<string, (r: Results) => string> = {
     const object = t.floorNew_minus_floor?.median;
     const own = t.nativeNew_minus_floorNew?.median;
     return (
-      `Of the ${ms(t.native_minus_floor.median)} over the floor in a used session, about ${ms(common)} is the path every turn takes (the same turn with nothing stored, paired with the floor: ` +
-      `the Worker's middleware, routing and validation, the RPC into the session object, the turn's setup and building the upstream request) and about ${ms(storing)} is what storing ` +
-      `still costs (native minus the same turn unstored, pair by pair). The turn's first writes — the question, the empty reply, its log and state rows — are made just after its model ` +
-      `request has gone (src/session/held-writes.ts; before, the runtime's output gate held the request until they were durable), so their commit overlaps the model's own time to first ` +
-      `token, but the first frame still waits at the gate for that commit, and the writes' CPU is spent on the same thread. A new session's first turn adds ${ms(fresh)}` +
+      `Of the ${ms(t.native_minus_floor.median)} over the floor in a used session, about ${ms(common)} is the path every turn takes (the same turn with nothing stored, paired with the floor) ` +
+      `and ${ms(storing)} what storing adds (native minus the same turn unstored, pair by pair: within the noise). Serving the route with no Hono middleware, routing or validation ` +
+      `at all changed the runtime's CPU per turn by nothing measurable (an interleaved run), so that path is in the session object: the RPC, the turn's setup, the stream to the client. ` +
+      `A used session's first writes are made just after its model request has gone (src/session/held-writes.ts), so their commit overlaps the model's own wait. ` +
+      `The OpenAI dialect answers a stream only once the turn has produced something (so that a failure before the first token is an HTTP status, as OpenAI's clients expect): ` +
+      `its first token waits for that answer to reach the Worker and the client, where the native stream is open before the token comes. ` +
+      `A new session's first turn adds ${ms(fresh)}` +
       (object !== undefined && own !== undefined
-        ? `, of which the runtime itself takes ${ms(object)} to create a new object (the floor's first request to a new object, pair by pair: a price no first turn can avoid), so the first turn of a new session is ${ms(own)} over the floor's own first request; the rest is the schema (six migration files applied in the new object) and the owner's Directory line. `
-        : ": the object is created, applies its schema files and writes the owner's Directory line. ") +
-      `What would narrow it further: a leaner Worker path (fewer middleware layers, validating only what a route reads), and one baseline schema file for a new object instead of replaying every migration. ` +
+        ? `, of which the runtime itself takes ${ms(object)} to create a new object (the floor's first request to a new object, pair by pair: a price no first turn can avoid), so the first turn of a new session is ${ms(own)} over the floor's own first request. `
+        : ". ") +
+      `Fixed here: a new session's first writes (which create the object's database) follow the reply's first text instead of its request, and are one baseline schema file ` +
+      `instead of six migration files (src/storage/migrate.ts); a listed session's Directory line is written at the turn's end only. What is left there is the object's database and ` +
+      `the owner's Directory line, made on the one thread the first token also needs. ` +
       `The peer's figures are timed from the send on a socket opened beforehand, so its object already exists when the clock starts.`
     );
   },
@@ -30,33 +34,32 @@ const FIXES: Record<string, (r: Results) => string> = {
     const t = judgedThroughput(r)!;
     return (
       `The gap is CPU in the session object: ${fmt(t.perTokenMs.edge, 3)} ms a token over calling the upstream directly, against the floor's ${fmt(t.perTokenMs.floor, 3)} ms ` +
-      `(CPU per 1,000 tokens: edge-chat ${fmt(t.cpuPer1kTokensMs.edge, 0)} ms, floor ${fmt(t.cpuPer1kTokensMs.floor, 0)} ms), and at 220 tokens each turn's own fixed cost as well ` +
-      `(a one-token turn takes about twice the floor's CPU unstored and three times stored: the Worker's path, the turn's setup and first writes, the end's writes and the Directory's two calls). ` +
-      `\`node bench/profile.ts 2000 20\` (a CPU profile of twenty stored 2,000-token turns through wrangler's inspector) puts the per-token self time, after the runtime's own stream reads ` +
-      `and writes, in: the upstream body read a network read at a time and awaited in JavaScript (the floor pipes it through a TransformStream the runtime pumps; one read per chunk here), ` +
-      `the SSE parsing and \`JSON.parse\` of each chunk, the stream redactor's scan, the encoder (\`jsonFrame\`, \`formatSse\`) and the byte stream's write, and the event log's row per event. ` +
-      `Fixed here: the upstream request is no longer built by the openai SDK (a client per turn and a debug-log formatting of every request), a published token no longer awaits, ` +
-      `the Directory makes its stats row once. What would fix the rest: read the upstream body through a pipe the runtime pumps, and log text deltas coalesced rather than a row each.`
+      `(CPU per 1,000 tokens: edge-chat ${fmt(t.cpuPer1kTokensMs.edge, 0)} ms, floor ${fmt(t.cpuPer1kTokensMs.floor, 0)} ms), and at 220 tokens each turn's fixed cost: the turn's setup, ` +
+      `its writes at the start and the end, its one log line (8 % of a one-token turn's CPU under \`wrangler dev\`), and the Directory call the end waits for, so that lists and stats ` +
+      `are current when a client sees the end (not waiting for it took 4 ms off a 220-token reply in an interleaved run; kept for that guarantee). Per token, the upstream body is read ` +
+      `a network read at a time through the provider's layers (timeouts, redaction) and the turn's generator, where the floor's is pumped by the runtime; reading it through a pipe ` +
+      `the runtime pumps was tried and showed no gain in a run of 200 concurrent streams. Fixed here: a client's stream is fed by \`controller.enqueue\`, not a TransformStream's writer with a write promise per ` +
+      `frame; a listed session's Directory line is written at the turn's end only (the call at its start was 12 % of a short stored turn's CPU); the built-in tools' JSON Schema is made once.`
     );
   },
   cpu: () =>
-    "The same cause as the total time's (see there): the runtime's CPU per streamed token is the profile's sum.",
+    "The same cause as the total time's (see there). The emptying of the conversation between rounds (8 ms of CPU a round) is no longer counted against edge-chat and the peer.",
   history: () =>
-    `A turn reads the history newest first only as far as the token budget reaches, so the time grows with the context sent (up to CONTEXT_TOKEN_BUDGET), not with the messages stored. ` +
-    `What still touched every row was the message count in the conversation summary (\`COUNT(*)\` at each turn's start and end); once the turn's request no longer waited for its ` +
-    `first writes, those two counts were most of what a turn at 100,000 messages cost beyond a short conversation's. Fixed after this run: the session keeps its count (counted once, ` +
-    `then kept as rows come and go, src/session/store.ts); the history section run again on that commit gave 1.04 × (34.3 ms at 10 messages, 35.7 ms at 100,000).`,
+    `A turn reads the history newest first only as far as the token budget reaches, so the time grows with the context sent (up to CONTEXT_TOKEN_BUDGET), not with the messages stored; ` +
+    `the session keeps its message count rather than counting its rows at each turn (src/session/store.ts).`,
   concurrency: () =>
-    `One \`wrangler dev\` runs every object on one thread of a 2-core machine, so N simultaneous streams share one thread: a stream's whole time is N times the CPU of a stream, ` +
-    `and first tokens queue behind every turn's start (each stream is a new session here: a new object, its schema, its Directory line). The ratio to the floor is the ratio of CPU ` +
-    `per turn (see CPU per token), multiplied by N. Fixed here: a streaming reply was written by time alone (every 250 ms, and 250 ms after a pause), and a saturated thread streams ` +
-    `every reply more slowly, so the busier it was the more it committed — at 500 streams most of the runtime's CPU. It is now written once a second once 20 pieces have come ` +
-    `(every 5 s at the latest), and half a second after a pause; back to back at 500 streams the whole-stream ratio went from 4.5 × to 1.8 × the floor. ` +
-    `With no API keys every session also has one owner, whose one Directory object hears about every turn's start and end.`,
+    `One \`wrangler dev\` runs every object on one thread of a 2-core machine, so N simultaneous streams share one thread: a stream's whole time is N times its CPU, and first tokens ` +
+    `queue behind every turn's start (the sessions exist beforehand, a turn each). The ratio to the floor is the ratio of CPU per streamed token when every token is a network read ` +
+    `of its own, edge-chat's token path against the floor's runtime-pumped one. Each burst runs once per contender, one after the other, so the machine's drift falls on the ratio: ` +
+    `isolated runs of this section at this commit gave 1.2–1.6 × at 200 streams. Fixed here: every frame to a client was a write to a TransformStream's writer chained behind the ` +
+    `last, which under load was most of what edge-chat spent beyond the floor (isolated, 200 streams: whole stream 2.1 × → 1.2–1.6 × the floor, first token p99 1.5 × → 1.2–1.5 ×); ` +
+    `earlier, a streaming reply is written once a second once 20 pieces have come, not by time alone. With no API keys every session has one owner, whose one Directory object hears ` +
+    `about every turn's end.`,
   tools: (r) =>
-    `A turn's MCP connection is kept for the session's next turn (no new \`initialize\`); a session's first tool turn still connects, and the bench's tool turns run in one session, so ` +
-    `its figure is the kept connection's. What is left is the tool step itself: the call made from the runtime (the SDK's figure is taken from Node), the asking message and the results ` +
-    `written, each a commit the output gate makes the next request wait for (the MCP call, then the second model request), and that second upstream request (${ms(r.tools!.upstreamStep.median)} of it direct). ` +
+    `A turn's MCP connection is kept for the session's next turn (no new \`initialize\`), and the bench's tool turns run in one session, so its figure is the kept connection's. ` +
+    `What is left is the tool step itself: the call made from the runtime (the SDK's figure is taken from Node), the asking message and the results written, each a commit the ` +
+    `output gate makes the next request wait for (the MCP call, then the second model request), and that second upstream request (${ms(r.tools!.upstreamStep.median)} of it direct, ` +
+    `more through the runtime, as every request is: the floor's own first token is ${ms(r.ttft ? (r.ttft.paired.floor_minus_direct?.median ?? NaN) : NaN)} over the direct call). ` +
     `Holding the step's writes until its requests have gone, as a turn's first writes are, was tried: no difference showed in 40-round runs (±2 ms), so it was not kept.`,
 };
 
