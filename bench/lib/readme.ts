@@ -35,7 +35,7 @@ const FIXES: Record<string, (r: Results) => string> = {
     return (
       `The gap is CPU in the session object: ${fmt(t.perTokenMs.edge, 3)} ms a token over calling the upstream directly, against the floor's ${fmt(t.perTokenMs.floor, 3)} ms ` +
       `(CPU per 1,000 tokens: edge-chat ${fmt(t.cpuPer1kTokensMs.edge, 0)} ms, floor ${fmt(t.cpuPer1kTokensMs.floor, 0)} ms), and at 220 tokens each turn's fixed cost: the turn's setup, ` +
-      `its writes at the start and the end, its one log line (8 % of a one-token turn's CPU under \`wrangler dev\`), and the Directory call the end waits for, so that lists and stats ` +
+      `its writes at the start and the end, its one log line (8 % of a one-token turn's CPU under \`wrangler dev\`, which carries every console line over its DevTools inspector; production logs differently), and the Directory call the end waits for, so that lists and stats ` +
       `are current when a client sees the end (not waiting for it took 4 ms off a 220-token reply in an interleaved run; kept for that guarantee). Per token, the upstream body is read ` +
       `a network read at a time through the provider's layers (timeouts, redaction) and the turn's generator, where the floor's is pumped by the runtime; reading it through a pipe ` +
       `the runtime pumps was tried and showed no gain in a run of 200 concurrent streams. Fixed here: a client's stream is fed by \`controller.enqueue\`, not a TransformStream's writer with a write promise per ` +
