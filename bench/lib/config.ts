@@ -34,7 +34,15 @@ export interface Sizes {
     peerMaxMessages: number;
   };
   /** `limitMs`: the section's own limit (three contenders' bursts at 500 streams take minutes). */
-  concurrency: { n: number[]; tokens: number; delayMs: number; timeoutMs: number; limitMs: number };
+  concurrency: {
+    n: number[];
+    tokens: number;
+    delayMs: number;
+    /** Bursts per contender at each N, in rotated order: the ratios are the median of the rounds'. */
+    rounds: number;
+    timeoutMs: number;
+    limitMs: number;
+  };
   tools: { iterations: number; warmup: number };
   /** Each section stops starting new iterations past this; what it measured so far is kept. */
   sectionLimitMs: number;
@@ -60,7 +68,7 @@ const FULL: Sizes = {
     contextTokenBudget: 8000,
     peerMaxMessages: 10_000,
   },
-  concurrency: { n: [200, 500], tokens: 100, delayMs: 20, timeoutMs: 120_000, limitMs: 420_000 },
+  concurrency: { n: [200, 500], tokens: 100, delayMs: 20, rounds: 2, timeoutMs: 120_000, limitMs: 600_000 },
   tools: { iterations: 40, warmup: 4 },
   sectionLimitMs: 150_000,
   runLimitMs: 25 * 60_000,
@@ -83,7 +91,7 @@ const SMOKE: Sizes = {
     contextTokenBudget: 8000,
     peerMaxMessages: 10_000,
   },
-  concurrency: { n: [3, 6], tokens: 5, delayMs: 5, timeoutMs: 15_000, limitMs: 15_000 },
+  concurrency: { n: [3, 6], tokens: 5, delayMs: 5, rounds: 2, timeoutMs: 15_000, limitMs: 15_000 },
   tools: { iterations: 2, warmup: 1 },
   sectionLimitMs: 15_000,
   runLimitMs: 120_000,

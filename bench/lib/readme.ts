@@ -50,8 +50,8 @@ const FIXES: Record<string, (r: Results) => string> = {
   concurrency: () =>
     `One \`wrangler dev\` runs every object on one thread of a 2-core machine, so N simultaneous streams share one thread: a stream's whole time is N times its CPU, and first tokens ` +
     `queue behind every turn's start (the sessions exist beforehand, a turn each). The ratio to the floor is the ratio of CPU per streamed token when every token is a network read ` +
-    `of its own, edge-chat's token path against the floor's runtime-pumped one. Each burst runs once per contender, one after the other, so the machine's drift falls on the ratio: ` +
-    `isolated runs of this section at this commit gave 1.2–1.6 × at 200 streams. Fixed here: every frame to a client was a write to a TransformStream's writer chained behind the ` +
+    `of its own, edge-chat's token path against the floor's runtime-pumped one. The contenders' bursts run one after another, so the machine's drift falls on the ratio ` +
+    `(a single burst each gave 1.2–1.6 × at 200 streams on the same commit): each N now runs in rounds, in rotated order, and the ratios judged are the rounds' medians. Fixed here: every frame to a client was a write to a TransformStream's writer chained behind the ` +
     `last, which under load was most of what edge-chat spent beyond the floor (isolated, 200 streams: whole stream 2.1 × → 1.2–1.6 × the floor, first token p99 1.5 × → 1.2–1.5 ×); ` +
     `earlier, a streaming reply is written once a second once 20 pieces have come, not by time alone. With no API keys every session has one owner, whose one Directory object hears ` +
     `about every turn's end.`,
@@ -137,7 +137,8 @@ export function performanceSection(r: Results): string {
   if (r.concurrency) {
     const c = r.concurrency;
     lines.push(
-      `- **Concurrency** (${c.tokens} tokens at ${c.delayMs} ms each, all started at once, each its own session): ` +
+      `- **Concurrency** (${c.tokens} tokens at ${c.delayMs} ms each, all started at once, each its own session; ` +
+        `${c.levels[0]?.rounds?.length ?? 1} round(s) per N, the figures below from the median round): ` +
         c.levels
           .map(
             (l) =>

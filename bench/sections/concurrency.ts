@@ -7,11 +7,21 @@
  *
  * The sessions are created beforehand (one short turn each): a conversation's first turn creates
  * its tables, which is a once-per-conversation cost, not a concurrency one.
+ *
+ * A burst is one sample, and the three run one after another: the machine's drift between them
+ * falls on their ratio (one burst each gave 1.2–1.6 × at the same commit). So each N is run in
+ * rounds, the order rotated, and the ratios judged are the medians of the rounds' own.
  */
 import { type Bench, Deadline, floor, native, pool, reply } from "../lib/bench.ts";
 import type { StreamResult } from "../lib/client.ts";
 import { PeerConversation } from "../lib/peer-client.ts";
-import { rotation, type Summary, summarize } from "../lib/stats.ts";
+import { quantile, rotation, type Summary, summarize } from "../lib/stats.ts";
+
+const median = (values: number[]) =>
+  quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 
 export interface Burst {
   streams: number;
@@ -27,11 +37,29 @@ export interface Burst {
   wallMs: number;
 }
 
-export interface ConcurrencyLevel {
-  n: number;
+interface Bursts {
   edge: Burst;
   floor: Burst;
   peer: Burst;
+}
+
+/** Edge-chat's and the peer's figures over the floor's in one round. */
+interface RoundRatios {
+  /** Whole stream p50 over the floor's. */
+  total: number;
+  /** First token p99 over the floor's. */
+  firstP99: number;
+}
+
+export interface ConcurrencyLevel extends Bursts {
+  n: number;
+  /**
+   * Every round's bursts; `edge`, `floor` and `peer` are those of the round whose edge-chat total
+   * ratio is the median (absent, with `ratios`, from results of before rounds).
+   */
+  rounds?: Bursts[];
+  /** Median over the rounds of each round's ratios to the floor. */
+  ratios?: { edge: RoundRatios; peer: RoundRatios };
 }
 
 export interface ConcurrencyResult {
@@ -104,16 +132,30 @@ export async function measureConcurrency(b: Bench): Promise<ConcurrencyResult> {
         floor: () => burst(n, (i) => floor(b, session(i), content, timeoutMs), tokens),
         peer: () => burst(n, (i) => peers[i].turn(content, timeoutMs), tokens),
       };
-      const got: Partial<Record<keyof typeof runs, Burst>> = {};
-      for (const which of rotation(["edge", "floor", "peer"] as const, k)) {
-        got[which] = await runs[which]();
-        await settle();
+      const rounds: Bursts[] = [];
+      for (let round = 0; round < b.sizes.concurrency.rounds && (round === 0 || !deadline.passed); round++) {
+        const got: Partial<Bursts> = {};
+        for (const which of rotation(["edge", "floor", "peer"] as const, k + round)) {
+          got[which] = await runs[which]();
+          await settle();
+        }
+        const { edge, floor: fl, peer } = got as Bursts;
+        b.log(
+          `concurrency ${n}, round ${round + 1}: edge-chat ${edge.errors} errors, ttft p50 ${edge.ttft.median} p99 ${edge.ttft.p99} ms, whole ${edge.total.median} ms; floor ${fl.errors} errors, ttft p50 ${fl.ttft.median} ms, whole ${fl.total.median} ms; peer ${peer.errors} errors, ttft p50 ${peer.ttft.median} ms`,
+        );
+        rounds.push(got as Bursts);
       }
-      const { edge, floor: fl, peer } = got as Record<keyof typeof runs, Burst>;
-      b.log(
-        `concurrency ${n}: edge-chat ${edge.errors} errors, ttft p50 ${edge.ttft.median} p99 ${edge.ttft.p99} ms; floor ${fl.errors} errors, ttft p50 ${fl.ttft.median} ms; peer ${peer.errors} errors, ttft p50 ${peer.ttft.median} ms`,
-      );
-      out.push({ n, edge, floor: fl, peer });
+      const of = (who: "edge" | "peer", r: Bursts): RoundRatios => ({
+        total: r[who].total.median / r.floor.total.median,
+        firstP99: r[who].ttft.p99 / r.floor.ttft.p99,
+      });
+      const medianOf = (who: "edge" | "peer"): RoundRatios => ({
+        total: median(rounds.map((r) => of(who, r).total)),
+        firstP99: median(rounds.map((r) => of(who, r).firstP99)),
+      });
+      const byTotal = [...rounds].sort((x, y) => of("edge", x).total - of("edge", y).total);
+      const shown = byTotal[Math.floor((byTotal.length - 1) / 2)];
+      out.push({ n, ...shown, rounds, ratios: { edge: medianOf("edge"), peer: medianOf("peer") } });
     }
     return { tokens, delayMs, paceMs: tokens * delayMs, levels: out };
   } finally {

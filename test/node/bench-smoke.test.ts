@@ -68,6 +68,9 @@ describe("npm run bench (smoke)", () => {
     }
     expect(r.concurrency.levels.length).toBe(2);
     for (const level of r.concurrency.levels) {
+      // Each N in rounds; the judged ratios are the rounds' medians.
+      expect(level.rounds).toHaveLength(2);
+      expect(Number.isFinite(level.ratios.edge.total) && Number.isFinite(level.ratios.edge.firstP99)).toBe(true);
       expect(level.edge.errors).toBe(0);
       measured(level.edge.ttft);
       measured(level.floor.ttft);
