@@ -52,10 +52,11 @@ const FIXES: Record<string, (r: Results) => string> = {
     `queue behind every turn's start (the sessions exist beforehand, a turn each). The ratio to the floor is the ratio of CPU per streamed token when every token is a network read ` +
     `of its own, edge-chat's token path against the floor's runtime-pumped one. The contenders' bursts run one after another, so the machine's drift falls on the ratio ` +
     `(a single burst each gave 1.2–1.6 × at 200 streams on the same commit): each N now runs in rounds, in rotated order, and the ratios judged are the rounds' medians. ` +
-    `The figure still moves from run to run more than any other: sections run alone at this code gave 1.2–1.6 × at 200 streams, the full run before this one 1.61 × (200) and 1.48 × (500), ` +
-    `and in this one edge-chat's bursts slowed as the run went on while the floor's did not as much (the report lists each round). Not explained yet; one difference between the ` +
-    `processes is that edge-chat's, unlike the floor's, still holds the history section's conversations of up to 100,000 messages when this section runs. Fixed here: every frame to a client was a write to a TransformStream's writer chained behind the ` +
-    `last, which under load was most of what edge-chat spent beyond the floor (isolated, 200 streams: whole stream 2.1 × → 1.2–1.6 × the floor, first token p99 1.5 × → 1.2–1.5 ×); ` +
+    `The figure still moves from run to run more than any other: sections run alone at this code gave 1.2–2.2 × per round at 200 streams, the full run before this one 1.61 × (200) ` +
+    `and 1.48 × (500), and this one edge-chat's bursts slowed as the run went on while the floor's did not as much (the report lists each round). Not explained yet: it is not the ` +
+    `history section's large conversations left in edge-chat's process (200 streams right after that section: 2.15 × and 1.62 ×; alone, back to back: 1.85 × and 2.24 ×). ` +
+    `Fixed here: every frame to a client was a write to a TransformStream's writer chained behind the ` +
+    `last, a promise chain per frame (CPU per token 3–5 % lower without it at a token per network read; 200 streams alone: 2.1 × in the two runs before it, 1.2–2.2 × per round since); ` +
     `earlier, a streaming reply is written once a second once 20 pieces have come, not by time alone. With no API keys every session has one owner, whose one Directory object hears ` +
     `about every turn's end.`,
   tools: (r) =>

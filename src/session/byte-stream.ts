@@ -6,9 +6,9 @@
  * the client fails).
  *
  * Why not a TransformStream's writer: each frame was then a write promise chained behind the
- * last, a handful of promise hops per token, and under load that was most of what edge-chat spent
- * beyond the floor relay (200 concurrent streams, whole stream: 2.1 × the floor's time that way,
- * 1.2 × this way, `npm run bench`).
+ * last, a handful of promise hops per token: 3–5 % of the runtime's CPU per token when every token
+ * is a network read of its own (interleaved runs); at 200 concurrent streams the whole stream was
+ * 2.1 × the floor relay's in the two runs before, 1.2–2.2 × in runs since (`npm run bench`).
  */
 export class ByteStream {
   readonly stream: ReadableStream<Uint8Array>;
