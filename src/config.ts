@@ -153,6 +153,12 @@ const SETTINGS = {
   /** Retries of an upstream failure before the first token. */
   upstreamRetries: ["UPSTREAM_RETRIES", int(2, 0, 10)],
   firstTokenTimeoutMs: ["FIRST_TOKEN_TIMEOUT_MS", int(60_000, 1)],
+  /**
+   * A quiet SSE stream carries a comment this often: idle proxies keep it open, and the runtime,
+   * which notices a client gone only when it writes to it, stops a stateless turn whose client
+   * left before the first token.
+   */
+  streamHeartbeatMs: ["STREAM_HEARTBEAT_MS", int(15_000, 100)],
   idleTimeoutMs: ["IDLE_TIMEOUT_MS", int(60_000, 1)],
   /** The wall-clock cap of one turn, tools included. */
   turnTimeoutMs: ["TURN_TIMEOUT_MS", int(600_000, 1)],

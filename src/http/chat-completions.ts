@@ -184,7 +184,7 @@ export const chatCompletions = routes()
         includeUsage: body.stream === true && body.stream_options?.include_usage === true,
       };
       // Like OpenAI: a failure before the first token is an HTTP status, not a 200 with an error.
-      if (body.stream) return startTurnStream(c, { ...input, waitForFirstOutput: true });
+      if (body.stream) return startTurnStream(c, { ...input, holdAnswer: "until-accepted" });
       // A reply cut short is not an answer; the caller can retry (a recorded session keeps the part).
       return answerTurn(c, input, { strict: true, headers: recordIn ? { "X-Session-Id": recordIn } : {} });
     },

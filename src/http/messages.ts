@@ -202,7 +202,7 @@ export const messages = routes()
         stop: body.stop_sequences,
         dialect: "messages",
       };
-      if (body.stream) return startTurnStream(c, { ...input, waitForFirstOutput: true });
+      if (body.stream) return startTurnStream(c, { ...input, holdAnswer: "until-accepted" });
       return answerTurn(c, input, { strict: true, headers: recordIn ? { "X-Session-Id": recordIn } : {} });
     },
   )

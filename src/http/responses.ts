@@ -364,7 +364,7 @@ function echoOf(body: Body, store: boolean): Record<string, unknown> {
 /** Runs the turn, streamed (a failure before the first token is still an HTTP status) or answered whole. */
 function runTurn(c: Context<AppEnv>, input: RouteTurnInput, streamed: boolean): Promise<Response> {
   const stored = input.mode.kind === "append" && input.mode.store !== false;
-  if (streamed) return startTurnStream(c, { ...input, waitForFirstOutput: true });
+  if (streamed) return startTurnStream(c, { ...input, holdAnswer: "until-accepted" });
   return answerTurn(c, input, { strict: true, headers: stored ? { "X-Session-Id": input.sessionId } : {} });
 }
 

@@ -66,6 +66,7 @@ export class OpenAIProvider implements ChatProvider {
       response.body?.cancel().catch(() => {});
       throw upstreamErrorFromStatus(response.status, response.headers.get("retry-after"));
     }
+    request.onAccepted?.();
     // A 200 whose body is no stream at all (an HTML page, a proxy's login form) yields no event:
     // counted, so that it is not taken for an empty reply.
     let chunks = 0;

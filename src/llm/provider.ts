@@ -33,6 +33,11 @@ export interface ChatRequest {
   tools?: ToolDefinition[];
   /** Text that ends the reply when the model writes it (OpenAI's `stop`). */
   stop?: string[];
+  /**
+   * Told when the model has accepted the request (its HTTP answer is a 2xx), before any token: from
+   * then on a failure is one of the stream, not a refusal. Not sent upstream.
+   */
+  onAccepted?: () => void;
 }
 
 export type ProviderChunk =

@@ -48,6 +48,8 @@ export class ActiveTurn {
   /** The turn's first event that is more than its start: text, a tool call, an error or the end. */
   readonly firstOutput: Promise<TurnEvent>;
   private resolveFirstOutput!: (event: TurnEvent) => void;
+  /** Resolves when the model has accepted one of the turn's requests (see `ChatRequest.onAccepted`). */
+  readonly accepted: Promise<undefined>;
   /** Everything published so far: a subscriber that joins late replays from here, with no gap. */
   private readonly published: TurnEvent[] = [];
   private readonly clock = new TurnClock();
@@ -75,6 +77,8 @@ export class ActiveTurn {
     this.messageId = spec.messageId;
     this.elicitations = new Elicitations(showsElicitations(dialect));
     this.firstOutput = new Promise((resolve) => (this.resolveFirstOutput = resolve));
+    let accept!: () => void;
+    this.accepted = new Promise((resolve) => (accept = () => resolve(undefined)));
     const cap = setTimeout(
       () =>
         this.controller.abort(new DOMException(`the turn took longer than its ${timeoutMs} ms limit`, "TimeoutError")),
@@ -82,6 +86,7 @@ export class ActiveTurn {
     );
     this.done = this.run({
       ...spec,
+      request: { ...spec.request, onAccepted: accept },
       provider: this.clock.provider(spec.provider),
       signal: this.controller.signal,
       elicitations: this.elicitations,

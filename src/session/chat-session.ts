@@ -115,7 +115,7 @@ export class ChatSession extends DurableObject<Env> {
    * so that the turn stops if its caller goes away (see answer-stream.ts).
    */
   answerTurn(input: TurnInput, strict: boolean): Promise<TurnStart> {
-    return this.open({ ...input, waitForFirstOutput: true }, (turn, options, onGone) =>
+    return this.open({ ...input, holdAnswer: "until-output" }, (turn, options, onGone) =>
       turn.follow(new AnswerStream(input.dialect, options, { strict, onGone: onGone ?? (() => {}) })),
     );
   }
@@ -145,9 +145,11 @@ export class ChatSession extends DurableObject<Env> {
     );
     // A used session's answer follows the turn's writes (held-writes.ts says why).
     await started.written;
-    if (input.waitForFirstOutput) {
-      const first = await turn.firstOutput;
-      if (first.type === "error") {
+    if (input.holdAnswer) {
+      const first = await (input.holdAnswer === "until-output"
+        ? turn.firstOutput
+        : Promise.race([turn.firstOutput, turn.accepted]));
+      if (first?.type === "error") {
         void client.stream.cancel().catch(() => {});
         return { ok: false, code: first.code, message: first.message, retryAfter: first.retryAfter, turnRan: true };
       }
@@ -758,7 +760,12 @@ export class ChatSession extends DurableObject<Env> {
       dialect,
       { ...this.encoderOptions(turn.model, joining, options.sessionId), ...options },
       whole ? 0 : replayAfter,
-      { sse: isSse(dialect), sentThrough: whole ? replayAfter : 0, onGone },
+      {
+        sse: isSse(dialect),
+        sentThrough: whole ? replayAfter : 0,
+        onGone,
+        heartbeatMs: configFor(this.env).streamHeartbeatMs,
+      },
     );
   }
 

@@ -71,7 +71,7 @@ export function persistedInput(spec: PersistedTurn): TurnInput {
 
 /** The stored form of a turn's input: never its words (the rows hold them) nor a caller's key. */
 export function persistTurn(input: TurnInput, reply: StoredMessage): PersistedTurn {
-  const { mode, waitForFirstOutput: _w, includeUsage: _i, echo: _e, ...rest } = input;
+  const { mode, holdAnswer: _h, includeUsage: _i, echo: _e, ...rest } = input;
   const { api_key, ...modelConfig } = input.modelConfig ?? {};
   return {
     ...rest,

@@ -9,14 +9,17 @@ import { ByteStream } from "./byte-stream";
 
 const utf8 = new TextEncoder();
 
-/** Idle proxies cut quiet connections; a comment line every 15 s keeps the stream open. */
-const HEARTBEAT_MS = 15_000;
 /** Tells an EventSource how soon to reconnect after a drop. */
 const RETRY_MS = 2_000;
 
 export interface SubscriberOptions {
-  /** SSE framing: `retry:` first, then `: ping` comments while quiet. */
+  /** SSE framing: `retry:` first, then `: ping` comments (with `heartbeatMs`). */
   sse: boolean;
+  /**
+   * A `: ping` comment this often while the stream is open (`STREAM_HEARTBEAT_MS`): idle proxies
+   * cut quiet connections, and a client gone is noticed only when a write to it fails.
+   */
+  heartbeatMs?: number;
   /** The client went away (the runtime cancelled the stream). */
   onGone?: () => void;
   /** Events up to this seq are encoded (the encoder keeps its state) but not sent: the client has them. */
@@ -57,10 +60,9 @@ export class Subscriber implements TurnListener {
       framing.onGone?.();
     });
     this.encode = createEncoder(dialect, options);
-    if (framing.sse) {
-      this.out.write(utf8.encode(`retry: ${RETRY_MS}\n\n`));
-      this.heartbeat = setInterval(() => this.out.write(sseComment("ping")), HEARTBEAT_MS);
-    }
+    if (framing.sse) this.out.write(utf8.encode(`retry: ${RETRY_MS}\n\n`));
+    if (framing.sse && framing.heartbeatMs)
+      this.heartbeat = setInterval(() => this.out.write(sseComment("ping")), framing.heartbeatMs);
   }
 
   get stream(): ReadableStream<Uint8Array> {

@@ -14,7 +14,7 @@ export type TurnStateName = "running" | "awaiting_approval" | "ended";
  * A turn's input as it can be stored: everything but what it said (its rows hold that) and the
  * caller's own key, which is never stored; a turn that ran on one cannot be picked up again.
  */
-export type PersistedTurn = Omit<TurnInput, "mode" | "waitForFirstOutput" | "includeUsage" | "echo"> & {
+export type PersistedTurn = Omit<TurnInput, "mode" | "holdAnswer" | "includeUsage" | "echo"> & {
   modeKind: TurnInput["mode"]["kind"];
   /** The turn's first reply message. */
   messageId: string;

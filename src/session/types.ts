@@ -51,10 +51,12 @@ export interface TurnInput {
    */
   echo?: Record<string, unknown>;
   /**
-   * Hold the answer until the turn produces something, so a failure before the first token can
-   * still be an HTTP status (what OpenAI's clients expect) rather than an error frame.
+   * Hold the answer so that a failure before it is an HTTP status rather than an error frame (what
+   * OpenAI's and Anthropic's clients expect): until the model has accepted the request, as those
+   * APIs answer a stream (a failure after that is an error frame, theirs too), or, for an answer
+   * sent whole, until the turn's first output.
    */
-  waitForFirstOutput?: boolean;
+  holdAnswer?: "until-accepted" | "until-output";
   /** What the Worker spent on the request before handing it over (ms): a part of the turn's overhead. */
   workerMs?: number;
 }

@@ -14,6 +14,8 @@ const e2e = devServerPerFile("disconnect", (upstream) => ({
   OPENAI_API_KEY: "sk-e2e-disconnect-key-1234",
   OPENAI_BASE_URL: upstream.url,
   DEFAULT_MODEL: "e2e-model",
+  // A quiet stream's pings are what tell the runtime its client left before the first token.
+  STREAM_HEARTBEAT_MS: "200",
 }));
 
 /** A reply of 150 pieces, 100 ms apart: fifteen seconds the client will not wait for. */
@@ -77,6 +79,33 @@ describe("a stateless turn whose client goes away", () => {
       await leaveMidway("/api/chat", { stream, messages: [{ role: "user", content: slow(marker) }] }, marker);
       await expectCancelled(marker);
     }
+  });
+
+  it("POST /v1/chat/completions, streamed, left before the first token: answered once the model accepted, then cancelled", async () => {
+    const marker = id("v1-held");
+    // The upstream answers 200 at once and holds its first token until its client goes away: a
+    // reasoning model thinking, say. The first-token timeout is a minute away.
+    const content = `${marker} ${script({ pieces: ["late"], gate: `never-${marker}`, gateAfter: 0 })}`;
+    const client = new AbortController();
+    const res = await fetch(`${e2e.server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ stream: true, messages: [{ role: "user", content }] }),
+      signal: client.signal,
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let seen = "";
+    while (!seen.includes(": ping")) seen += decoder.decode((await reader.read()).value);
+    expect(seen).toContain('"delta":{"role":"assistant","content":""}');
+    client.abort();
+    const request = await eventually(() => {
+      const r = upstreamFor(marker);
+      expect(r?.outcome).toBe("client-closed");
+      return r!;
+    }, 5_000);
+    expect(request.chunksSent).toBe(0);
   });
 
   it("POST /chat/stream without a session_id", async () => {

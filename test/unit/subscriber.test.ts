@@ -10,7 +10,7 @@ describe("Subscriber framing", () => {
 
   it("starts an SSE stream with retry: and keeps it alive with a ping every 15 s of the turn", async () => {
     vi.useFakeTimers();
-    const sub = new Subscriber("native", { sessionId: "s", model: "m" });
+    const sub = new Subscriber("native", { sessionId: "s", model: "m" }, { sse: true, heartbeatMs: 15_000 });
     const text = readAll(sub.stream);
     await vi.advanceTimersByTimeAsync(14_999);
     sub.send({ type: "text-delta", text: "hi", seq: 1, turnId: "t" });
@@ -24,7 +24,7 @@ describe("Subscriber framing", () => {
 
   it("adds nothing to a stream that is not SSE", async () => {
     vi.useFakeTimers();
-    const sub = new Subscriber("native", { sessionId: "s", model: "m" }, { sse: false });
+    const sub = new Subscriber("native", { sessionId: "s", model: "m" }, { sse: false, heartbeatMs: 15_000 });
     const text = readAll(sub.stream);
     await vi.advanceTimersByTimeAsync(40_000);
     await sub.close();
