@@ -147,7 +147,10 @@ export function performanceSection(r: Results): string {
         c.levels
           .map(
             (l) =>
-              `${l.n} streams: ${l.edge.errors} errors, first token p50 ${ms(l.edge.ttft.median)} / p99 ${ms(l.edge.ttft.p99)}, whole stream p50 ${ms(l.edge.total.median)} (floor ${ms(l.floor.ttft.median)} / ${ms(l.floor.ttft.p99)}, ${ms(l.floor.total.median)}, ${l.floor.errors} errors; peer ${ms(l.peer.ttft.median)} / ${ms(l.peer.ttft.p99)}, ${ms(l.peer.total.median)}, ${l.peer.errors} errors)`,
+              `${l.n} streams: ${l.edge.errors} errors, first token p50 ${ms(l.edge.ttft.median)} / p99 ${ms(l.edge.ttft.p99)}, whole stream p50 ${ms(l.edge.total.median)} (floor ${ms(l.floor.ttft.median)} / ${ms(l.floor.ttft.p99)}, ${ms(l.floor.total.median)}, ${l.floor.errors} errors; peer ${ms(l.peer.ttft.median)} / ${ms(l.peer.ttft.p99)}, ${ms(l.peer.total.median)}, ${l.peer.errors} errors)` +
+              (l.ratios?.edge.cpu !== undefined && Number.isFinite(l.ratios.edge.cpu)
+                ? `, the runtime's CPU over a burst ${fmt(l.ratios.edge.cpu, 2)} × the floor's (peer ${fmt(l.ratios.peer.cpu ?? Number.NaN, 2)} ×, medians of the rounds)`
+                : ""),
           )
           .join("; ") +
         `. One \`wrangler dev\` runs every object on one thread of a ${e.cpus}-core machine, so first tokens queue behind every turn's start, ` +

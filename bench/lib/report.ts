@@ -330,12 +330,14 @@ export function markdown(r: Results): string {
     const multi = c.levels.filter((l) => (l.rounds?.length ?? 0) > 1);
     if (multi.length)
       parts.push(
-        `The table shows each N's median round. Whole stream p50 and first token p99 over the floor's, round by round: ${multi
+        `The table shows each N's median round. Whole stream p50, first token p99 and the runtime's CPU over the burst, over the floor's, round by round: ${multi
           .map(
             (l) =>
               `${l.n} streams ${l
                 .rounds!.map(
-                  (r) => `${x(r.edge.total.median / r.floor.total.median)} / ${x(r.edge.ttft.p99 / r.floor.ttft.p99)}`,
+                  (r) =>
+                    `${x(r.edge.total.median / r.floor.total.median)} / ${x(r.edge.ttft.p99 / r.floor.ttft.p99)}` +
+                    (r.edge.cpuMs !== undefined && r.floor.cpuMs ? ` / CPU ${x(r.edge.cpuMs / r.floor.cpuMs)}` : ""),
                 )
                 .join(", ")}`,
           )

@@ -35,6 +35,11 @@ export interface Burst {
   total: Summary;
   /** From the first request out to the last stream's end, ms. */
   wallMs: number;
+  /**
+   * CPU of the server's `workerd` over the burst and the second after it (its turns' ends), ms:
+   * whether a slower burst spent more CPU or waited (absent from results of before it).
+   */
+  cpuMs?: number;
 }
 
 interface Bursts {
@@ -49,6 +54,8 @@ interface RoundRatios {
   total: number;
   /** First token p99 over the floor's. */
   firstP99: number;
+  /** CPU over the floor's, for the same tokens. */
+  cpu?: number;
 }
 
 export interface ConcurrencyLevel extends Bursts {
@@ -136,22 +143,27 @@ export async function measureConcurrency(b: Bench): Promise<ConcurrencyResult> {
       for (let round = 0; round < b.sizes.concurrency.rounds && (round === 0 || !deadline.passed); round++) {
         const got: Partial<Bursts> = {};
         for (const which of rotation(["edge", "floor", "peer"] as const, k + round)) {
-          got[which] = await runs[which]();
+          const server = b[which];
+          const before = server.cpuMs?.() ?? Number.NaN;
+          const result = await runs[which]();
           await settle();
+          got[which] = { ...result, cpuMs: Math.round((server.cpuMs?.() ?? Number.NaN) - before) };
         }
         const { edge, floor: fl, peer } = got as Bursts;
         b.log(
-          `concurrency ${n}, round ${round + 1}: edge-chat ${edge.errors} errors, ttft p50 ${edge.ttft.median} p99 ${edge.ttft.p99} ms, whole ${edge.total.median} ms; floor ${fl.errors} errors, ttft p50 ${fl.ttft.median} ms, whole ${fl.total.median} ms; peer ${peer.errors} errors, ttft p50 ${peer.ttft.median} ms`,
+          `concurrency ${n}, round ${round + 1}: edge-chat ${edge.errors} errors, ttft p50 ${edge.ttft.median} p99 ${edge.ttft.p99} ms, whole ${edge.total.median} ms, CPU ${edge.cpuMs} ms; floor ${fl.errors} errors, ttft p50 ${fl.ttft.median} ms, whole ${fl.total.median} ms, CPU ${fl.cpuMs} ms; peer ${peer.errors} errors, ttft p50 ${peer.ttft.median} ms, CPU ${peer.cpuMs} ms`,
         );
         rounds.push(got as Bursts);
       }
       const of = (who: "edge" | "peer", r: Bursts): RoundRatios => ({
         total: r[who].total.median / r.floor.total.median,
         firstP99: r[who].ttft.p99 / r.floor.ttft.p99,
+        cpu: (r[who].cpuMs ?? Number.NaN) / (r.floor.cpuMs ?? Number.NaN),
       });
       const medianOf = (who: "edge" | "peer"): RoundRatios => ({
         total: median(rounds.map((r) => of(who, r).total)),
         firstP99: median(rounds.map((r) => of(who, r).firstP99)),
+        cpu: median(rounds.map((r) => of(who, r).cpu ?? Number.NaN)),
       });
       const byTotal = [...rounds].sort((x, y) => of("edge", x).total - of("edge", y).total);
       const shown = byTotal[Math.floor((byTotal.length - 1) / 2)];

@@ -71,6 +71,10 @@ describe("npm run bench (smoke)", () => {
       // Each N in rounds; the judged ratios are the rounds' medians.
       expect(level.rounds).toHaveLength(2);
       expect(Number.isFinite(level.ratios.edge.total) && Number.isFinite(level.ratios.edge.firstP99)).toBe(true);
+      // The runtime's CPU is read around every burst, each contender's own process.
+      for (const round of level.rounds)
+        for (const who of ["edge", "floor", "peer"]) expect(round[who].cpuMs).toBeGreaterThan(0);
+      expect(level.ratios.edge.cpu).toBeGreaterThan(0);
       expect(level.edge.errors).toBe(0);
       measured(level.edge.ttft);
       measured(level.floor.ttft);
