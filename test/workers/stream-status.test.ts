@@ -20,6 +20,10 @@ const dialects = [
     path: "/v1/chat/completions",
     body: (content: string) => ({ model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content }] }),
     first: (data: any) => expect(data.choices[0].delta).toEqual({ role: "assistant", content: "" }),
+    failed: (frames: any[]) => {
+      expect(frames.at(-1)).toBe("[DONE]");
+      expect(frames.at(-2).error).toMatchObject({ code: "upstream_timeout" });
+    },
   },
   {
     name: "Messages",
@@ -31,12 +35,17 @@ const dialects = [
       messages: [{ role: "user", content }],
     }),
     first: (data: any) => expect(data.type).toBe("message_start"),
+    failed: (frames: any[]) => expect(frames.at(-1)).toMatchObject({ type: "error", error: { type: "timeout_error" } }),
   },
   {
     name: "Responses",
     path: "/v1/responses",
     body: (content: string) => ({ model: "gpt-4o-mini", stream: true, input: content }),
     first: (data: any) => expect(data.type).toBe("response.created"),
+    failed: (frames: any[]) => {
+      expect(frames.slice(-2).map((f) => f.type)).toEqual(["response.failed", "error"]);
+      expect(frames.at(-2).response.error).toMatchObject({ code: "upstream_timeout" });
+    },
   },
 ];
 
@@ -82,19 +91,15 @@ describe("a streamed answer's status", () => {
     anthropicStop.abort();
   });
 
-  it("a failure after the model accepted the request is an error frame, and one before it is still a status", async () => {
-    const sid = uniqueId();
-    const res = await call("/v1/chat/completions", {
-      json: {
-        model: "gpt-4o-mini",
-        stream: true,
-        messages: [{ role: "user", content: `${sid} ${script({ hang: true })}` }],
-      },
-    });
-    expect(res.status).toBe(200);
-    const frames = parseSse(await res.text());
-    expect(frames.at(-1)!.data).toBe("[DONE]");
-    expect(JSON.parse(frames.at(-2)!.data).error).toMatchObject({ code: "upstream_timeout" });
+  it("a failure after the model accepted the request is an error frame in each dialect's shape, and one before it is still a status", async () => {
+    // The upstream answers 200 and never sends a token: the first-token timeout (3 s here) ends it.
+    await Promise.all(
+      dialects.map(async (d) => {
+        const res = await call(d.path, { json: d.body(`${uniqueId()} ${script({ hang: true })}`) });
+        expect(res.status).toBe(200);
+        d.failed(parseSse(await res.text()).map((f) => (f.data === "[DONE]" ? f.data : JSON.parse(f.data))));
+      }),
+    );
 
     const refused = await call("/v1/chat/completions", {
       json: { model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: script({ status: 503 }) }] },
