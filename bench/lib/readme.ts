@@ -70,7 +70,9 @@ const FIXES: Record<string, (r: Results) => string> = {
       `of its own, read through the SSE decoder, the provider's layers (timeouts, redaction) and the turn's generators, each step a promise, where the floor's transform is one function the ` +
       `runtime calls per read; and 10 % of the thread's samples were SQL statements. Under \`wrangler dev\` a task that writes is a commit of its own: one row written in a task of its own ` +
       `cost 0.25–0.35 ms of CPU, the same row among others in one task 0.02 ms (a micro-benchmark on the same runtime). The owner's Directory line, written at every turn's end, was a third of ` +
-      `those statements, but taking that call out altogether lowered CPU per token 3 % and did not shorten the burst. Writing the reply only at its end (none while it streams) took CPU 5 % ` +
+      `those statements, but taking that call out altogether lowered CPU per token 3 % and did not shorten the burst (at 500 streams: 7–13 % and shorter); ` +
+      `since this run the Directory writes the turn ends that come in together in one task, one commit for all (src/directory/directory.ts: 3–5 % less CPU at 500 streams in an ` +
+      `interleaved run, two rounds). Writing the reply only at its end (none while it streams) took CPU 5 % ` +
       `lower and the burst from 1.63 to 1.47 × the floor's in one run, but those writes are what bounds a crash's loss to one interval, so they stay; making each after the piece that made it ` +
       `due rather than before it (so that the output gate does not hold that piece for the commit) changed nothing measurable (1.45 × both) and was not kept. ` +
       `The figure moves from run to run more than any other (1.2–2.4 × per round at 200 streams, on the same code): the contenders' bursts run one after another, so each N runs in rounds ` +
