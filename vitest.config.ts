@@ -46,7 +46,9 @@ export default defineConfig({
                 BACKUP_KEY: "sk-backup-provider-key",
                 // Short enough to test hangs without slowing the suite; every other script is faster.
                 FIRST_TOKEN_TIMEOUT_MS: "3000",
-                IDLE_TIMEOUT_MS: "1000",
+                // Long enough for a test that holds a reply mid-way (a gate) to restart its object
+                // before the turn ends by itself: at 1000 ms a busy CI machine lost that race.
+                IDLE_TIMEOUT_MS: "5000",
                 MODEL_ALIASES: JSON.stringify({ "chat-model": "gpt-test-chat", "title-model": "gpt-test-title" }),
                 // Only configured models run on the server's key: these are the ones tests name.
                 MODELS: "gpt-4,gpt-test-line,gpt-test-x,some-real-model",

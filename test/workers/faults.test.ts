@@ -65,9 +65,10 @@ describe("upstream faults mid-stream and hangs", () => {
 
   it("ends a turn whose upstream goes quiet mid-reply, keeping what came, and does not retry it", async () => {
     const sid = uniqueId();
-    const events = await turn(sid, script({ pieces: ["one ", "two"], delayMs: 1500 }));
+    // After its first piece the upstream sends nothing more until its client goes away.
+    const events = await turn(sid, script({ pieces: ["one ", "two"], gate: `never-${sid}`, gateAfter: 1 }));
     expect(events.map((e) => e.type)).toEqual(["chunk", "error"]);
-    expect(events[1].data.error).toMatch(/went quiet for 1000 ms/);
+    expect(events[1].data.error).toMatch(/went quiet for 5000 ms/);
     expect(await lastStored(sid)).toMatchObject({ status: "error", content: "one " });
     expect(await upstreamRequests(sid)).toHaveLength(1);
   });
