@@ -75,15 +75,39 @@ export class OpenAIProvider implements ChatProvider {
     try {
       let done = false;
       for (let batch = await reader.batch(); batch.length; batch = await reader.batch()) {
+        // The text of the deltas that one network read brought, one after another, goes on as one
+        // piece: each piece is a step through every layer above (a promise each), a row of the
+        // event log and a frame to the client. Already here together, they lose nothing by going
+        // together; nothing waits for more to come.
+        let text = "";
         for (const message of batch) {
           // Like the SDK: what follows `[DONE]` is read (so the connection ends normally) and ignored.
           if (done || message.data.startsWith("[DONE]")) {
             done = true;
             continue;
           }
-          const chunk = JSON.parse(message.data) as OpenAI.Chat.ChatCompletionChunk & { error?: unknown };
-          if (chunk.error || message.event === "error") throw new Error("the model provider sent an error mid-stream");
+          let chunk: OpenAI.Chat.ChatCompletionChunk & { error?: unknown };
+          try {
+            chunk = JSON.parse(message.data);
+            if (chunk.error || message.event === "error")
+              throw new Error("the model provider sent an error mid-stream");
+          } catch (err) {
+            // What came before a broken frame was sent by the model: it goes out before the error.
+            if (text) yield { type: "text", text };
+            throw err;
+          }
           chunks++;
+          const choice = chunk.choices?.[0];
+          const delta = choice?.delta;
+          const content = delta?.content;
+          const more = chunk.usage || delta?.tool_calls?.length || choice?.finish_reason;
+          if (content && !more) {
+            text += content;
+            continue;
+          }
+          // This chunk carries more than text: the text before it goes first, then it, in its order.
+          if (text) yield { type: "text", text };
+          text = "";
           if (chunk.usage) {
             const u = chunk.usage;
             yield {
@@ -95,10 +119,7 @@ export class OpenAIProvider implements ChatProvider {
               },
             };
           }
-          const choice = chunk.choices?.[0];
-          if (!choice) continue;
-          const delta = choice.delta;
-          if (delta?.content) yield { type: "text", text: delta.content };
+          if (content) yield { type: "text", text: content };
           for (const tc of delta?.tool_calls ?? []) {
             yield {
               type: "tool-call-delta",
@@ -108,11 +129,12 @@ export class OpenAIProvider implements ChatProvider {
               argsDelta: tc.function?.arguments,
             };
           }
-          if (choice.finish_reason) {
+          if (choice?.finish_reason) {
             finished = true;
             yield { type: "finish", reason: FINISH[choice.finish_reason] ?? "stop" };
           }
         }
+        if (text) yield { type: "text", text };
       }
       finished ||= done;
     } catch (err) {

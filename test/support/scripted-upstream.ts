@@ -90,6 +90,11 @@ export interface Script {
   echoAuthorization?: boolean;
   /** Split the reply text into pieces of this many characters, rather than into words. */
   pieceSize?: number;
+  /**
+   * The content pieces (and a `malformedAfter` frame) go out in one write, as a fast model's
+   * several deltas arrive in one network read. Not with `delayMs`, `gate` or `cutAfter`.
+   */
+  together?: boolean;
   /** Answer 200 with an HTML page (what a captive portal or a login proxy sends), not a completion. */
   html?: boolean;
   /** Answer with a redirect (status default 307) to this URL. */
@@ -685,11 +690,23 @@ export async function startScriptedUpstream(opts: StartOptions = {}): Promise<Sc
       return `data: ${JSON.stringify(obj)}\n\n`;
     };
 
+    // With `together`, the frames up to the end of the content wait here and go out as one write.
+    let held: string[] | null = s.together ? [] : null;
+    const send = (data: string): Promise<boolean> => {
+      if (!held) return conn.write(data);
+      held.push(data);
+      return Promise.resolve(true);
+    };
+    const sendHeld = async (): Promise<boolean> => {
+      const data = held?.join("") ?? "";
+      held = null;
+      return data ? conn.write(data) : true;
+    };
     const malformed = async (): Promise<void> => {
-      if (await conn.write("data: {not json\n\n")) res.end();
+      if ((await send("data: {not json\n\n")) && (await sendHeld())) res.end();
     };
 
-    if (!(await conn.write(chunk({ role: "assistant", content: "", refusal: null }, null)))) return;
+    if (!(await send(chunk({ role: "assistant", content: "", refusal: null }, null)))) return;
 
     for (let i = 0; i < pieces.length; i++) {
       if (cutAfter !== undefined && rec.chunksSent >= cutAfter) {
@@ -703,9 +720,10 @@ export async function startScriptedUpstream(opts: StartOptions = {}): Promise<Sc
       if (i === gateAfter && !(await passGate(s.gate!, conn))) return;
       const wait = delayMs + (i === 0 ? firstDelayMs : 0);
       if (!(await conn.sleep(wait))) return;
-      if (!(await conn.write(chunk({ content: pieces[i] }, null)))) return;
+      if (!(await send(chunk({ content: pieces[i] }, null)))) return;
       rec.chunksSent++;
     }
+    if (malformedAfter === undefined && !(await sendHeld())) return;
     if (cutAfter !== undefined) {
       conn.cut();
       return;
