@@ -21,8 +21,10 @@ const FIXES: Record<string, (r: Results) => string> = {
       `The OpenAI dialect answered a stream only once the turn had produced something, so that a failure before the first token was an HTTP status: its first token waited for that ` +
       `answer to reach the Worker and the client (floor +3.8 ms against native's +2.2 ms in one run); it now answers once the model has accepted the request, as OpenAI's own API does ` +
       `(floor +1.9 ms, native +2.1 ms in the next; src/session/chat-session.ts). ` +
+      `A turn in a used session no longer writes the alarm at its start when the one set before still goes off in time, nor at its end (src/session/chat-session.ts, \`armAlarm\`): ` +
+      `each was a commit of its own the output gate held the answer or the end for (a used session's plain turn 1.3 ms shorter in an interleaved run). ` +
       `Both used-session figures sit on the goal within what they move between runs of the same code: native was floor +2.00, +2.22, +2.09, +2.28, +2.43 and +2.40 ms in the runs ` +
-      `of this section on 2 December, the OpenAI dialect since the change +1.89, +1.66, +2.66 and +2.11 ms. ` +
+      `of this section before the bench left out wrangler's local trace store, +1.78, +1.59 and +1.88 ms since; the OpenAI dialect +1.89, +1.66, +2.66, +2.11, then +2.33, +2.04 and +1.57 ms. ` +
       `A new session's first turn adds ${ms(fresh)}` +
       (object !== undefined && own !== undefined
         ? `, of which the runtime itself takes ${ms(object)} to create a new object (the floor's first request to a new object, pair by pair: a price no first turn can avoid), so the first turn of a new session is ${ms(own)} over the floor's own first request. `
@@ -35,23 +37,31 @@ const FIXES: Record<string, (r: Results) => string> = {
       `one's (its schema, made after its first text). Opening a new object's database before its request and writing a table after it added nothing measurable to the floor's first request ` +
       `to a new object (an interleaved run, 80 rounds: +0.1 ms, −0.3 ms); making a new session's first writes 10 ms after its first text instead of at once gained 0.4–0.9 ms in one ` +
       `interleaved run, within its noise, and was not kept. ` +
-      `The peer's figures are timed from the send on a socket opened beforehand, so its object already exists when the clock starts.`
+      `The peer's figures are timed from the send on a socket opened beforehand, so its object already exists when the clock starts: its "new conversation" creates no object ` +
+      `in the timed part, edge-chat's does (against the floor's own first request to a new object, edge-chat's new session is the figure above).`
     );
   },
   throughput: (r) => {
     const t = judgedThroughput(r)!;
     return (
       `The gap is CPU in the session object: ${fmt(t.perTokenMs.edge, 3)} ms a token over calling the upstream directly, against the floor's ${fmt(t.perTokenMs.floor, 3)} ms ` +
-      `(CPU per 1,000 tokens: edge-chat ${fmt(t.cpuPer1kTokensMs.edge, 0)} ms, floor ${fmt(t.cpuPer1kTokensMs.floor, 0)} ms), and at 220 tokens each turn's fixed cost: the turn's setup, ` +
-      `its writes at the start and the end, its one log line (8 % of a one-token turn's CPU under \`wrangler dev\`, which carries every console line over its DevTools inspector; production logs differently), and the Directory call the end waits for, so that lists and stats ` +
-      `are current when a client sees the end (not waiting for it took 4 ms off a 220-token reply in an interleaved run; kept for that guarantee). Per token, the upstream body is read ` +
-      `a network read at a time through the provider's layers (timeouts, redaction) and the turn's generator, where the floor's is pumped by the runtime; reading it through a pipe ` +
-      `the runtime pumps was tried and showed no gain in a run of 200 concurrent streams. Fixed here: a client's stream is fed by \`controller.enqueue\`, not a TransformStream's writer with a write promise per ` +
-      `frame; a listed session's Directory line is written at the turn's end only (the call at its start was 12 % of a short stored turn's CPU); the built-in tools' JSON Schema is made once.`
+      `(CPU per 1,000 tokens: edge-chat ${fmt(t.cpuPer1kTokensMs.edge, 0)} ms, floor ${fmt(t.cpuPer1kTokensMs.floor, 0)} ms), and each turn's fixed cost: the turn's setup, ` +
+      `its writes at the start and the end, its one log line, and the Directory call the end waits for, so that lists and stats are current when a client sees the end ` +
+      `(not waiting for it took 4 ms off a 220-token reply in an interleaved run; kept for that guarantee; sending that call before the end's own writes, so that the two commits ` +
+      `overlap, changed nothing measurable and was not kept). Per token, the upstream body is read a network read at a time through the provider's layers (timeouts, redaction) and ` +
+      `the turn's generator, where the floor's is pumped by the runtime. ` +
+      `The figure moves between runs of the same code: at c5212b7 the 220-token ratio was 1.05 × in a full run and 1.17 × in the section run alone, the 2,000-token one ` +
+      `1.15 × and 1.09 ×; at 25f4c0a 1.13 × and 1.21 ×, 1.11 × and 1.13 × (the section alone on a machine three times slower, with CPU 1.21 × and 1.10 ×). ` +
+      `Fixed here: the text deltas that one network read brings go on as one piece, one step through those layers, one log row and one frame (src/llm/openai.ts: a 2,000-token reply ` +
+      `1.07 → 1.02 × the floor and 3 % less CPU in an interleaved run); a used session's turns write no alarm at their start or end when the one set before serves (1.3 ms a turn); ` +
+      `a client's stream is fed by \`controller.enqueue\`; a listed session's Directory line is written at the turn's end only; the built-in tools' JSON Schema is made once. ` +
+      `Measured differently since 2 December: the bench runs every \`wrangler dev\` without its local trace store, which tails each Worker and writes every span to a SQLite object ` +
+      `on the runtime's own thread (a cost per span that production does not put in the Worker's process); with it, the floor's CPU per token was nearly twice what it is, ` +
+      `edge-chat's turn ended 7.5 ms instead of 3 ms after its last token, and the ratios were 1.22 × and 1.12 × with CPU 1.29 × and 1.13 ×.`
     );
   },
   cpu: () =>
-    "The same cause as the total time's (see there). The emptying of the conversation between rounds (8 ms of CPU a round) is no longer counted against edge-chat and the peer.",
+    "The same cause as the total time's (see there). It moves between runs too: 1.12 × in the full run at c5212b7, 1.21 × in the section run alone at 25f4c0a. The emptying of the conversation between rounds (8 ms of CPU a round) is not counted against edge-chat and the peer.",
   history: () =>
     `A turn reads the history newest first only as far as the token budget reaches, so the time grows with the context sent (up to CONTEXT_TOKEN_BUDGET), not with the messages stored; ` +
     `the session keeps its message count rather than counting its rows at each turn (src/session/store.ts).`,
@@ -66,12 +76,13 @@ const FIXES: Record<string, (r: Results) => string> = {
       (cpu
         ? `Read around each burst, the runtime's CPU was the floor's times ${cpu}, medians of the rounds: the time follows the CPU, and what is over it is waiting. `
         : "") +
-      `Where that CPU goes, from a profile of 100 concurrent used sessions streaming 100 tokens 20 ms apart (the sampler of bench/profile.ts, 400 turns): every token is a network read ` +
-      `of its own, read through the SSE decoder, the provider's layers (timeouts, redaction) and the turn's generators, each step a promise, where the floor's transform is one function the ` +
-      `runtime calls per read; and 10 % of the thread's samples were SQL statements. Under \`wrangler dev\` a task that writes is a commit of its own: one row written in a task of its own ` +
+      `Where that CPU goes, from profiles of one burst of 200 used sessions streaming 100 tokens 20 ms apart, edge-chat's and the floor's (without the trace store; 5.6 s and 4.5 s of ` +
+      `CPU, 1.23 × in that burst): every token is a network read of its own, read through the SSE decoder, the provider's layers (timeouts, redaction) and the turn's generators, each ` +
+      `step a promise, 1.7 s of the thread's samples against the 1.6 s of the floor's transform, which the runtime calls per read; the rest is per turn and per commit: a stream's ` +
+      `timer for text gone quiet (it fires every half second while text comes, 2 % of the samples), the turn's setup and its writes. Under \`wrangler dev\` a task that writes is a commit of its own: one row written in a task of its own ` +
       `cost 0.25–0.35 ms of CPU, the same row among others in one task 0.02 ms (a micro-benchmark on the same runtime). The owner's Directory line, written at every turn's end, was a third of ` +
       `those statements, but taking that call out altogether lowered CPU per token 3 % and did not shorten the burst (at 500 streams: 7–13 % and shorter); ` +
-      `since this run the Directory writes the turn ends that come in together in one task, one commit for all (src/directory/directory.ts: 3–5 % less CPU at 500 streams in an ` +
+      `so the Directory writes the turn ends that come in together in one task, one commit for all (src/directory/directory.ts: 3–5 % less CPU at 500 streams in an ` +
       `interleaved run, two rounds). Writing the reply only at its end (none while it streams) took CPU 5 % ` +
       `lower and the burst from 1.63 to 1.47 × the floor's in one run, but those writes are what bounds a crash's loss to one interval, so they stay; making each after the piece that made it ` +
       `due rather than before it (so that the output gate does not hold that piece for the commit) changed nothing measurable (1.45 × both) and was not kept. ` +
@@ -83,10 +94,17 @@ const FIXES: Record<string, (r: Results) => string> = {
   },
   tools: (r) =>
     `A turn's MCP connection is kept for the session's next turn (no new \`initialize\`), and the bench's tool turns run in one session, so its figure is the kept connection's. ` +
-    `What is left is the tool step itself: the call made from the runtime (the SDK's figure is taken from Node), the asking message and the results written, each a commit the ` +
-    `output gate makes the next request wait for (the MCP call, then the second model request), and that second upstream request (${ms(r.tools!.upstreamStep.median)} of it direct, ` +
-    `more through the runtime, as every request is: the floor's own first token is ${ms(r.ttft ? (r.ttft.paired.floor_minus_direct?.median ?? NaN) : NaN)} over the direct call). ` +
-    `Holding the step's writes until its requests have gone, as a turn's first writes are, was tried: no difference showed in 40-round runs (±2 ms), so it was not kept.`,
+    `A timeline of 100 tool turns (loopback proxies in front of the upstream and the MCP server timing each request) put 3.3 ms between the end of the model's tool-call reply and the ` +
+    `MCP request's arrival, and 3.4 ms between the end of the MCP answer and the second model request's arrival (the proxies' own hops included). In each is one commit the output gate ` +
+    `makes the request wait for (the asking message; the results), and the SDK's handling of the call: its transport reads the answer's SSE through a \`TextDecoderStream\` and ` +
+    `parses its content type, which a profile made look costly, but replacing both in a copy of the SDK moved the second gap by 0.25 ms, within its noise, so the SDK's transport stays. ` +
+    `What is left is the tool step itself: the call made from the runtime (the SDK's figure is taken from Node), those two commits, and the second upstream request ` +
+    `(${ms(r.tools!.upstreamStep.median)} of it direct, more through the runtime, as every request is: the floor's own first token is ` +
+    `${ms(r.ttft ? (r.ttft.paired.floor_minus_direct?.median ?? NaN) : NaN)} over the direct call). ` +
+    `Holding the step's writes until its requests have gone, as a turn's first writes are, was tried with the coarser timing of an earlier bench: no difference showed in 40-round ` +
+    `runs (±2 ms). For the asking message it must not be done (a crash after the call went out and before the message was stored would lose that the call was made, and a tool ` +
+    `that is not idempotent could run twice); for the results it may (a crash leaves a step without results, which the recovery of a cut turn handles: an idempotent tool runs ` +
+    `again, any other is reported as interrupted), and with the timeline above it is the next thing to measure: one commit, about 0.5 ms here.`,
 };
 
 function targetKey(name: string): keyof typeof FIXES | undefined {
@@ -109,7 +127,8 @@ export function performanceSection(r: Results): string {
       "Requests alternate between the contenders and every figure is a median (p99 in brackets) of pair-by-pair differences or ratios, so drift of the machine falls on all alike. " +
       "The upstream is the scripted OpenAI-compatible server of the tests; MCP is the reference server. " +
       "The **peer** is Cloudflare's own `AIChatAgent` (`bench/peer/`: agents and @cloudflare/ai-chat in their documented minimal setup, AI SDK `streamText` on the same upstream, its own package.json installed on first use), on its own `wrangler dev`, spoken to over its WebSocket protocol. " +
-      "CPU per token is each server's `workerd` process time (/proc) over the throughput rounds, less the emptying of the conversations between them. The machine is shared with other engineers' test runs: absolute times vary from run to run, pairs and ratios less, CPU per token least.",
+      "CPU per token is each server's `workerd` process time (/proc) over the throughput rounds, less the emptying of the conversations between them. " +
+      "Every `wrangler dev` runs without its local trace store (`X_LOCAL_OBSERVABILITY=false`, bench/lib/procs.ts): it writes every span of every Worker to a SQLite object on the runtime's own thread, a cost per span that production does not put in the Worker's process. The machine is shared with other engineers' test runs: absolute times vary from run to run, pairs and ratios less, CPU per token least.",
   );
   p.push(
     `Latest run: ${e.date.slice(0, 10)}, commit ${e.commit}, wrangler ${e.wrangler}, ${e.cpus} × ${e.cpuModel}, scale \`${r.sizes.scale}\` (${fmt((r.durationMs ?? 0) / 60_000, 1)} minutes).`,
