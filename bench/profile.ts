@@ -6,6 +6,11 @@
  * (open it in a browser's DevTools). `path` picks the route: /api/chat/stream (default: one used
  * session), /api/chat/stream/new (the same, each turn the first of a new session) or
  * /api/chat/stream/direct (nothing stored).
+ *
+ * `PROFILE_CONCURRENT=N` makes each of the `turns` a burst of N turns at once, each in a used
+ * session of its own, and `PROFILE_DELAY_MS` spaces the tokens (the bench's concurrency section is
+ * 100 tokens 20 ms apart); `PROFILE_FLOOR=1` profiles the floor relay (bench/floor/) under the same
+ * load instead, so the two profiles can be set side by side.
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -97,31 +102,46 @@ async function main(): Promise<void> {
   const tokens = Number(process.argv[2] ?? 2000);
   const turns = Number(process.argv[3] ?? 30);
   const path = process.argv[4] ?? "/api/chat/stream";
+  const concurrent = Number(process.env.PROFILE_CONCURRENT ?? 1);
+  const delayMs = Number(process.env.PROFILE_DELAY_MS ?? 0);
+  const ofFloor = process.env.PROFILE_FLOOR === "1";
   const procs = new Procs();
   const tmp = await mkdtemp(join(os.tmpdir(), "edge-chat-profile-"));
   const upstream = await startScriptedUpstream({ host: "127.0.0.1" });
   try {
     const inspectorPort = await freePort();
-    const edge = await startWrangler(procs, {
-      name: "edge-chat",
-      config: "wrangler.toml",
-      persistDir: join(tmp, "edge"),
-      vars: { OPENAI_API_KEY: "sk-bench-not-a-secret", OPENAI_BASE_URL: upstream.url, AUTO_TITLES: "false" },
-      startTimeoutMs: 90_000,
-      inspectorPort,
-    });
-    const content = script({ text: " tok", repeat: tokens });
-    const turn = (i: number) =>
-      path.endsWith("/direct")
-        ? streamPost(
-            `${edge.url}${path}`,
-            { session_id: "profiled-direct", messages: [{ role: "user", content }] },
-            "native",
-            60_000,
-          )
-        : path.endsWith("/new")
-          ? streamPost(`${edge.url}/api/chat/stream`, { session_id: `new-${i}`, content }, "native", 60_000)
-          : streamPost(`${edge.url}${path}`, { session_id: "profiled", content }, "native", 60_000);
+    const edge = await startWrangler(
+      procs,
+      {
+        name: ofFloor ? "floor" : "edge-chat",
+        config: ofFloor ? "bench/floor/wrangler.toml" : "wrangler.toml",
+        persistDir: join(tmp, "edge"),
+        vars: ofFloor
+          ? { UPSTREAM_URL: upstream.url }
+          : { OPENAI_API_KEY: "sk-bench-not-a-secret", OPENAI_BASE_URL: upstream.url, AUTO_TITLES: "false" },
+        startTimeoutMs: 90_000,
+        inspectorPort,
+      },
+      ofFloor ? "/" : undefined,
+    );
+    const content = script({ text: " tok", repeat: tokens, delayMs });
+    const one = (i: number, j: number) =>
+      ofFloor
+        ? streamPost(`${edge.url}/`, { session_id: `profiled-${j}`, content }, "native", 60_000)
+        : path.endsWith("/direct")
+          ? streamPost(
+              `${edge.url}${path}`,
+              { session_id: "profiled-direct", messages: [{ role: "user", content }] },
+              "native",
+              60_000,
+            )
+          : path.endsWith("/new")
+            ? streamPost(`${edge.url}/api/chat/stream`, { session_id: `new-${i}-${j}`, content }, "native", 60_000)
+            : streamPost(`${edge.url}${path}`, { session_id: `profiled-${j}`, content }, "native", 60_000);
+    const turn = async (i: number) => {
+      const all = await Promise.all(Array.from({ length: concurrent }, (_, j) => one(i, j)));
+      return all.find((r) => !r.ok) ?? all[0]!;
+    };
     for (let i = 0; i < 3; i++) await turn(i);
     const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as Array<{
       webSocketDebuggerUrl: string;
@@ -144,7 +164,7 @@ async function main(): Promise<void> {
     await mkdir(out, { recursive: true });
     await writeFile(join(out, "edge-chat.cpuprofile"), JSON.stringify(profile));
     process.stdout.write(
-      `${turns} turns of ${tokens} tokens on ${path} in ${wall.toFixed(0)} ms (target: ${target.title})\n\n${summarize(profile, 40)}`,
+      `${turns} × ${concurrent} turns of ${tokens} tokens${delayMs ? ` ${delayMs} ms apart` : ""} on ${ofFloor ? "the floor" : path} in ${wall.toFixed(0)} ms (target: ${target.title})\n\n${summarize(profile, 40)}`,
     );
   } finally {
     await procs.stopAll();
