@@ -160,6 +160,32 @@ describe("a turn continues after its object restarts", () => {
     ]);
   });
 
+  it("after a tool step: its results are stored before the model's next reply is asked for, so a restart does not run the tool again", async () => {
+    const sid = uniqueId("cont");
+    const question = `${sid} ${script({
+      steps: [
+        { toolCalls: [{ id: "call_now", name: "current_time", arguments: { timezone: "UTC" } }] },
+        // The next reply sends nothing: only the step itself can have stored its results.
+        { pieces: ["never"], gate: `never-${sid}`, gateAfter: 0 },
+      ],
+    })}`;
+    const res = await call("/api/chat/stream", { json: { session_id: sid, content: question } });
+    const reader = new SseReader(res.body!);
+    const seen = await readUntil(reader, (f) => f.some((x) => JSON.parse(x.data).type === "tool_result"));
+    const result = JSON.parse(seen.at(-1)!.data).data.result as string;
+    // The step's next model request has arrived: its results were stored before it left.
+    await eventually(async () => expect(await upstreamRequests(sid)).toHaveLength(2));
+    await abortAllDurableObjects();
+    await reader.rest().catch(() => undefined);
+
+    // The result the client saw is the one stored: current_time (idempotent) was not run again,
+    // which it would have been had the results been lost with the restart.
+    const tools = (await stored(sid)).filter((m) => m.role === "tool");
+    expect(tools).toEqual([expect.objectContaining({ tool_call_id: "call_now", content: result })]);
+    // The continued turn waits at the gate; it is not this test's.
+    await abortAllDurableObjects();
+  });
+
   it("awaiting approval: the pause survives the restart, the answer goes on, and the request is shown once", async () => {
     const sid = uniqueId("cont");
     const question = `${sid} ${script({ steps: [{ toolCalls: [{ id: "call_a", name: "legacy__echo", arguments: { message: "after" } }] }] })}`;
