@@ -79,7 +79,7 @@ const FIXES: Record<string, (r: Results) => string> = {
       `Where that CPU goes, from profiles of one burst of 200 used sessions streaming 100 tokens 20 ms apart, edge-chat's and the floor's (without the trace store; 5.6 s and 4.5 s of ` +
       `CPU, 1.23 × in that burst): every token is a network read of its own, read through the SSE decoder, the provider's layers (timeouts, redaction) and the turn's generators, each ` +
       `step a promise, 1.7 s of the thread's samples against the 1.6 s of the floor's transform, which the runtime calls per read; the rest is per turn and per commit: a stream's ` +
-      `timer for text gone quiet (it fires every half second while text comes, 2 % of the samples), the turn's setup and its writes. Under \`wrangler dev\` a task that writes is a commit of its own: one row written in a task of its own ` +
+      `timer for text gone quiet (then a timeout re-armed from its own callback every half second while text came, 2 % of the samples; since this run an interval, 0.2 % in the same profile, src/session/transcript.ts), the turn's setup and its writes. Under \`wrangler dev\` a task that writes is a commit of its own: one row written in a task of its own ` +
       `cost 0.25–0.35 ms of CPU, the same row among others in one task 0.02 ms (a micro-benchmark on the same runtime). The owner's Directory line, written at every turn's end, was a third of ` +
       `those statements, but taking that call out altogether lowered CPU per token 3 % and did not shorten the burst (at 500 streams: 7–13 % and shorter); ` +
       `so the Directory writes the turn ends that come in together in one task, one commit for all (src/directory/directory.ts: 3–5 % less CPU at 500 streams in an ` +
