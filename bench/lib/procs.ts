@@ -119,17 +119,13 @@ export interface WranglerOptions {
   persistDir: string;
   vars: Record<string, string>;
   startTimeoutMs: number;
-  /** A fixed port for wrangler's inspector (bench/profile.ts); by default the kernel picks one. */
+  /** The runtime's inspector on this port (bench/profile.ts); by default there is none. */
   inspectorPort?: number;
 }
 
-/** `wrangler dev` on a loopback port of the kernel's choosing; resolves once `probePath` answers 200. */
-export async function startWrangler(procs: Procs, opts: WranglerOptions, probePath = "/health"): Promise<Proc> {
-  mkdirSync(opts.persistDir, { recursive: true });
-  // An empty env file, so a developer's `.dev.vars` (a real key, say) never reaches a bench server.
-  const envFile = join(opts.persistDir, "bench-empty.env");
-  writeFileSync(envFile, "");
-  const args = [
+/** The command line of `wrangler dev` with the inspector on `opts.inspectorPort` (bench/profile.ts). */
+function wranglerDevArgs(opts: WranglerOptions, envFile: string): string[] {
+  return [
     "dev",
     "--config",
     opts.config,
@@ -138,7 +134,7 @@ export async function startWrangler(procs: Procs, opts: WranglerOptions, probePa
     "--port",
     "0",
     "--inspector-port",
-    String(opts.inspectorPort ?? 0),
+    String(opts.inspectorPort),
     "--persist-to",
     opts.persistDir,
     "--env-file",
@@ -151,6 +147,17 @@ export async function startWrangler(procs: Procs, opts: WranglerOptions, probePa
     "--log-level",
     "info",
   ];
+}
+
+/**
+ * `wrangler dev` on a loopback port of the kernel's choosing, without the runtime's inspector
+ * unless `opts.inspectorPort` asks for it; resolves once `probePath` answers 200.
+ */
+export async function startWrangler(procs: Procs, opts: WranglerOptions, probePath = "/health"): Promise<Proc> {
+  mkdirSync(opts.persistDir, { recursive: true });
+  // An empty env file, so a developer's `.dev.vars` (a real key, say) never reaches a bench server.
+  const envFile = join(opts.persistDir, "bench-empty.env");
+  writeFileSync(envFile, "");
   // Without wrangler dev's local trace store (on by default; every contender alike). It attaches a
   // streaming tail to each Worker and writes every span (each SQL statement, fetch and RPC) to a
   // SQLite Durable Object on the runtime's own thread: a cost per span, not per unit of work, that
@@ -158,7 +165,21 @@ export async function startWrangler(procs: Procs, opts: WranglerOptions, probePa
   // rather than 3.0 ms after the last token, and its CPU at 200 streams 1.4–1.5 rather than 1.2 ×
   // the floor's (README, "Performance").
   const env = childEnv({ X_LOCAL_OBSERVABILITY: "false" });
-  const proc = procs.spawn(opts.name, join(BIN, "wrangler"), args, env);
+  // Without the runtime's inspector too (dev-server.ts says why), except for a profile, which
+  // reads the runtime through it: that one is the command line with the inspector on a set port.
+  const proc =
+    opts.inspectorPort === undefined
+      ? procs.spawn(
+          opts.name,
+          join(BIN, "node"),
+          [
+            "--disable-warning=ExperimentalWarning",
+            join(REPO_ROOT, "bench", "lib", "dev-server.ts"),
+            JSON.stringify({ config: opts.config, envFile, vars: opts.vars, persistDir: opts.persistDir }),
+          ],
+          env,
+        )
+      : procs.spawn(opts.name, join(BIN, "wrangler"), wranglerDevArgs(opts, envFile), env);
   const ready = firstMatch([proc.child.stdout!, proc.child.stderr!], WRANGLER_READY);
   const deadline = Date.now() + opts.startTimeoutMs;
   let url: string | undefined;
