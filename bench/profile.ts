@@ -14,11 +14,10 @@
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import os from "node:os";
 import { join } from "node:path";
 import { script, startScriptedUpstream } from "../test/support/scripted-upstream.ts";
 import { closeClient, streamPost } from "./lib/client.ts";
-import { Procs, REPO_ROOT, startWrangler } from "./lib/procs.ts";
+import { Procs, REPO_ROOT, startWrangler, storageRoot } from "./lib/procs.ts";
 
 interface ProfileNode {
   id: number;
@@ -106,7 +105,7 @@ async function main(): Promise<void> {
   const delayMs = Number(process.env.PROFILE_DELAY_MS ?? 0);
   const ofFloor = process.env.PROFILE_FLOOR === "1";
   const procs = new Procs();
-  const tmp = await mkdtemp(join(os.tmpdir(), "edge-chat-profile-"));
+  const tmp = await mkdtemp(join(storageRoot().dir, "edge-chat-profile-"));
   const upstream = await startScriptedUpstream({ host: "127.0.0.1" });
   try {
     const inspectorPort = await freePort();

@@ -21,6 +21,7 @@ import {
   REPO_ROOT,
   startEverything,
   startWrangler,
+  storageRoot,
 } from "./lib/procs.ts";
 import { type Results, writeReport } from "./lib/report.ts";
 import { measureConcurrency } from "./sections/concurrency.ts";
@@ -50,6 +51,7 @@ function environment(): Results["environment"] {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? "unknown",
     platform: `${os.platform()} ${os.release()}`,
+    storage: storageRoot().tmpfs ? "tmpfs" : "disk",
     commit,
   };
 }
@@ -125,7 +127,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const procs = new Procs();
-  const tmp = await mkdtemp(join(os.tmpdir(), "edge-chat-bench-"));
+  const tmp = await mkdtemp(join(storageRoot().dir, "edge-chat-bench-"));
   let upstream: ScriptedUpstream | undefined;
   let stopping: Promise<void> | undefined;
   const stopAll = () =>

@@ -21,6 +21,8 @@ export interface Results {
     cpus: number;
     cpuModel: string;
     platform: string;
+    /** Where the objects' databases were kept: a tmpfs, or the disk (procs.ts, `storageRoot`). */
+    storage?: "tmpfs" | "disk";
     commit: string;
   };
   sizes: Sizes;
