@@ -10,7 +10,7 @@
  * request. That is a cost per log line that only code which logs pays, and that production, where
  * no inspector is attached, does not have: measured on 200 concurrent one-token turns, edge-chat's
  * one log line per turn cost the runtime about 0.75 ms of CPU a turn with the inspector and about
- * 0.25 ms without (README, "Performance"). The floor and the peer log nothing per turn.
+ * 0.25 ms without (README, "Performance"). The floor logs nothing.
  *
  * Everything else is what the command line does: the same config, `--var`s as plain-text
  * bindings, one env file, the persistence directory, a port of the kernel's choosing, log level

@@ -130,10 +130,16 @@ export function performanceSection(r: Results): string {
       "The upstream is the scripted OpenAI-compatible server of the tests; MCP is the reference server. " +
       "The **peer** is Cloudflare's own `AIChatAgent` (`bench/peer/`: agents and @cloudflare/ai-chat in their documented minimal setup, AI SDK `streamText` on the same upstream, its own package.json installed on first use), on its own `wrangler dev`, spoken to over its WebSocket protocol. " +
       "CPU per token is each server's `workerd` process time (/proc) over the throughput rounds, less the emptying of the conversations between them. " +
-      "Every `wrangler dev` runs without its local trace store (`X_LOCAL_OBSERVABILITY=false`, bench/lib/procs.ts): it writes every span of every Worker to a SQLite object on the runtime's own thread, a cost per span that production does not put in the Worker's process. The machine is shared with other engineers' test runs: absolute times vary from run to run, pairs and ratios less, CPU per token least.",
+      "Three things of `wrangler dev` that production does not have are left out, for every contender alike (bench/lib/procs.ts, bench/lib/dev-server.ts): " +
+      "its local trace store (`X_LOCAL_OBSERVABILITY=false`), which writes every span of every Worker to a SQLite object on the runtime's own thread; " +
+      "its inspector (each server is started through wrangler's `unstable_startWorker` with `dev.inspector: false`), which the command line attaches to every Worker with the DevTools `Runtime` domain on, so that each `console.log` is also serialized for DevTools and parsed by a second `workerd`: " +
+      "0.75 ms of CPU for a turn's one log line, against about 0.25 ms without it (200 concurrent one-token turns, interleaved), a cost only code that logs pays (the floor logs nothing); " +
+      "and a disk under the objects' databases (they are kept on a tmpfs, `/dev/shm`, where there is one): the local runtime syncs every commit to the disk on the object's own thread, which on this machine's virtual disk held every other stream meanwhile (200 one-token turns: whole-stream p50 834 ms on the disk, 682 ms on tmpfs), where production makes a write durable on replicas on other machines. " +
+      "Runs before 2 December had the trace store, and runs before this one the inspector and the disk: their figures are not comparable with these. " +
+      "The machine is shared with other engineers' test runs: absolute times vary from run to run, pairs and ratios less, CPU per token least.",
   );
   p.push(
-    `Latest run: ${e.date.slice(0, 10)}, commit ${e.commit}, wrangler ${e.wrangler}, ${e.cpus} × ${e.cpuModel}, scale \`${r.sizes.scale}\` (${fmt((r.durationMs ?? 0) / 60_000, 1)} minutes).`,
+    `Latest run: ${e.date.slice(0, 10)}, commit ${e.commit}, wrangler ${e.wrangler}, ${e.cpus} × ${e.cpuModel}, databases on ${e.storage === "tmpfs" ? "tmpfs" : "the disk"}, scale \`${r.sizes.scale}\` (${fmt((r.durationMs ?? 0) / 60_000, 1)} minutes).`,
   );
   if (r.targets?.length) {
     const row = (cells: string[]) => `| ${cells.join(" | ")} |`;
