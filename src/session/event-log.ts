@@ -4,6 +4,12 @@
  * at the output gate): with the transcript's flushes, at the turn's end, and on their own (events
  * that are not text, such as tool progress) as the transcript is written — after a second once 20
  * have come, after 5 s however few, and at 500.
+ *
+ * The text deltas that follow each other in a flush are one row (`TextRun`), keyed by the last
+ * one's number: a streamed reply is almost all text deltas, and a row and an index entry for each
+ * one was most of what its log cost to write (a 100-token reply: 100 rows, now one per flush).
+ * Reading expands a run back into its events, so a resume after any number sees exactly the
+ * events after it, one by one as they were sent. Rows written one event each are read as before.
  */
 import type { Dialect } from "../events/encode";
 import type { TurnEvent } from "../events/types";
@@ -43,6 +49,57 @@ function loggedTurn(r: Record<string, SqlStorageValue>): LoggedTurn {
     messageId: String(r.message_id),
     endedAt: r.ended_at === null ? null : String(r.ended_at),
   };
+}
+
+/**
+ * Text deltas `from`, `from + 1`, … of one turn, in one row whose `seq` is the last one's. Its
+ * `type` is no event's, so a row of one event is never taken for it.
+ */
+interface TextRun {
+  type: "text-run";
+  turnId: string;
+  from: number;
+  texts: string[];
+}
+
+/** A run grows to this many characters at most, well inside a row (`fitText`'s bound). */
+const RUN_MAX_CHARS = 64 * 1024;
+
+/** `events` as rows: runs of consecutive text deltas joined, every other event a row of its own. */
+function rowsOf(events: TurnEvent[]): { seq: number; turnId: string; body: string }[] {
+  const rows: { seq: number; turnId: string; body: string }[] = [];
+  let run: TextRun | null = null;
+  let runChars = 0;
+  let last = 0;
+  const close = () => {
+    if (run) rows.push({ seq: last, turnId: run.turnId, body: JSON.stringify(run) });
+    run = null;
+  };
+  for (const e of events) {
+    if (e.type !== "text-delta" || e.text.length > RUN_MAX_CHARS) {
+      close();
+      rows.push({ seq: e.seq, turnId: e.turnId, body: fitEvent(e) });
+      continue;
+    }
+    if (run && (e.seq !== last + 1 || e.turnId !== run.turnId || runChars + e.text.length > RUN_MAX_CHARS)) close();
+    if (!run) {
+      run = { type: "text-run", turnId: e.turnId, from: e.seq, texts: [] };
+      runChars = 0;
+    }
+    run.texts.push(e.text);
+    runChars += e.text.length;
+    last = e.seq;
+  }
+  close();
+  return rows;
+}
+
+/** A row's events: a run's deltas one by one, else the one event it holds. */
+function eventsOf(body: string): TurnEvent[] {
+  const row = JSON.parse(body) as TurnEvent | TextRun;
+  if (row.type !== "text-run") return [row];
+  const { turnId, from, texts } = row;
+  return texts.map((text, i) => ({ type: "text-delta", text, seq: from + i, turnId }));
 }
 
 /** An event as a log row; one too large for a row (a huge tool result) keeps its shape, cut. */
@@ -96,9 +153,10 @@ export class EventLog {
   flush(): void {
     this.lastFlush = Date.now();
     // Rows go in statements of many rows each: one statement per event was most of a flush's cost.
-    for (let from = 0; from < this.buffer.length; from += ROWS_PER_INSERT) {
-      const rows = this.buffer.slice(from, from + ROWS_PER_INSERT);
-      this.sql.exec(insertRows(rows.length), ...rows.flatMap((e) => [e.seq, e.turnId, fitEvent(e)]));
+    const all = rowsOf(this.buffer);
+    for (let from = 0; from < all.length; from += ROWS_PER_INSERT) {
+      const rows = all.slice(from, from + ROWS_PER_INSERT);
+      this.sql.exec(insertRows(rows.length), ...rows.flatMap((r) => [r.seq, r.turnId, r.body]));
     }
     this.buffer = [];
   }
@@ -123,11 +181,12 @@ export class EventLog {
       .map(loggedTurn);
   }
 
+  /** The turn's logged events after `after`; a run that `after` falls inside gives its deltas after it. */
   eventsAfter(turnId: string, after: number): TurnEvent[] {
     return this.sql
       .exec<{ body: string }>("SELECT body FROM events WHERE turn_id = ? AND seq > ? ORDER BY seq", turnId, after)
       .toArray()
-      .map((r) => JSON.parse(r.body) as TurnEvent);
+      .flatMap((r) => eventsOf(r.body).filter((e) => e.seq > after));
   }
 
   maxSeq(): number {
