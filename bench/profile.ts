@@ -9,7 +9,8 @@
  *
  * `PROFILE_CONCURRENT=N` makes each of the `turns` a burst of N turns at once, each in a used
  * session of its own, and `PROFILE_DELAY_MS` spaces the tokens (the bench's concurrency section is
- * 100 tokens 20 ms apart); `PROFILE_FLOOR=1` profiles the floor relay (bench/floor/) under the same
+ * 100 tokens 20 ms apart) and `PROFILE_FIRST_DELAY_MS` holds back the first (so that a burst's
+ * starts and its streaming fall apart in the profile's timeline); `PROFILE_FLOOR=1` profiles the floor relay (bench/floor/) under the same
  * load instead, so the two profiles can be set side by side.
  */
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
   const path = process.argv[4] ?? "/api/chat/stream";
   const concurrent = Number(process.env.PROFILE_CONCURRENT ?? 1);
   const delayMs = Number(process.env.PROFILE_DELAY_MS ?? 0);
+  const firstDelayMs = Number(process.env.PROFILE_FIRST_DELAY_MS ?? 0);
   const ofFloor = process.env.PROFILE_FLOOR === "1";
   const procs = new Procs();
   const tmp = await mkdtemp(join(storageRoot().dir, "edge-chat-profile-"));
@@ -123,7 +125,7 @@ async function main(): Promise<void> {
       },
       ofFloor ? "/" : undefined,
     );
-    const content = script({ text: " tok", repeat: tokens, delayMs });
+    const content = script({ text: " tok", repeat: tokens, delayMs, firstDelayMs });
     const one = (i: number, j: number) =>
       ofFloor
         ? streamPost(`${edge.url}/`, { session_id: `profiled-${j}`, content }, "native", 60_000)
