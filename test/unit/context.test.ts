@@ -14,6 +14,14 @@ describe("estimateTokens", () => {
     expect(estimateTokens("你好世界")).toBe(4);
     expect(estimateTokens("hi 你好")).toBe(1 + 2);
   });
+
+  it("counts an astral character (two UTF-16 units) as one wide character, and so a lone surrogate", () => {
+    // "😀" is 2 units: 1 wide, and its second unit is counted as narrow, as a loop over code points did.
+    expect(estimateTokens("emoji 😀 x")).toBe(Math.ceil((10 - 1) / 4) + 1);
+    expect(estimateTokens("\ud800 lone")).toBe(Math.ceil((6 - 1) / 4) + 1);
+    expect(estimateTokens("U+2E7F \u2e7f is narrow, U+2E80 \u2e80 wide")).toBe(Math.ceil((33 - 1) / 4) + 1);
+    expect(estimateTokens("ä ö ü".repeat(1000))).toBe(1250);
+  });
 });
 
 describe("buildContext", () => {
