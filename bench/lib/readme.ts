@@ -25,18 +25,20 @@ const FIXES: Record<string, (r: Results) => string> = {
       `each was a commit of its own the output gate held the answer or the end for (a used session's plain turn 1.3 ms shorter in an interleaved run). ` +
       `Both used-session figures sit on the goal within what they move between runs of the same code: native was floor +2.00, +2.22, +2.09, +2.28, +2.43 and +2.40 ms in the runs ` +
       `of this section before the bench left out wrangler's local trace store, +1.78, +1.59 and +1.88 ms since; the OpenAI dialect +1.89, +1.66, +2.66, +2.11, then +2.33, +2.04 and +1.57 ms. ` +
+      `In the runs of this section before this one since the bench left out the runtime's inspector and the disk (the same code but for the event log's runs): native floor +1.89, +1.55 and +1.43 ms, OpenAI +1.30, +1.10 and +0.87 ms. ` +
       `A new session's first turn adds ${ms(fresh)}` +
       (object !== undefined && own !== undefined
-        ? `, of which the runtime itself takes ${ms(object)} to create a new object (the floor's first request to a new object, pair by pair: a price no first turn can avoid), so the first turn of a new session is ${ms(own)} over the floor's own first request. `
+        ? `; the runtime's own first request to a new object is floor ${signed(object, " ms", 2)} (the floor's, pair by pair), so against it the first turn of a new session is ${ms(own)}. `
         : ". ") +
-      `Fixed here: a new session's first writes (which create the object's database) follow the reply's first text instead of its request, and are one baseline schema file ` +
-      `instead of six migration files (src/storage/migrate.ts); a listed session's Directory line is written at the turn's end only. ` +
-      `No new session's first turn can meet the goal as it is set, against a used object: the runtime's own creation of the object is over 2 ms by itself (above). ` +
-      `Profiled (bench/profile.ts, 200 first turns of new sessions against 200 turns of a used one): the Worker's first call to a new object holds the one thread about 7 ms in the ` +
-      `runtime, in the floor's profile as in edge-chat's (creating the object, before any of its code runs); beyond that a new session's turn spent 1.2 ms more in SQL statements than a used ` +
-      `one's (its schema, made after its first text). Opening a new object's database before its request and writing a table after it added nothing measurable to the floor's first request ` +
-      `to a new object (an interleaved run, 80 rounds: +0.1 ms, −0.3 ms); making a new session's first writes 10 ms after its first text instead of at once gained 0.4–0.9 ms in one ` +
-      `interleaved run, within its noise, and was not kept. ` +
+      `That first request cost the floor 3.2 ms more while the databases were on the disk: the local runtime creating the new object's database file and syncing it, not edge-chat's code. ` +
+      `What is left is edge-chat's own: the new session's schema (one baseline file, src/storage/migrate.ts) and its first writes, made after the reply's first text, on the one thread the ` +
+      `first text's way to the client also needs. In those runs a new session's native first turn was floor +3.00, +2.69 and +2.95 ms, the OpenAI dialect's +2.15, +2.05 and +2.36 ms. ` +
+      `Tried and not kept: making those writes 10 ms after the first text instead of at once (native +2.81 against +2.69 ms, OpenAI +1.50 against +2.05 ms in a pair of section runs: ` +
+      `no gain the spread does not cover); answering the native stream once the model has accepted the request, as the OpenAI dialect does (native new session +2.00 against +2.95 ms in a ` +
+      `pair of runs): the gain is the Worker's handling of the answer and the object sharing one thread under \`wrangler dev\`, which production does not bind to one thread, and a native client ` +
+      `would get its headers (\`X-Message-Id\`) only once the model answers. ` +
+      `Fixed here earlier: a new session's first writes follow the reply's first text instead of its request, and are one baseline schema file instead of six migration files; ` +
+      `a listed session's Directory line is written at the turn's end only. ` +
       `The peer's figures are timed from the send on a socket opened beforehand, so its object already exists when the clock starts: its "new conversation" creates no object ` +
       `in the timed part, edge-chat's does (against the floor's own first request to a new object, edge-chat's new session is the figure above).`
     );
@@ -55,16 +57,35 @@ const FIXES: Record<string, (r: Results) => string> = {
       `Fixed here: the text deltas that one network read brings go on as one piece, one step through those layers, one log row and one frame (src/llm/openai.ts: a 2,000-token reply ` +
       `1.07 → 1.02 × the floor and 3 % less CPU in an interleaved run); a used session's turns write no alarm at their start or end when the one set before serves (1.3 ms a turn); ` +
       `a client's stream is fed by \`controller.enqueue\`; a listed session's Directory line is written at the turn's end only; the built-in tools' JSON Schema is made once. ` +
+      `Fixed in this run: the text deltas that follow each other in a flush are one row of the event log, not a row each (src/session/event-log.ts: 4 % less CPU at 200 ` +
+      `concurrent 100-token streams, as much as logging no text at all saved). ` +
       `Measured differently since 2 December: the bench runs every \`wrangler dev\` without its local trace store, which tails each Worker and writes every span to a SQLite object ` +
       `on the runtime's own thread (a cost per span that production does not put in the Worker's process); with it, the floor's CPU per token was nearly twice what it is, ` +
-      `edge-chat's turn ended 7.5 ms instead of 3 ms after its last token, and the ratios were 1.22 × and 1.12 × with CPU 1.29 × and 1.13 ×.`
+      `edge-chat's turn ended 7.5 ms instead of 3 ms after its last token, and the ratios were 1.22 × and 1.12 × with CPU 1.29 × and 1.13 ×. And since this stop without the runtime's ` +
+      `inspector and with the databases on tmpfs (above): both make the floor's share of a turn smaller too, so that a ratio judged against it shows more of edge-chat's own cost; the run ` +
+      `at b3b353c, the first so measured, gave 1.18 × and 1.17 × (CPU 1.37 × and 1.19 ×).`
     );
   },
   cpu: () =>
-    "The same cause as the total time's (see there). It moves between runs too: 1.12 × in the full run at c5212b7, 1.21 × in the section run alone at 25f4c0a. The emptying of the conversation between rounds (8 ms of CPU a round) is not counted against edge-chat and the peer.",
-  history: () =>
-    `A turn reads the history newest first only as far as the token budget reaches, so the time grows with the context sent (up to CONTEXT_TOKEN_BUDGET), not with the messages stored; ` +
-    `the session keeps its message count rather than counting its rows at each turn (src/session/store.ts).`,
+    "The same cause as the total time's (see there). It moves between runs too: 1.12 × in the full run at c5212b7, 1.21 × in the section run alone at 25f4c0a, 1.37 × at b3b353c (the first run without the inspector and the disk). The emptying of the conversation between rounds (8 ms of CPU a round) is not counted against edge-chat and the peer.",
+  history: (r) => {
+    const sizes = r.history?.sizes ?? [];
+    const [small, mid, large] = [sizes[0], sizes.at(-2), sizes.at(-1)];
+    const flat =
+      small && mid && large && mid !== small
+        ? `From ${mid.stored.toLocaleString("en")} to ${large.stored.toLocaleString("en")} stored messages, with the same ${large.context.messages} sent, the turn took ` +
+          `${fmt(large.overhead.median / mid.overhead.median, 2)} × as long: what grows is the context sent, ${small.context.messages} messages (${small.context.chars.toLocaleString("en")} ` +
+          `characters) at ${small.stored} stored against ${large.context.messages} (${large.context.chars.toLocaleString("en")}) at the largest, up to CONTEXT_TOKEN_BUDGET — each read ` +
+          `from its row, estimated, and written into the request — not the messages stored. `
+        : "";
+    return (
+      flat +
+      `A turn reads the history newest first only as far as the token budget reaches, and the session keeps its message count rather than counting its rows at each turn ` +
+      `(src/session/store.ts). Since the bench left out the runtime's inspector and the disk, a turn's fixed part is smaller and the context's share larger: the ratio was 1.05 × and 1.08 × ` +
+      `before, 1.17 × and 1.22 × in the first two runs since. The token estimate of each message now counts wide characters with the regex engine instead of a loop over the ` +
+      `text (src/llm/tokens.ts: 150 µs → 2–5 µs for 149 messages in Node), made after this run.`
+    );
+  },
   concurrency: (r) => {
     const cpu = (r.concurrency?.levels ?? [])
       .filter((l) => l.ratios?.edge.cpu !== undefined && Number.isFinite(l.ratios.edge.cpu))
@@ -76,16 +97,26 @@ const FIXES: Record<string, (r: Results) => string> = {
       (cpu
         ? `Read around each burst, the runtime's CPU was the floor's times ${cpu}, medians of the rounds: the time follows the CPU, and what is over it is waiting. `
         : "") +
-      `Where that CPU goes, from profiles of one burst of 200 used sessions streaming 100 tokens 20 ms apart, edge-chat's and the floor's (without the trace store; 5.6 s and 4.5 s of ` +
-      `CPU, 1.23 × in that burst): every token is a network read of its own, read through the SSE decoder, the provider's layers (timeouts, redaction) and the turn's generators, each ` +
-      `step a promise, 1.7 s of the thread's samples against the 1.6 s of the floor's transform, which the runtime calls per read; the rest is per turn and per commit: a stream's ` +
-      `timer for text gone quiet (then a timeout re-armed from its own callback every half second while text came, 2 % of the samples; since this run an interval, 0.2 % in the same profile, src/session/transcript.ts), the turn's setup and its writes. Under \`wrangler dev\` a task that writes is a commit of its own: one row written in a task of its own ` +
-      `cost 0.25–0.35 ms of CPU, the same row among others in one task 0.02 ms (a micro-benchmark on the same runtime). The owner's Directory line, written at every turn's end, was a third of ` +
-      `those statements, but taking that call out altogether lowered CPU per token 3 % and did not shorten the burst (at 500 streams: 7–13 % and shorter); ` +
-      `so the Directory writes the turn ends that come in together in one task, one commit for all (src/directory/directory.ts: 3–5 % less CPU at 500 streams in an ` +
-      `interleaved run, two rounds). Writing the reply only at its end (none while it streams) took CPU 5 % ` +
-      `lower and the burst from 1.63 to 1.47 × the floor's in one run, but those writes are what bounds a crash's loss to one interval, so they stay; making each after the piece that made it ` +
-      `due rather than before it (so that the output gate does not hold that piece for the commit) changed nothing measurable (1.45 × both) and was not kept. ` +
+      `The first tokens of a burst all come once every turn of it has started (first-token p50 and p99 within a few percent): requests that arrive together are each handled ` +
+      `before any upstream answer is, so the first-token figure is the sum of the turns' starts. Their CPU, read over the first 2 s of bursts of 200 one-token turns whose first token ` +
+      `was held back 2.5 s: edge-chat 3.85 ms a turn, the same turn unstored 3.3 ms, the floor 2.4 ms (interleaved, medians of 8). Taken out one at a time in the unstored turn, ` +
+      `none of these changed that by more than the noise (±0.5 ms a turn): Hono altogether (the route served by a bare \`fetch\` handler), the built-in tools offered to the model, the ` +
+      `provider's timeout, retry and redaction layers and the turn's clock. A turn's end, in whole bursts of one-token turns: its one log line 0.3 ms, the Directory call that keeps ` +
+      `lists and stats current 0.4 ms of CPU (950 and 930 against 1,010 ms a burst of 200 without each); both stay, for what they are for. ` +
+      `The rest is spread over the turn's own steps, none large: the stored part of a start is its first writes (the question, the empty reply, its log and state rows) and their ` +
+      `commit, 0.5 ms; making them in the request's own task instead of a timer's saved about 0.25 ms a turn, within the noise, and would put their commit before the model request. Per token, a network read of ` +
+      `its own goes through the SSE decoder, the provider's layers and the turn's generators (a promise each) where the floor's is pumped by the runtime. ` +
+      `The CPU profile cannot be read for this finer than that: under \`wrangler dev\` its samples put the thread's time outside JavaScript (the runtime's own work, a wait for a ` +
+      `read) on the last JavaScript function that ran, so an async function that awaits a read or a commit shows that wait as its own time (a burst's start phase shows the ` +
+      `upstream's 2.5 s as \`stream\`'s), and only the runtime's CPU time, read from /proc, decides. ` +
+      `Under \`wrangler dev\` a task that writes is a commit of its own: one row written in a task of its own cost 0.25–0.35 ms of CPU, the same row among others in one task 0.02 ms ` +
+      `(a micro-benchmark on the same runtime), so the Directory writes the turn ends that come in together in one task, one commit for all (src/directory/directory.ts: 3–5 % less ` +
+      `CPU at 500 streams in an interleaved run). Writing the reply only at its end (none while it streams) took CPU 5 % lower and the burst from 1.63 to 1.47 × the floor's in one ` +
+      `run, but those writes are what bounds a crash's loss to one interval, so they stay. ` +
+      `Fixed in this run: the text deltas that follow each other in a flush are one row of the event log (4 % less CPU at 200 concurrent 100-token streams, src/session/event-log.ts). ` +
+      `Since this stop the bench runs without the runtime's inspector and with the databases on tmpfs (above): with the inspector each turn's log line cost 0.75 ms of CPU, and on ` +
+      `this machine's disk each commit held the thread (whole-stream p50 of 200 one-token turns 834 ms on the disk, 682 ms on tmpfs); the concurrency section run alone at 250f715 ` +
+      `(inspector off, databases still on the disk) gave 1.28 × and 1.46 × at 200 streams, 1.61 × and 1.54 × at 500. ` +
       `The figure moves from run to run more than any other (1.2–2.4 × per round at 200 streams, on the same code): the contenders' bursts run one after another, so each N runs in rounds ` +
       `in rotated order and the ratios judged are the rounds' medians (the report lists each round). Fixed here earlier: every frame to a client was a write to a TransformStream's writer ` +
       `chained behind the last (CPU per token 3–5 % lower without it at a token per network read); a streaming reply is written once a second once 20 pieces have come, not by time alone. ` +
