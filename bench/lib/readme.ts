@@ -266,7 +266,7 @@ export function performanceSection(r: Results): string {
     p.push(items.join("\n"));
   }
   p.push(
-    "Run it: `npm run bench` (about fifteen minutes on 2 cores; `-- --help` for sizes, `--only ttft,throughput`, `BENCH_SCALE=smoke` for a quick look). " +
+    `Run it: \`npm run bench\` (${r.durationMs ? `${fmt(r.durationMs / 60_000, 0)} minutes for the latest run on ${e.cpus} cores` : "some minutes"}; \`-- --help\` for sizes, \`--only ttft,throughput\`, \`BENCH_SCALE=smoke\` for a quick look). ` +
       "It writes `bench/results.json` and `bench/report/` (`results.md`, `chart.svg`, this section). `npm test` runs the smoke size, so the bench cannot rot.",
   );
   return `${p.join("\n\n")}\n`;
