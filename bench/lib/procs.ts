@@ -14,6 +14,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  statfsSync,
   statSync,
   writeFileSync,
 } from "node:fs";
@@ -132,10 +133,15 @@ export class Procs {
  * for a local disk on the object's thread (Cloudflare, "Zero-latency SQLite storage in every Durable
  * Object"). The floor stores nothing; the peer and edge-chat store every turn, alike.
  */
+/** A full run's databases take a few hundred MB: a smaller tmpfs (a container's 64 MB) is not used. */
+const MIN_TMPFS_BYTES = 1024 ** 3;
+
 export function storageRoot(): { dir: string; tmpfs: boolean } {
   try {
     accessSync("/dev/shm", constants.W_OK);
-    if (statSync("/dev/shm").isDirectory()) return { dir: "/dev/shm", tmpfs: true };
+    const { bavail, bsize } = statfsSync("/dev/shm");
+    if (statSync("/dev/shm").isDirectory() && bavail * bsize >= MIN_TMPFS_BYTES)
+      return { dir: "/dev/shm", tmpfs: true };
   } catch {
     // No tmpfs here.
   }
