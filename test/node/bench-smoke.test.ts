@@ -67,20 +67,26 @@ describe("npm run bench (smoke)", () => {
       expect(s.stored).toBe(s.messages);
     }
     expect(r.concurrency.levels.length).toBe(2);
+    // The runtime's CPU is read around every burst, each contender's own process. /proc counts it
+    // in clock ticks (10 ms), and a smoke burst of three short streams can spend less than one:
+    // a burst may read 0, the section as a whole may not.
+    const burstCpu: Record<string, number> = { edge: 0, floor: 0, peer: 0 };
     for (const level of r.concurrency.levels) {
       // Each N in rounds; the judged ratios are the rounds' medians.
       expect(level.rounds).toHaveLength(2);
       expect(Number.isFinite(level.ratios.edge.total) && Number.isFinite(level.ratios.edge.firstP99)).toBe(true);
-      // The runtime's CPU is read around every burst, each contender's own process.
       for (const round of level.rounds)
-        for (const who of ["edge", "floor", "peer"]) expect(round[who].cpuMs).toBeGreaterThan(0);
-      expect(level.ratios.edge.cpu).toBeGreaterThan(0);
+        for (const who of Object.keys(burstCpu)) {
+          expect(round[who].cpuMs).toBeGreaterThanOrEqual(0);
+          burstCpu[who] += round[who].cpuMs;
+        }
       expect(level.edge.errors).toBe(0);
       measured(level.edge.ttft);
       measured(level.floor.ttft);
       expect(level.peer.errors).toBe(0);
       measured(level.peer.ttft);
     }
+    for (const who of Object.keys(burstCpu)) expect(burstCpu[who], who).toBeGreaterThan(0);
     for (const k of ["plainTurn", "toolTurn", "added", "sdkWarmCall", "sdkColdCall"]) measured(r.tools[k]);
     expect(r.bundle.gzipKiB).toBeGreaterThan(0);
     // Issue 16's targets, each judged: four first-token rows, two totals, two CPU rows, the
