@@ -107,7 +107,12 @@ const FIXES: Record<string, (r: Results) => string> = {
       `provider's timeout, retry and redaction layers and the turn's clock. A turn's end, in whole bursts of one-token turns: its one log line 0.3 ms, the Directory call that keeps ` +
       `lists and stats current 0.4 ms of CPU (950 and 930 against 1,010 ms a burst of 200 without each); both stay, for what they are for. ` +
       `The rest is spread over the turn's own steps, none large: the stored part of a start is its first writes (the question, the empty reply, its log and state rows) and their ` +
-      `commit, 0.5 ms; making them in the request's own task instead of a timer's saved about 0.25 ms a turn, within the noise, and would put their commit before the model request. Per token, a network read of ` +
+      `commit, 0.5 ms; making them in the request's own task instead of a timer's saved about 0.25 ms a turn, within the noise, and would put their commit before the model request. ` +
+      `Holding them while the reply streams (a second at most, or until the turn yields anything but text), in used and new sessions alike and with no answer waiting for them, ` +
+      `took them out of every other turn's start: in an interleaved run of 200-stream bursts (10 rounds) first-token p99 went from 1.62 to 1.31 × the floor's, and in a full run ` +
+      `(at 30f2673) the 200-stream burst was 1.12 × whole and 1.56 × first-token p99, 500 streams 1.35 × and 1.63 ×. It was not kept: the same run's single streams lost what the ` +
+      `writes made in the model's wait had saved (a 220-token reply 1.34 × the floor, CPU 1.37 ×, a used session's native first token floor +2.17 ms), and a question written a ` +
+      `second late where production gives each session its own thread buys nothing there. Per token, a network read of ` +
       `its own goes through the SSE decoder, the provider's layers and the turn's generators (a promise each) where the floor's is pumped by the runtime. ` +
       `The CPU profile cannot be read for this finer than that: under \`wrangler dev\` its samples put the thread's time outside JavaScript (the runtime's own work, a wait for a ` +
       `read) on the last JavaScript function that ran, so an async function that awaits a read or a commit shows that wait as its own time (a burst's start phase shows the ` +

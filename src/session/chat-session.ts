@@ -63,6 +63,8 @@ interface Begun {
   turn: ActiveTurn;
   messageId: string;
   model: string;
+  /** A used session's stored turn: resolves once its first writes are made (held-writes.ts). */
+  written?: Promise<void>;
 }
 
 export class ChatSession extends DurableObject<Env> {
@@ -84,7 +86,7 @@ export class ChatSession extends DurableObject<Env> {
   private hasSchema = false;
   /** When the alarm this object set goes off; null when none is, or since it started, unknown. */
   private alarmAt: number | null = null;
-  /** The latest stored turn's first writes, held while it streams text (held-writes.ts). */
+  /** The latest stored turn's first writes, held until its model request has gone (held-writes.ts). */
   private held: HeldWrites | null = null;
   /** Clients waiting for the next turn to start (see `watch`). */
   private readonly watchers = new Watchers();
@@ -143,6 +145,8 @@ export class ChatSession extends DurableObject<Env> {
       },
       stored ? undefined : () => turn.abort("the client went away"),
     );
+    // A used session's answer follows the turn's writes (held-writes.ts says why).
+    await started.written;
     if (input.holdAnswer) {
       const first = await (input.holdAnswer === "until-output"
         ? turn.firstOutput
@@ -522,8 +526,8 @@ export class ChatSession extends DurableObject<Env> {
   /**
    * Starts a turn: its model settings (a refused upstream stops it here, before any write), the
    * branch a regenerate or an edit answers in, its context, then the turn itself, wired to the
-   * transcript and the event log when it is stored. A stored turn's other writes are held while
-   * it streams text, for a flush interval at most (held-writes.ts).
+   * transcript and the event log when it is stored. A stored turn's other writes are held until
+   * its model request has gone, a new session's until its first text has (held-writes.ts).
    */
   private begin(input: TurnInput): Begun | Refusal {
     if (this.running() || (storesTurn(input.mode) && this.paused())) return busy(input.sessionId);
@@ -542,7 +546,8 @@ export class ChatSession extends DurableObject<Env> {
     const context = turnContext({ ...input, systemPrompt }, config, this.tables, end, added);
     const request = { ...settings, stop: input.stop, messages: context };
     let turn: ActiveTurn | undefined;
-    // Made in a timer or by the turn's output: either way after `turn` is set.
+    const used = this.hasSchema;
+    // Made in a timer or by the turn's first output: either way after `turn` is set.
     const held = persisted
       ? new HeldWrites(
           () => this.storeTurnStart(input, reply, end, added, turn!.turnId, persisted),
@@ -550,6 +555,8 @@ export class ChatSession extends DurableObject<Env> {
             logError("the turn's first writes failed", err);
             turn?.abort("the turn could not be stored");
           },
+          // A new session's first writes create its database: they follow its first text.
+          used ? "after-request" : "after-first-text",
         )
       : null;
     turn = new ActiveTurn(
@@ -575,7 +582,7 @@ export class ChatSession extends DurableObject<Env> {
     );
     if (held) this.held = held;
     this.track(turn, this.hasSchema && !held);
-    return { ok: true, turn, messageId: reply.id, model: request.model };
+    return { ok: true, turn, messageId: reply.id, model: request.model, written: used ? held?.written : undefined };
   }
 
   /** The store, with its tables made if this object had none yet. */
@@ -624,11 +631,12 @@ export class ChatSession extends DurableObject<Env> {
     messageId: string,
     held: HeldWrites | null = null,
   ): TurnHooks {
-    // Until its first writes are made, the turn's own writes queue behind them; anything it
-    // yields but its start and its text makes them at once (held-writes.ts).
+    // Until its first writes are made, the turn's own writes queue behind them; its first text
+    // makes them in the next task, anything else it yields after its start at once (held-writes.ts).
     const after = (out: { type: string }, write: () => void) => {
       if (!held) return write();
-      if (out.type !== "text-delta" && out.type !== "turn-start") held.release();
+      if (out.type === "text-delta") held.afterFirstText();
+      else if (out.type !== "turn-start") held.release();
       held.run(write);
     };
     const transcript = stored

@@ -23,7 +23,7 @@ import type { TurnOutput } from "./turn-output";
 /** Text quiet this long is written. */
 const QUIET_MS = 500;
 /** While text streams it is written this often, once this many pieces have come since… */
-export const FLUSH_EVERY_MS = 1_000;
+const FLUSH_EVERY_MS = 1_000;
 const FLUSH_MIN_PIECES = 20;
 /** …and this often however few came. */
 const FLUSH_AT_LATEST_MS = 5_000;

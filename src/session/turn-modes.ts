@@ -88,7 +88,7 @@ export function storeTurnInput(input: TurnInput, added: AddedMessage[], writes: 
  * What the model is sent: the system prompt (unless a direct caller brought its own), then the
  * caller's messages or as much of the history as the token budget holds. The history is what is
  * stored (`store`, null while nothing is) followed by `added`, not stored yet: a turn's writes
- * wait while it streams text (held-writes.ts). An `append` turn's own messages go as the
+ * wait until its request has gone (held-writes.ts). An `append` turn's own messages go as the
  * caller sent them (images included), not as they are stored.
  */
 export function turnContext(

@@ -62,12 +62,12 @@ describe("conversations API", () => {
     const utf8 = new TextDecoder();
     for (let seen = ""; !seen.includes("tok"); ) seen += utf8.decode((await reader.read()).value);
     // Mid-reply: the new conversation is there (its line follows the turn's first writes, made
-    // within a second of its start), with its question and the reply being written.
+    // just after its first text), with its question and the reply being written.
     const during = await eventually(async () => {
       const line = await listed(sid);
       expect(line).toBeDefined();
       return line;
-    }, 2000);
+    }, 1000);
     expect(during.message_count).toBe(2);
     expect(during.title).toMatch(/^first question/);
     let rest = "";
