@@ -40,6 +40,11 @@ export interface Sizes {
     delayMs: number;
     /** Bursts per contender at each N, in rotated order: the ratios are the median of the rounds'. */
     rounds: number;
+    /**
+     * Bursts per contender at each N before the rounds, not counted: a runtime's first burst of a
+     * size is not its steady state (see sections/concurrency.ts).
+     */
+    warmup: number;
     timeoutMs: number;
     limitMs: number;
   };
@@ -68,7 +73,7 @@ const FULL: Sizes = {
     contextTokenBudget: 8000,
     peerMaxMessages: 10_000,
   },
-  concurrency: { n: [200, 500], tokens: 100, delayMs: 20, rounds: 2, timeoutMs: 120_000, limitMs: 600_000 },
+  concurrency: { n: [200, 500], tokens: 100, delayMs: 20, rounds: 3, warmup: 1, timeoutMs: 120_000, limitMs: 600_000 },
   tools: { iterations: 40, warmup: 4 },
   sectionLimitMs: 150_000,
   runLimitMs: 25 * 60_000,
@@ -91,7 +96,7 @@ const SMOKE: Sizes = {
     contextTokenBudget: 8000,
     peerMaxMessages: 10_000,
   },
-  concurrency: { n: [3, 6], tokens: 5, delayMs: 5, rounds: 2, timeoutMs: 15_000, limitMs: 15_000 },
+  concurrency: { n: [3, 6], tokens: 5, delayMs: 5, rounds: 2, warmup: 1, timeoutMs: 15_000, limitMs: 45_000 },
   tools: { iterations: 2, warmup: 1 },
   sectionLimitMs: 15_000,
   runLimitMs: 120_000,

@@ -230,7 +230,7 @@ export function performanceSection(r: Results): string {
     const c = r.concurrency;
     lines.push(
       `- **Concurrency** (${c.tokens} tokens at ${c.delayMs} ms each, all started at once, each its own session; ` +
-        `${c.levels[0]?.rounds?.length ?? 1} round(s) per N, the figures below from the median round): ` +
+        `${c.levels[0]?.rounds?.length ?? 1} round(s) per N${c.warmup ? ` after ${c.warmup} warm-up burst(s) of each contender that are not counted` : ""}, the figures below from the median round): ` +
         c.levels
           .map(
             (l) =>

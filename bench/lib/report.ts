@@ -306,7 +306,8 @@ export function markdown(r: Results): string {
     const c = r.concurrency;
     parts.push("## 4. Concurrency");
     parts.push(
-      `N streams started at once, each in its own session; ${c.tokens} tokens ${c.delayMs} ms apart (${fmt(c.paceMs / 1000, 1)} s at the upstream's pace).`,
+      `N streams started at once, each in its own session; ${c.tokens} tokens ${c.delayMs} ms apart (${fmt(c.paceMs / 1000, 1)} s at the upstream's pace).` +
+        (c.warmup ? ` Each contender runs ${c.warmup} burst(s) of each N first that are not counted.` : ""),
     );
     const burst = (b: ConcurrencyResult["levels"][number]["edge"]) => [
       `${b.errors}${

@@ -11,6 +11,14 @@
  * A burst is one sample, and the three run one after another: the machine's drift between them
  * falls on their ratio (one burst each gave 1.2–1.6 × at the same commit). So each N is run in
  * rounds, the order rotated, and the ratios judged are the medians of the rounds' own.
+ *
+ * Before the rounds each contender runs `warmup` bursts of that N that are not counted, as every
+ * other section discards its first iterations: a runtime's first burst of a size is not its
+ * steady state. Run alone at f5fe838, the first of two rounds at 200 streams cost edge-chat's
+ * runtime 3,410 ms of CPU and the second 2,560 (the floor's 2,120 and 1,890), the first at 500
+ * 7,200 and the second 6,650 (5,810 and 5,380). The first burst of a size is where the runtime
+ * grows its heap for that many streams, and where the first of them meets whatever the sessions'
+ * setup left running; a production isolate serving that load is past both.
  */
 import { type Bench, Deadline, floor, native, pool, reply } from "../lib/bench.ts";
 import type { StreamResult } from "../lib/client.ts";
@@ -74,6 +82,8 @@ export interface ConcurrencyResult {
   delayMs: number;
   /** A stream's length at the upstream's pace alone, ms. */
   paceMs: number;
+  /** Bursts per contender at each N before the rounds, not counted (absent from results of before them). */
+  warmup?: number;
   levels: ConcurrencyLevel[];
 }
 
@@ -139,6 +149,13 @@ export async function measureConcurrency(b: Bench): Promise<ConcurrencyResult> {
         floor: () => burst(n, (i) => floor(b, session(i), content, timeoutMs), tokens),
         peer: () => burst(n, (i) => peers[i].turn(content, timeoutMs), tokens),
       };
+      for (let w = 0; w < b.sizes.concurrency.warmup && !deadline.passed; w++) {
+        for (const which of rotation(["edge", "floor", "peer"] as const, k + w)) {
+          await runs[which]();
+          await settle();
+        }
+        b.log(`concurrency ${n}: warm-up burst ${w + 1} done (not counted)`);
+      }
       const rounds: Bursts[] = [];
       for (let round = 0; round < b.sizes.concurrency.rounds && (round === 0 || !deadline.passed); round++) {
         const got: Partial<Bursts> = {};
@@ -169,7 +186,7 @@ export async function measureConcurrency(b: Bench): Promise<ConcurrencyResult> {
       const shown = byTotal[Math.floor((byTotal.length - 1) / 2)];
       out.push({ n, ...shown, rounds, ratios: { edge: medianOf("edge"), peer: medianOf("peer") } });
     }
-    return { tokens, delayMs, paceMs: tokens * delayMs, levels: out };
+    return { tokens, delayMs, paceMs: tokens * delayMs, warmup: b.sizes.concurrency.warmup, levels: out };
   } finally {
     for (const p of peers) p?.close();
   }

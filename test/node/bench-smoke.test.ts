@@ -72,6 +72,10 @@ describe("npm run bench (smoke)", () => {
     // a burst may read 0, the section as a whole may not.
     const burstCpu: Record<string, number> = { edge: 0, floor: 0, peer: 0 };
     for (const level of r.concurrency.levels) {
+      // Each N's warm-up bursts come before its counted rounds.
+      const warmed = stderr.indexOf(`concurrency ${level.n}: warm-up burst 1 done (not counted)`);
+      expect(warmed, `no warm-up at ${level.n}`).toBeGreaterThan(-1);
+      expect(warmed).toBeLessThan(stderr.indexOf(`concurrency ${level.n}, round 1:`));
       // Each N in rounds; the judged ratios are the rounds' medians.
       expect(level.rounds).toHaveLength(2);
       expect(Number.isFinite(level.ratios.edge.total) && Number.isFinite(level.ratios.edge.firstP99)).toBe(true);
