@@ -32,7 +32,7 @@ const FIXES: Record<string, (r: Results) => string> = {
         : ". ") +
       `That first request cost the floor 3.2 ms more while the databases were on the disk: the local runtime creating the new object's database file and syncing it, not edge-chat's code. ` +
       `What is left is edge-chat's own: the new session's schema (one baseline file, src/storage/migrate.ts) and its first writes, made after the reply's first text, on the one thread the ` +
-      `first text's way to the client also needs. In those runs a new session's native first turn was floor +3.00, +2.69 and +2.95 ms, the OpenAI dialect's +2.15, +2.05 and +2.36 ms. ` +
+      `first text's way to the client also needs. In those runs a new session's native first turn was floor +3.00, +2.69 and +2.95 ms, the OpenAI dialect's +2.15, +2.05 and +2.36 ms; in the full runs at 37be2cf and a18c2d5 (the same code under src/) native +2.81 and +1.99 ms, OpenAI +1.81 and +1.27 ms. ` +
       `Tried and not kept: making those writes 10 ms after the first text instead of at once (native +2.81 against +2.69 ms, OpenAI +1.50 against +2.05 ms in a pair of section runs: ` +
       `no gain the spread does not cover); answering the native stream once the model has accepted the request, as the OpenAI dialect does (native new session +2.00 against +2.95 ms in a ` +
       `pair of runs): the gain is the Worker's handling of the answer and the object sharing one thread under \`wrangler dev\`, which production does not bind to one thread, and a native client ` +
@@ -68,7 +68,7 @@ const FIXES: Record<string, (r: Results) => string> = {
     );
   },
   cpu: () =>
-    "The same cause as the total time's (see there). It moves between runs too: 1.12 × in the full run at c5212b7, 1.21 × in the section run alone at 25f4c0a, 1.37 × at b3b353c (the first run without the inspector and the disk). The emptying of the conversation between rounds (8 ms of CPU a round) is not counted against edge-chat and the peer.",
+    "The same cause as the total time's (see there). It moves between runs too: 1.12 × in the full run at c5212b7, 1.21 × in the section run alone at 25f4c0a, 1.37 × at b3b353c (the first run without the inspector and the disk), 1.22 × at 37be2cf and 1.34 × at a18c2d5 (the same code under src/). The emptying of the conversation between rounds (8 ms of CPU a round) is not counted against edge-chat and the peer.",
   history: (r) => {
     const sizes = r.history?.sizes ?? [];
     const [small, mid, large] = [sizes[0], sizes.at(-2), sizes.at(-1)];
@@ -126,7 +126,10 @@ const FIXES: Record<string, (r: Results) => string> = {
       `this machine's disk each commit held the thread (whole-stream p50 of 200 one-token turns 834 ms on the disk, 682 ms on tmpfs); the concurrency section run alone at 250f715 ` +
       `(inspector off, databases still on the disk) gave 1.28 × and 1.46 × at 200 streams, 1.61 × and 1.54 × at 500. ` +
       `The figure moves from run to run more than any other (1.2–2.4 × per round at 200 streams, on the same code): the contenders' bursts run one after another, so each N runs in rounds ` +
-      `in rotated order and the ratios judged are the rounds' medians (the report lists each round). Fixed here earlier: every frame to a client was a write to a TransformStream's writer ` +
+      `in rotated order and the ratios judged are the rounds' medians (the report lists each round). Since a18c2d5 each N begins with a warm-up burst of every contender that is not counted, ` +
+      `as every other section discards its first iterations, and three rounds count instead of two: run alone at f5fe838, the first of two rounds at 200 streams had cost edge-chat's runtime ` +
+      `3,410 ms of CPU against the second's 2,560 (the floor's 2,120 and 1,890), and at 500 7,200 against 6,650 (5,810 and 5,380). The last full run that counted the first round, at 37be2cf ` +
+      `with the same code under src/, judged 1.38 × whole and 1.82 × first-token p99 at 200 streams, 1.39 × and 1.71 × at 500, with the CPU 1.44 × and 1.35 × the floor's. Fixed here earlier: every frame to a client was a write to a TransformStream's writer ` +
       `chained behind the last (CPU per token 3–5 % lower without it at a token per network read); a streaming reply is written once a second once 20 pieces have come, not by time alone. ` +
       `With no API keys every session has one owner, whose one Directory object hears about every turn's end.`
     );
