@@ -122,6 +122,7 @@ async function main(): Promise<void> {
           : { OPENAI_API_KEY: "sk-bench-not-a-secret", OPENAI_BASE_URL: upstream.url, AUTO_TITLES: "false" },
         startTimeoutMs: 90_000,
         inspectorPort,
+        withoutAssets: true,
       },
       ofFloor ? "/" : undefined,
     );

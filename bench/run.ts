@@ -78,7 +78,8 @@ async function run(
   const wrangler = (name: string, config: string, vars: Record<string, string>, probe?: string): Promise<Proc> =>
     startWrangler(
       procs,
-      { name, config, persistDir: join(tmp, name), vars, startTimeoutMs: sizes.startTimeoutMs },
+      // Every contender without static assets (benchConfig, procs.ts): only edge-chat has them.
+      { name, config, persistDir: join(tmp, name), vars, startTimeoutMs: sizes.startTimeoutMs, withoutAssets: true },
       probe,
     );
   await ensurePeerInstalled(procs, sizes.startTimeoutMs);

@@ -20,7 +20,7 @@ import {
 } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
-import { delimiter, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stripVTControlCharacters } from "node:util";
 import { firstMatch, LOOPBACK_LISTENING, WRANGLER_READY } from "../../test/support/listen-line.ts";
@@ -157,6 +157,41 @@ export interface WranglerOptions {
   startTimeoutMs: number;
   /** The runtime's inspector on this port (bench/profile.ts); by default there is none. */
   inspectorPort?: number;
+  /** Runs the config without its `[assets]` table (`benchConfig` says why). */
+  withoutAssets?: boolean;
+}
+
+/**
+ * The config a bench server runs: `config`, or with `withoutAssets` a copy of it without its
+ * `[assets]` table, beside it (its relative paths resolve from its own directory) and ignored by git.
+ *
+ * Why: a Worker with static assets is, under `wrangler dev`, three Workers in front of it in the
+ * same `workerd` (miniflare's assets proxy, the assets router, and the asset Worker the router asks
+ * whether a path is a file), each request passing through them and each chunk of every response
+ * through two more stream pipes on the way out: per 100-token stream 1,029 pipe writes against 825
+ * without the table (the floor, which has no assets, 811; counted with uprobes on `workerd`), and
+ * about a tenth of edge-chat's runtime CPU at 20 concurrent streams. In production that routing is
+ * Cloudflare's, in front of the Worker and not billed as its CPU ("Requests to static assets are free
+ * and unlimited"; the Worker is billed for its own invocations), and neither the floor nor the peer
+ * has assets. The bench calls no asset: only `GET /` for a browser reads one (src/http/home.ts).
+ */
+export function benchConfig(name: string, config: string, withoutAssets: boolean): string {
+  if (!withoutAssets) return config;
+  const source = join(REPO_ROOT, config);
+  const lines = readFileSync(source, "utf8").split("\n");
+  const start = lines.findIndex((l) => /^\[assets\]\s*$/.test(l));
+  if (start < 0) return config;
+  let end = start + 1;
+  while (end < lines.length && !/^\[/.test(lines[end])) end++;
+  // The table's keys go; comments and blank lines up to the next table (they belong to it) stay.
+  const keys = new Set(lines.slice(start, end).filter((l) => l.trim() !== "" && !l.trim().startsWith("#")));
+  const derived = join(dirname(config), `.bench-${name}.wrangler.toml`);
+  const kept = lines.filter((l, i) => i < start || i >= end || !keys.has(l));
+  writeFileSync(
+    join(REPO_ROOT, derived),
+    [`# Written by the bench from ${config}, without [assets] (bench/lib/procs.ts).`, ...kept].join("\n"),
+  );
+  return derived;
 }
 
 /** The command line of `wrangler dev` with the inspector on `opts.inspectorPort` (bench/profile.ts). */
@@ -194,6 +229,7 @@ export async function startWrangler(procs: Procs, opts: WranglerOptions, probePa
   // An empty env file, so a developer's `.dev.vars` (a real key, say) never reaches a bench server.
   const envFile = join(opts.persistDir, "bench-empty.env");
   writeFileSync(envFile, "");
+  opts = { ...opts, config: benchConfig(opts.name, opts.config, opts.withoutAssets ?? false) };
   // Without wrangler dev's local trace store (on by default; every contender alike). It attaches a
   // streaming tail to each Worker and writes every span (each SQL statement, fetch and RPC) to a
   // SQLite Durable Object on the runtime's own thread: a cost per span, not per unit of work, that
