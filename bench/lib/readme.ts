@@ -117,6 +117,13 @@ const FIXES: Record<string, (r: Results) => string> = {
       `The CPU profile cannot be read for this finer than that: under \`wrangler dev\` its samples put the thread's time outside JavaScript (the runtime's own work, a wait for a ` +
       `read) on the last JavaScript function that ran, so an async function that awaits a read or a commit shows that wait as its own time (a burst's start phase shows the ` +
       `upstream's 2.5 s as \`stream\`'s), and only the runtime's CPU time, read from /proc, decides. ` +
+      `Read from outside the runtime instead, with \`perf\` on the \`workerd\` process (its JIT code named by V8's \`--perf-basic-prof\`, passed through ` +
+      `\`MINIFLARE_WORKERD_V8_FLAGS\`), the first 2 s of a burst of 200 one-token turns whose first token was held back 2.5 s (3 December, after the assets were left out): edge-chat ` +
+      `2,374 samples against the floor's 1,177. Of edge-chat's, 461 are in stacks with its own JavaScript (the held first writes with their SQL 6 % of all, the turn's setup, the ` +
+      `session's reads), and 1,913 are the runtime's work outside any of it, against the floor's 1,109: the RPC and the object's gates, the upstream request, and garbage collection ` +
+      `(308 against 112 samples, with about as many collections, 26 against 22 over a burst of 200 100-token streams counted with a uprobe at the heap's entry point: more live objects per session to scan, not more garbage). So most of a start's cost ` +
+      `over the floor's is the runtime carrying a richer turn, not a function of edge-chat's to make faster. Counted with uprobes on \`ActorSqlite::commitImpl\`, a 100-token stream ` +
+      `commits 5.2 times at 20 concurrent streams and 12.9 times at 200, where each lasts longer and its reply is written once a second. ` +
       `Under \`wrangler dev\` a task that writes is a commit of its own: one row written in a task of its own cost 0.25–0.35 ms of CPU, the same row among others in one task 0.02 ms ` +
       `(a micro-benchmark on the same runtime), so the Directory writes the turn ends that come in together in one task, one commit for all (src/directory/directory.ts: 3–5 % less ` +
       `CPU at 500 streams in an interleaved run). Writing the reply only at its end (none while it streams) took CPU 5 % lower and the burst from 1.63 to 1.47 × the floor's in one ` +
@@ -172,13 +179,17 @@ export function performanceSection(r: Results): string {
       "The upstream is the scripted OpenAI-compatible server of the tests; MCP is the reference server. " +
       "The **peer** is Cloudflare's own `AIChatAgent` (`bench/peer/`: agents and @cloudflare/ai-chat in their documented minimal setup, AI SDK `streamText` on the same upstream, its own package.json installed on first use), on its own `wrangler dev`, spoken to over its WebSocket protocol. " +
       "CPU per token is each server's `workerd` process time (/proc) over the throughput rounds, less the emptying of the conversations between them. " +
-      "Three things of `wrangler dev` that production does not have are left out, for every contender alike (bench/lib/procs.ts, bench/lib/dev-server.ts): " +
+      "Four things of `wrangler dev` that production does not have in the Worker's process are left out (bench/lib/procs.ts, bench/lib/dev-server.ts): " +
       "its local trace store (`X_LOCAL_OBSERVABILITY=false`), which writes every span of every Worker to a SQLite object on the runtime's own thread; " +
       "its inspector (each server is started through wrangler's `unstable_startWorker` with `dev.inspector: false`), which the command line attaches to every Worker with the DevTools `Runtime` domain on, so that each `console.log` is also serialized for DevTools and parsed by a second `workerd`: " +
       "0.75 ms of CPU for a turn's one log line, against about 0.25 ms without it (200 concurrent one-token turns, interleaved), a cost only code that logs pays (the floor logs nothing); " +
-      "and a disk under the objects' databases (they are kept on a tmpfs, `/dev/shm`, where there is one): the local runtime syncs every commit to the disk on the object's own thread, which on this machine's virtual disk held every other stream meanwhile (200 one-token turns: whole-stream p50 834 ms on the disk, 682 ms on tmpfs), where production makes a write durable on replicas on other machines. " +
-      "Runs before 2 December had the trace store, and runs before this one the inspector and the disk: their figures are not comparable with these. " +
-      "The machine is shared with other engineers' test runs: absolute times vary from run to run, pairs and ratios less, CPU per token least.",
+      "a disk under the objects' databases (they are kept on a tmpfs, `/dev/shm`, where there is one): the local runtime syncs every commit to the disk on the object's own thread, which on this machine's virtual disk held every other stream meanwhile (200 one-token turns: whole-stream p50 834 ms on the disk, 682 ms on tmpfs), where production makes a write durable on replicas on other machines; " +
+      "and edge-chat's static assets (the chat page), which under `wrangler dev` are three more Workers in the same `workerd` in front of every request (miniflare's assets proxy, the assets router, and the asset Worker it asks whether a path is a file) and two more stream pipes under every chunk of every response: " +
+      "1,029 pipe writes for one 100-token stream against 825 without them and the floor's 811 (counted with uprobes on `workerd`), and the runtime's CPU 1.43 against 1.28 × the floor's at 20 concurrent streams (one interleaved run); " +
+      "in production that routing is Cloudflare's, in front of the Worker and not billed as its CPU, and neither the floor nor the peer has assets, so the bench runs edge-chat from a copy of wrangler.toml without its `[assets]` table (no request of the bench reads an asset). " +
+      "Runs before 2 December had the trace store, runs before b3b353c the inspector or the disk, and runs before 3 December edge-chat's assets: their figures are not comparable with these. " +
+      "The machine is shared with other engineers' test runs: absolute times vary from run to run, pairs and ratios less, CPU per token least. " +
+      "Since 3 December the bench runs on another machine (2 × AMD EPYC), where every contender takes about twice as long as on the Xeon of the runs before (in the first run there the floor's 220-token reply 43 ms against 18 ms, its CPU per 1,000 tokens 209 ms against 86 ms): bounds in milliseconds (a first token within floor + 2 ms, a tool round trip within the SDK's call + 2 ms) are harder to meet there than the ratios.",
   );
   p.push(
     `Latest run: ${e.date.slice(0, 10)}, commit ${e.commit}, wrangler ${e.wrangler}, ${e.cpus} × ${e.cpuModel}, databases on ${e.storage === "tmpfs" ? "tmpfs" : "the disk"}, scale \`${r.sizes.scale}\` (${fmt((r.durationMs ?? 0) / 60_000, 1)} minutes).`,
