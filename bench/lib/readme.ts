@@ -64,7 +64,7 @@ const FIXES: Record<string, (r: Results) => string> = {
       `Fixed here: the text deltas that one network read brings go on as one piece, one step through those layers, one log row and one frame (src/llm/openai.ts: a 2,000-token reply ` +
       `1.07 → 1.02 × the floor and 3 % less CPU in an interleaved run); a used session's turns write no alarm at their start or end when the one set before serves (1.3 ms a turn); ` +
       `a client's stream is fed by \`controller.enqueue\`; a listed session's Directory line is written at the turn's end only; the built-in tools' JSON Schema is made once. ` +
-      `Fixed in this run: the text deltas that follow each other in a flush are one row of the event log, not a row each (src/session/event-log.ts: 4 % less CPU at 200 ` +
+      `Fixed here earlier: the text deltas that follow each other in a flush are one row of the event log, not a row each (src/session/event-log.ts: 4 % less CPU at 200 ` +
       `concurrent 100-token streams, as much as logging no text at all saved). ` +
       `Measured differently since 2 December: the bench runs every \`wrangler dev\` without its local trace store, which tails each Worker and writes every span to a SQLite object ` +
       `on the runtime's own thread (a cost per span that production does not put in the Worker's process); with it, the floor's CPU per token was nearly twice what it is, ` +
@@ -89,7 +89,7 @@ const FIXES: Record<string, (r: Results) => string> = {
       flat +
       `A turn reads the history newest first only as far as the token budget reaches, and the session keeps its message count rather than counting its rows at each turn ` +
       `(src/session/store.ts). Since the bench left out the runtime's inspector and the disk, a turn's fixed part is smaller and the context's share larger: the ratio was 1.05 × and 1.08 × ` +
-      `before, 1.17 × and 1.22 × in the first two runs since. Fixed in this run: the history is read by one scan backwards over the rows while they are a chain, the walk from ` +
+      `before, 1.17 × and 1.22 × in the first two runs since. Fixed here earlier: the history is read by one scan backwards over the rows while they are a chain, the walk from ` +
       `parent to parent taking over only at the first row of another branch (src/session/store.ts: 149 messages 0.36 ms instead of 1.14 ms in the runtime; the section run ` +
       `alone 1.22 → 1.08 ×); each message's token estimate counts wide characters with the regex engine instead of a loop over the text (src/llm/tokens.ts: 150 µs → 2–5 µs ` +
       `for 149 messages in Node).`
@@ -134,7 +134,7 @@ const FIXES: Record<string, (r: Results) => string> = {
       `(a micro-benchmark on the same runtime), so the Directory writes the turn ends that come in together in one task, one commit for all (src/directory/directory.ts: 3–5 % less ` +
       `CPU at 500 streams in an interleaved run). Writing the reply only at its end (none while it streams) took CPU 5 % lower and the burst from 1.63 to 1.47 × the floor's in one ` +
       `run, but those writes are what bounds a crash's loss to one interval, so they stay. ` +
-      `Fixed in this run: the text deltas that follow each other in a flush are one row of the event log (4 % less CPU at 200 concurrent 100-token streams, src/session/event-log.ts). ` +
+      `Fixed here earlier: the text deltas that follow each other in a flush are one row of the event log (4 % less CPU at 200 concurrent 100-token streams, src/session/event-log.ts). ` +
       `Since this stop the bench runs without the runtime's inspector and with the databases on tmpfs (above): with the inspector each turn's log line cost 0.75 ms of CPU, and on ` +
       `this machine's disk each commit held the thread (whole-stream p50 of 200 one-token turns 834 ms on the disk, 682 ms on tmpfs); the concurrency section run alone at 250f715 ` +
       `(inspector off, databases still on the disk) gave 1.28 × and 1.46 × at 200 streams, 1.61 × and 1.54 × at 500. ` +
@@ -142,7 +142,11 @@ const FIXES: Record<string, (r: Results) => string> = {
       `in rotated order and the ratios judged are the rounds' medians (the report lists each round). Since a18c2d5 each N begins with a warm-up burst of every contender that is not counted, ` +
       `as every other section discards its first iterations, and three rounds count instead of two: run alone at f5fe838, the first of two rounds at 200 streams had cost edge-chat's runtime ` +
       `3,410 ms of CPU against the second's 2,560 (the floor's 2,120 and 1,890), and at 500 7,200 against 6,650 (5,810 and 5,380). The last full run that counted the first round, at 37be2cf ` +
-      `with the same code under src/, judged 1.38 × whole and 1.82 × first-token p99 at 200 streams, 1.39 × and 1.71 × at 500, with the CPU 1.44 × and 1.35 × the floor's. Fixed here earlier: every frame to a client was a write to a TransformStream's writer ` +
+      `with the same code under src/, judged 1.38 × whole and 1.82 × first-token p99 at 200 streams, 1.39 × and 1.71 × at 500, with the CPU 1.44 × and 1.35 × the floor's. ` +
+      `On this machine the two levels traded places between two full runs with the same code for a used session's turn (the bench's sessions exist beforehand): at be7778d 200 streams ` +
+      `1.21 × whole and 1.51 × first-token p99, 500 streams 1.27 × and 1.34 ×; at 6f5e5a7 1.17 × and 1.33 ×, 1.59 × and 1.73 ×, with the floor's CPU over a 500-stream burst a third lower ` +
+      `than in the run before (8.6, 8.2 and 9.8 s against 14.4, 11.0 and 11.7 s) and edge-chat's a fifth (12.8, 12.6 and 12.2 s against 16.5, 17.0 and 14.1 s). ` +
+      `Fixed here earlier: every frame to a client was a write to a TransformStream's writer ` +
       `chained behind the last (CPU per token 3–5 % lower without it at a token per network read); a streaming reply is written once a second once 20 pieces have come, not by time alone. ` +
       `With no API keys every session has one owner, whose one Directory object hears about every turn's end.`
     );
