@@ -59,6 +59,12 @@ const FIXES: Record<string, (r: Results) => string> = {
       `(not waiting for it took 4 ms off a 220-token reply in an interleaved run; kept for that guarantee; sending that call before the end's own writes, so that the two commits ` +
       `overlap, changed nothing measurable and was not kept). Per token, the upstream body is read a network read at a time through the provider's layers (timeouts, redaction) and ` +
       `the turn's generator, where the floor's is pumped by the runtime. ` +
+      `A CPU profile of 60 stored 2,000-token turns (\`node bench/profile.ts 2000 60\`, 4 December, at 099b234), beside the floor's under the same load (\`PROFILE_FLOOR=1\`): ` +
+      `the runtime's thread was busy 17.6 s against the floor's 15.3 s (1.15 ×, the total time's ratio). Of edge-chat's, 5.8 s were in its own JavaScript: the SSE reader's ` +
+      `batches 2.0 s and the provider's loop 1.3 s (both holding the waits for reads that the profiler puts on the last function that ran), the frames to the clients (\`send\`, ` +
+      `\`formatSse\`, \`jsonFrame\`) 0.9 s, the redaction of secrets 0.6 s, eventsource-parser 0.2 s; the floor's own JavaScript is its one \`transform\`, 2.0 s. ` +
+      `The runtime's own work was 10.7 s against the floor's 13.1 s (the floor's \`pipeThrough\` is pumped inside the runtime, edge-chat's layers in JavaScript). ` +
+      `No one function holds the difference, 19 µs a token: it is spread over the turn's layers, each a few percent of the thread. ` +
       `The figure moves between runs of the same code: at c5212b7 the 220-token ratio was 1.05 × in a full run and 1.17 × in the section run alone, the 2,000-token one ` +
       `1.15 × and 1.09 ×; at 25f4c0a 1.13 × and 1.21 ×, 1.11 × and 1.13 × (the section alone on a machine three times slower, with CPU 1.21 × and 1.10 ×). ` +
       `Fixed here: the text deltas that one network read brings go on as one piece, one step through those layers, one log row and one frame (src/llm/openai.ts: a 2,000-token reply ` +
