@@ -33,13 +33,16 @@ const FIXES: Record<string, (r: Results) => string> = {
       `That first request cost the floor 3.2 ms more while the databases were on the disk: the local runtime creating the new object's database file and syncing it, not edge-chat's code. ` +
       `What is left is edge-chat's own: the new session's schema (one baseline file, src/storage/migrate.ts) and its first writes, made after the reply's first text, on the one thread the ` +
       `first text's way to the client also needs. In those runs a new session's native first turn was floor +3.00, +2.69 and +2.95 ms, the OpenAI dialect's +2.15, +2.05 and +2.36 ms; in the full runs at 37be2cf and a18c2d5 (the same code under src/) native +2.81 and +1.99 ms, OpenAI +1.81 and +1.27 ms. ` +
-      `Fixed in this run: those writes follow the first text by 10 ms instead of by a timer of 0 ms, which went off while the first frame was still on its way through the RPC stream ` +
+      `Fixed at 6f5e5a7: those writes follow the first text by 10 ms instead of by a timer of 0 ms, which went off while the first frame was still on its way through the RPC stream ` +
       `and the Worker, on the same thread, so that the schema and the first writes ran ahead of it (src/session/held-writes.ts): with both builds in one interleaved run of 250 rounds, ` +
       `a new session's first token against the floor's own new object went from +2.86 to +1.90 ms in the native dialect and from +1.36 to +0.61 ms in the OpenAI one (and by −1.07 and ` +
       `−0.92 ms in another of 80 rounds). The one try of it before had been two section runs one after the other (native +2.81 against +2.69 ms), where the spread between runs covered it. ` +
       `Measured in the same harness and not the cause: the configuration is parsed once per isolate, not per object (a cache for the whole module changed nothing); opening a new ` +
       `object's database (the floor reading \`sqlite_master\` in its constructor) cost the floor 0.06–0.45 ms; moving the running turn's alarm to the pruning at each turn's end, so ` +
       `that no wake follows a turn 15 s later, moved no first token (+0.08 ms). ` +
+      `The two full runs since, with the same code under src/ (6f5e5a7 and 2e32fdd), gave a new session's first turn floor +2.00 and +2.57 ms native, +1.21 and +2.04 ms OpenAI ` +
+      `(against the floor's own new object +2.13 ms native and +1.21 ms OpenAI in the second), and a used session's +0.54 and +0.97 ms native, +0.51 and +1.04 ms OpenAI: ` +
+      `the whole section moved by half a millisecond between them, the new session's figure with it, across the bound. ` +
       `Tried and not kept: answering the native stream once the model has accepted the request, as the OpenAI dialect does (native new session +2.00 against +2.95 ms in a ` +
       `pair of runs): the gain is the Worker's handling of the answer and the object sharing one thread under \`wrangler dev\`, which production does not bind to one thread, and a native client ` +
       `would get its headers (\`X-Message-Id\`) only once the model answers; making a used session's first writes right after its model request is sent, in the same task ` +
@@ -65,7 +68,8 @@ const FIXES: Record<string, (r: Results) => string> = {
       `\`formatSse\`, \`jsonFrame\`) 0.9 s, the redaction of secrets 0.6 s, eventsource-parser 0.2 s; the floor's own JavaScript is its one \`transform\`, 2.0 s. ` +
       `The runtime's own work was 10.7 s against the floor's 13.1 s (the floor's \`pipeThrough\` is pumped inside the runtime, edge-chat's layers in JavaScript). ` +
       `No one function holds the difference, 19 µs a token: it is spread over the turn's layers, each a few percent of the thread. ` +
-      `The figure moves between runs of the same code: at c5212b7 the 220-token ratio was 1.05 × in a full run and 1.17 × in the section run alone, the 2,000-token one ` +
+      `The figure moves between runs of the same code: on this machine the 2,000-token ratio was 1.15 × at be7778d, 1.17 × at 6f5e5a7 and 1.09 × at 2e32fdd (CPU 1.11 ×, 1.10 × ` +
+      `and 1.12 ×); at c5212b7 the 220-token ratio was 1.05 × in a full run and 1.17 × in the section run alone, the 2,000-token one ` +
       `1.15 × and 1.09 ×; at 25f4c0a 1.13 × and 1.21 ×, 1.11 × and 1.13 × (the section alone on a machine three times slower, with CPU 1.21 × and 1.10 ×). ` +
       `Fixed here: the text deltas that one network read brings go on as one piece, one step through those layers, one log row and one frame (src/llm/openai.ts: a 2,000-token reply ` +
       `1.07 → 1.02 × the floor and 3 % less CPU in an interleaved run); a used session's turns write no alarm at their start or end when the one set before serves (1.3 ms a turn); ` +
@@ -151,7 +155,9 @@ const FIXES: Record<string, (r: Results) => string> = {
       `with the same code under src/, judged 1.38 × whole and 1.82 × first-token p99 at 200 streams, 1.39 × and 1.71 × at 500, with the CPU 1.44 × and 1.35 × the floor's. ` +
       `On this machine the two levels traded places between two full runs with the same code for a used session's turn (the bench's sessions exist beforehand): at be7778d 200 streams ` +
       `1.21 × whole and 1.51 × first-token p99, 500 streams 1.27 × and 1.34 ×; at 6f5e5a7 1.17 × and 1.33 ×, 1.59 × and 1.73 ×, with the floor's CPU over a 500-stream burst a third lower ` +
-      `than in the run before (8.6, 8.2 and 9.8 s against 14.4, 11.0 and 11.7 s) and edge-chat's a fifth (12.8, 12.6 and 12.2 s against 16.5, 17.0 and 14.1 s). ` +
+      `than in the run before (8.6, 8.2 and 9.8 s against 14.4, 11.0 and 11.7 s) and edge-chat's a fifth (12.8, 12.6 and 12.2 s against 16.5, 17.0 and 14.1 s); at 2e32fdd, the same code again, 1.22 × and 1.53 × at 200, 1.31 × and 2.09 × at 500, ` +
+      `where the first tokens of a burst of 500 came at p50 2.5–3.6 s against the floor's 1.4–1.9 s: the sum of the turns' starts, 5–7 ms of the thread's time each against ` +
+      `the floor's 3–4 ms under that load. ` +
       `Fixed here earlier: every frame to a client was a write to a TransformStream's writer ` +
       `chained behind the last (CPU per token 3–5 % lower without it at a token per network read); a streaming reply is written once a second once 20 pieces have come, not by time alone. ` +
       `With no API keys every session has one owner, whose one Directory object hears about every turn's end.`
