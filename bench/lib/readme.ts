@@ -165,19 +165,17 @@ const FIXES: Record<string, (r: Results) => string> = {
   },
   tools: (r) =>
     `A turn's MCP connection is kept for the session's next turn (no new \`initialize\`), and the bench's tool turns run in one session, so its figure is the kept connection's. ` +
-    `A timeline of 100 tool turns (loopback proxies in front of the upstream and the MCP server timing each request) put 3.3 ms between the end of the model's tool-call reply and the ` +
-    `MCP request's arrival, and 3.4 ms between the end of the MCP answer and the second model request's arrival (the proxies' own hops included). In each is one commit the output gate ` +
-    `makes the request wait for (the asking message; the results), and the SDK's handling of the call: its transport reads the answer's SSE through a \`TextDecoderStream\` and ` +
-    `parses its content type, which a profile made look costly, but replacing both in a copy of the SDK moved the second gap by 0.25 ms, within its noise, so the SDK's transport stays. ` +
-    `What is left is the tool step itself: the call made from the runtime (the SDK's figure is taken from Node), those two commits, and the second upstream request ` +
-    `(${ms(r.tools!.upstreamStep.median)} of it direct, more through the runtime, as every request is: the floor's own first token is ` +
-    `${ms(r.ttft ? (r.ttft.paired.floor_minus_direct?.median ?? NaN) : NaN)} over the direct call). ` +
-    `Holding the step's writes until its requests have gone, as a turn's first writes are, was tried with the coarser timing of an earlier bench: no difference showed in 40-round ` +
-    `runs (±2 ms). For the asking message it must not be done (a crash after the call went out and before the message was stored would lose that the call was made, and a tool ` +
-    `that is not idempotent could run twice); for the results it may (a crash leaves a step without results, which the recovery of a cut turn handles: an idempotent tool runs ` +
-    `again, any other is reported as interrupted), so it was measured again with the upstream's own request times: results held until the next model request had gone (a ` +
-    `timer of 0 ms, as the first writes are), the gap from the end of the tool-call reply to the next model request in five interleaved pairs of 40-round runs moved −4.1, −2.7 and ` +
-    `−2.5 ms with the changed code run second and +0.35 and −0.55 ms with it run first: the machine's drift between runs, not the change, which was not kept.`,
+    `What a call adds to a turn is more than the call: the model's tool-call reply is a model request the plain turn does not make. Timed inside the session object ` +
+    `(4 December, the runtime's own clock, which moves in whole milliseconds, so means of 80 and 120 tool turns in two interleaved runs): the model's tool-call request took ` +
+    `2.6 and 3.8 ms from \`fetch\` to the end of its stream (the scripted upstream answers the same body to Node in ${ms(r.tools!.upstreamStep.median)}); \`callTool\` to its result 5.3 and ` +
+    `5.4 ms, against the SDK's 5.0 and 5.3 ms from Node in the same runs; and everything else of the step (the asking message's write and its events before the call, the results' ` +
+    `writes and events after it, the start of the next request) 0.6 and 0.7 ms. So the bound, 2 ms over the SDK's call, leaves less than that one model request costs from the runtime ` +
+    `(every request does: the floor's own first token is ${ms(r.ttft ? (r.ttft.paired.floor_minus_direct?.median ?? NaN) : NaN)} over the direct call). ` +
+    `The step's two writes are not what is over it: a build that stored neither the asking message nor the results, run interleaved with the real one, added 0.5 ms more, not less, in ` +
+    `both runs (80 and 120 rounds), as holding the results until the next model request had gone had shown no gain before (five interleaved pairs of 40-round runs: −4.1 to ` +
+    `+0.35 ms, the machine's drift between runs); the asking message must be durable before the call goes out in any case (a crash after it and before the message was stored would lose that the call was made, and a tool that is not idempotent could run twice). ` +
+    `The SDK's transport reads the answer's SSE through a \`TextDecoderStream\` and parses its content type, which a profile made look costly; replacing both in a copy of the SDK ` +
+    `moved the time after the call by 0.25 ms, within its noise, so the SDK's transport stays.`,
 };
 
 /**
@@ -296,7 +294,7 @@ export function performanceSection(r: Results): string {
     const t = r.tools;
     lines.push(
       `- **Tool round trip**: one MCP call (\`${t.tool}\`) adds ${ms(t.added.median)} (p99 ${ms(t.added.p99)}) to a turn; from Node the SDK takes ${ms(t.sdkWarmCall.median)} on an open connection and ${ms(t.sdkColdCall.median)} to connect and call ` +
-        `(a session's turns share one kept connection), and the tool step's second model request ${ms(t.upstreamStep.median)}: edge-chat's own part is ${ms(t.edgeOwn.median)}.`,
+        `(a session's turns share one kept connection), and the upstream answers the step's extra model request in ${ms(t.upstreamStep.median)} to Node: what is left once both are taken out, round by round, is ${ms(t.edgeOwn.median)}, the runtime's cost of making the two requests included.`,
     );
   }
   if (r.bundle)

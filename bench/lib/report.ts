@@ -364,7 +364,7 @@ export function markdown(r: Results): string {
           ["MCP SDK from Node, open connection", cell(t.sdkWarmCall)],
           ["MCP SDK from Node, connect + call", cell(t.sdkColdCall)],
           ["the tool step's second upstream request, direct", cell(t.upstreamStep)],
-          ["edge-chat's own part (added − connect + call − upstream)", cell(t.edgeOwn)],
+          ["edge-chat's own part (added − open-connection call − upstream)", cell(t.edgeOwn)],
         ],
       ),
     );
