@@ -168,7 +168,7 @@ const FIXES: Record<string, (r: Results) => string> = {
     `What a call adds to a turn is more than the call: the model's tool-call reply is a model request the plain turn does not make. Timed inside the session object ` +
     `(4 December, the runtime's own clock, which moves in whole milliseconds, so means of 80 and 120 tool turns in two interleaved runs): the model's tool-call request took ` +
     `2.6 and 3.8 ms from \`fetch\` to the end of its stream (the scripted upstream answers the same body to Node in ${ms(r.tools!.upstreamStep.median)}); \`callTool\` to its result 5.3 and ` +
-    `5.4 ms, against the SDK's 5.0 and 5.3 ms from Node in the same runs; and everything else of the step (the asking message's write and its events before the call, the results' ` +
+    `5.4 ms, against the SDK's 4.8 and 5.1 ms from Node in the same runs; and everything else of the step (the asking message's write and its events before the call, the results' ` +
     `writes and events after it, the start of the next request) 0.6 and 0.7 ms. So the bound, 2 ms over the SDK's call, leaves less than that one model request costs from the runtime ` +
     `(every request does: the floor's own first token is ${ms(r.ttft ? (r.ttft.paired.floor_minus_direct?.median ?? NaN) : NaN)} over the direct call). ` +
     `The step's two writes are not what is over it: a build that stored neither the asking message nor the results, run interleaved with the real one, added 0.5 ms more, not less, in ` +
