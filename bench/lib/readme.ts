@@ -69,6 +69,12 @@ const FIXES: Record<string, (r: Results, target: Target) => string> = {
       `\`formatSse\`, \`jsonFrame\`) 0.9 s, the redaction of secrets 0.6 s, eventsource-parser 0.2 s; the floor's own JavaScript is its one \`transform\`, 2.0 s. ` +
       `The runtime's own work was 10.7 s against the floor's 13.1 s (the floor's \`pipeThrough\` is pumped inside the runtime, edge-chat's layers in JavaScript). ` +
       `No one function holds the difference, 19 µs a token: it is spread over the turn's layers, each a few percent of the thread. ` +
+      `Every token of the bench's replies comes in a network read of its own (a 2,000-token reply is 2,000 frames to the client, edge-chat's and the floor's alike), so each ` +
+      `goes the whole way alone; decoding them is not where the time goes: the same bytes in Node, read 16 KB at a time, cost edge-chat's reader and parser 1.4 µs a token ` +
+      `and the floor's \`transform\` 2.2 µs (4 December). Measured then and not kept: the client's stream as the runtime's own \`IdentityTransformStream\`, written without ` +
+      `waiting, so that the runtime carries each frame with no JavaScript read: CPU per 1,000 tokens 1.14 × the floor's against 1.09 × for the \`ReadableStream\` it ` +
+      `would replace (40 interleaved 2,000-token turns of each build); the secret scrubber without \`matchAll\`'s copy of its pattern per piece: 1.1 → 0.9 µs a piece in ` +
+      `Node, a tenth of a percent of a token's cost. ` +
       `The figure moves between runs of the same code: on this machine the 2,000-token ratio was 1.15 × at be7778d, 1.17 × at 6f5e5a7, 1.09 × at 2e32fdd and 1.14 × at 231da72 (CPU 1.11 ×, ` +
       `1.10 ×, 1.12 × and 1.13 ×); at c5212b7 the 220-token ratio was 1.05 × in a full run and 1.17 × in the section run alone, the 2,000-token one ` +
       `1.15 × and 1.09 ×; at 25f4c0a 1.13 × and 1.21 ×, 1.11 × and 1.13 × (the section alone on a machine three times slower, with CPU 1.21 × and 1.10 ×). ` +
