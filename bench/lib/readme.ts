@@ -67,7 +67,7 @@ const FIXES: Record<string, (r: Results, target: Target) => string> = {
       `the runtime's thread was busy 17.6 s against the floor's 15.3 s (1.15 ×, the total time's ratio). Of edge-chat's, 5.8 s were in its own JavaScript: the SSE reader's ` +
       `batches 2.0 s and the provider's loop 1.3 s (both holding the waits for reads that the profiler puts on the last function that ran), the frames to the clients (\`send\`, ` +
       `\`formatSse\`, \`jsonFrame\`) 0.9 s, the redaction of secrets 0.6 s, eventsource-parser 0.2 s; the floor's own JavaScript is its one \`transform\`, 2.0 s. ` +
-      `The runtime's own work was 10.7 s against the floor's 13.1 s (the floor's \`pipeThrough\` is pumped inside the runtime, edge-chat's layers in JavaScript). ` +
+      `The runtime's own work was 10.7 s against the floor's 13.1 s (that floor's \`pipeThrough\`, since replaced, was pumped inside the runtime, edge-chat's layers in JavaScript). ` +
       `No one function holds the difference, 19 µs a token: it is spread over the turn's layers, each a few percent of the thread. ` +
       `Every token of the bench's replies comes in a network read of its own (a 2,000-token reply is 2,000 frames to the client, edge-chat's and the floor's alike), so each ` +
       `goes the whole way alone; decoding them is not where the time goes: the same bytes in Node, read 16 KB at a time, cost edge-chat's reader and parser 1.4 µs a token ` +
@@ -220,6 +220,9 @@ export function performanceSection(r: Results): string {
   p.push(
     "`npm run bench` measures what edge-chat costs on top of the Workers runtime. Beside it, on the same `wrangler dev` and in the same run, runs a **floor**: " +
       "the thinnest relay the runtime allows (`bench/floor/`, a Worker → Durable Object → upstream pass-through that re-frames chunks as SSE and stores nothing). " +
+      "Since 4 December it reads the upstream in a loop of `reader.read()` and feeds its client by `controller.enqueue`, as edge-chat does; before, it piped the upstream through a `TransformStream`, " +
+      "which under workerd costs 17–23 % more of the runtime's CPU per token and as much more time (220- and 2,000-token replies, 40–60 interleaved turns of each relay): that floor was not the thinnest relay, " +
+      "and every ratio judged against it flattered edge-chat (in one interleaved run a 2,000-token reply took 1.07 × the old floor's time and 1.37 × the new one's, its CPU 1.07 × and 1.38 ×). " +
       "Requests alternate between the contenders and every figure is a median (p99 in brackets) of pair-by-pair differences or ratios, so drift of the machine falls on all alike. " +
       "The upstream is the scripted OpenAI-compatible server of the tests; MCP is the reference server. " +
       "The **peer** is Cloudflare's own `AIChatAgent` (`bench/peer/`: agents and @cloudflare/ai-chat in their documented minimal setup, AI SDK `streamText` on the same upstream, its own package.json installed on first use), on its own `wrangler dev`, spoken to over its WebSocket protocol. " +
@@ -232,7 +235,7 @@ export function performanceSection(r: Results): string {
       "and edge-chat's static assets (the chat page), which under `wrangler dev` are three more Workers in the same `workerd` in front of every request (miniflare's assets proxy, the assets router, and the asset Worker it asks whether a path is a file) and two more stream pipes under every chunk of every response: " +
       "1,029 pipe writes for one 100-token stream against 825 without them and the floor's 811 (counted with uprobes on `workerd`), and the runtime's CPU 1.43 against 1.28 × the floor's at 20 concurrent streams (one interleaved run); " +
       "in production that routing is Cloudflare's, in front of the Worker and not billed as its CPU, and neither the floor nor the peer has assets, so the bench runs edge-chat from a copy of wrangler.toml without its `[assets]` table (no request of the bench reads an asset). " +
-      "Runs before 2 December had the trace store, runs before b3b353c the inspector or the disk, and runs before 3 December edge-chat's assets: their figures are not comparable with these. " +
+      "Runs before 2 December had the trace store, runs before b3b353c the inspector or the disk, runs before 3 December edge-chat's assets, and runs before 4 December the old floor: their figures, which the texts below quote by commit, are not comparable with these. " +
       "The machine is shared with other engineers' test runs: absolute times vary from run to run, pairs and ratios less, CPU per token least. " +
       "Since 3 December the bench runs on another machine (2 × AMD EPYC), where every contender takes about twice as long as on the Xeon of the runs before (in the first run there the floor's 220-token reply 43 ms against 18 ms, its CPU per 1,000 tokens 209 ms against 86 ms): bounds in milliseconds (a first token within floor + 2 ms, a tool round trip within the SDK's call + 2 ms) are harder to meet there than the ratios.",
   );
