@@ -62,7 +62,16 @@ const FIXES: Record<string, (r: Results, target: Target) => string> = {
       `its writes at the start and the end, its one log line, and the Directory call the end waits for, so that lists and stats are current when a client sees the end ` +
       `(not waiting for it took 4 ms off a 220-token reply in an interleaved run; kept for that guarantee; sending that call before the end's own writes, so that the two commits ` +
       `overlap, changed nothing measurable and was not kept). Per token, the upstream body is read a network read at a time through the provider's layers (timeouts, redaction) and ` +
-      `the turn's generator, where the floor's is pumped by the runtime. ` +
+      `the turn's generator. ` +
+      `Bisected on 4 December against the new floor, with builds that serve a 2,000-token reply through part of edge-chat's path and skip the rest (30 interleaved turns ` +
+      `of each, CPU per 1,000 tokens as a ratio to the floor's, two runs): the floor's own loop inside edge-chat's Worker and session object 0.90 and 0.93 ×, so neither ` +
+      `edge-chat's Worker nor its RPC costs anything the floor's does not; the model provider alone (its SSE reader, eventsource-parser, its generator) 1.03 ×, with the ` +
+      `stream's timeouts 1.03 ×, with the redaction of secrets instead 1.10 ×, the whole provider stack (timeouts, retries, redaction) 1.05 and 1.11 ×; the turn on top of ` +
+      `it (\`runTurn\`, \`ActiveTurn\`, the subscriber and its encoder), nothing stored, 1.19 ×; Hono, its middleware and validation on top of that 1.23 × (a stateless ` +
+      `turn's route), a stored turn 1.21 ×; in a third run the stored turn 1.29 × and the same turn unstored 1.27 ×. So what is over the floor is about evenly the provider ` +
+      `stack's and the turn's, some 20 µs a token each when every token is a network read of its own, and storing costs next to nothing of it. Identical builds in one ` +
+      `harness differ by up to 5 %, so no finer split is certain: the redacting layer's \`next\` made a \`then\` on the inner stream's promise instead of an async ` +
+      `function changed nothing (1.31 against 1.31 × with the two builds' order swapped; 1.43 against 1.34 × in the first order). ` +
       `A CPU profile of 60 stored 2,000-token turns (\`node bench/profile.ts 2000 60\`, 4 December, at 099b234), beside the floor's under the same load (\`PROFILE_FLOOR=1\`): ` +
       `the runtime's thread was busy 17.6 s against the floor's 15.3 s (1.15 ×, the total time's ratio). Of edge-chat's, 5.8 s were in its own JavaScript: the SSE reader's ` +
       `batches 2.0 s and the provider's loop 1.3 s (both holding the waits for reads that the profiler puts on the last function that ran), the frames to the clients (\`send\`, ` +
@@ -71,8 +80,8 @@ const FIXES: Record<string, (r: Results, target: Target) => string> = {
       `No one function holds the difference, 19 µs a token: it is spread over the turn's layers, each a few percent of the thread. ` +
       `Every token of the bench's replies comes in a network read of its own (a 2,000-token reply is 2,000 frames to the client, edge-chat's and the floor's alike), so each ` +
       `goes the whole way alone; decoding them is not where the time goes: the same bytes in Node, read 16 KB at a time, cost edge-chat's reader and parser 1.4 µs a token ` +
-      `and the floor's \`transform\` 2.2 µs (4 December). Measured then and not kept: the client's stream as the runtime's own \`IdentityTransformStream\`, written without ` +
-      `waiting, so that the runtime carries each frame with no JavaScript read: CPU per 1,000 tokens 1.14 × the floor's against 1.09 × for the \`ReadableStream\` it ` +
+      `and the floor's parsing 2.2 µs (4 December). Measured then and not kept: the client's stream as the runtime's own \`IdentityTransformStream\`, written without ` +
+      `waiting, so that the runtime carries each frame with no JavaScript read: CPU per 1,000 tokens 1.14 × the old floor's against 1.09 × for the \`ReadableStream\` it ` +
       `would replace (40 interleaved 2,000-token turns of each build); the secret scrubber without \`matchAll\`'s copy of its pattern per piece: 1.1 → 0.9 µs a piece in ` +
       `Node, a tenth of a percent of a token's cost. ` +
       `The figure moves between runs of the same code: on this machine the 2,000-token ratio was 1.15 × at be7778d, 1.17 × at 6f5e5a7, 1.09 × at 2e32fdd and 1.14 × at 231da72 (CPU 1.11 ×, ` +
