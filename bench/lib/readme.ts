@@ -43,7 +43,8 @@ const FIXES: Record<string, (r: Results, target: Target) => string> = {
       `The three full runs since, with the same code under src/ (6f5e5a7, 2e32fdd and 231da72), gave a new session's first turn floor +2.00, +2.57 and +2.33 ms native, ` +
       `+1.21, +2.04 and +1.68 ms OpenAI (against the floor's own new object +2.13 and +1.81 ms native, +1.21 and +0.86 ms OpenAI in the second and third), and a used ` +
       `session's +0.54, +0.97 and +0.96 ms native, +0.51, +1.04 and +0.77 ms OpenAI: the whole section moved by half a millisecond between them, the new session's figure ` +
-      `with it, across the bound. ` +
+      `with it, across the bound. Against the new floor (4 December, above), in two full runs of the same code again (bd7bbf2 and b53e701): a new session's first turn ` +
+      `floor +1.98 and +2.73 ms native, +1.46 and +2.09 ms OpenAI; a used session's +0.46 and +1.01 ms native, +0.41 and +0.92 ms OpenAI. ` +
       `Tried and not kept: answering the native stream once the model has accepted the request, as the OpenAI dialect does (native new session +2.00 against +2.95 ms in a ` +
       `pair of runs): the gain is the Worker's handling of the answer and the object sharing one thread under \`wrangler dev\`, which production does not bind to one thread, and a native client ` +
       `would get its headers (\`X-Message-Id\`) only once the model answers; making a used session's first writes right after its model request is sent, in the same task ` +
