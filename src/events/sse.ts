@@ -43,7 +43,11 @@ export const SSE_HEADERS: Record<string, string> = {
   "X-Accel-Buffering": "no",
 };
 
-/** One JSON `data:` frame with the event's seq as its id; nothing for a null payload. */
+/**
+ * One JSON `data:` frame with the event's seq as its id; nothing for a null payload. Written
+ * directly, not through `formatSse`: JSON text never holds a raw CR or LF (`JSON.stringify`
+ * escapes them), so there is nothing to split — and this runs once per streamed token.
+ */
 export function jsonFrame(seq: number, payload: unknown): string {
-  return payload === null || payload === undefined ? "" : formatSse({ id: seq, data: JSON.stringify(payload) });
+  return payload === null || payload === undefined ? "" : `id: ${seq}\ndata: ${JSON.stringify(payload)}\n\n`;
 }

@@ -34,6 +34,12 @@ export class Redactor {
   private readonly firstChars: Set<string>;
   /** The longest secret's length: how much of what went before a piece can matter to it. */
   private readonly longest: number;
+  /**
+   * The first `HOLD_FROM_CHARS` characters of every secret: a text that holds none of them holds
+   * no secret and ends in none worth holding, so most streamed pieces need no closer look. Null
+   * when a secret's start is not ASCII (the regex's case folding and `toLowerCase` could differ).
+   */
+  private readonly starts: RegExp | null;
 
   constructor(readonly secrets: readonly Secret[]) {
     const usable = secrets.filter(([value, replacement]) => value.length >= MIN_SECRET_CHARS && value !== replacement);
@@ -45,6 +51,19 @@ export class Redactor {
     this.lowered = values.map((v) => v.toLowerCase());
     this.firstChars = new Set(this.lowered.map((v) => v[0]));
     this.longest = values[0]?.length ?? 0;
+    const heads = [...new Set(this.lowered.map((v) => v.slice(0, HOLD_FROM_CHARS)))];
+    this.starts =
+      heads.length && heads.every((h) => /^[\x20-\x7e]+$/.test(h))
+        ? new RegExp(heads.map(escapeRegExp).join("|"), "i")
+        : null;
+  }
+
+  /**
+   * @internal False when `text` holds no secret and does not end in the start of one that is
+   * worth holding back: both need a secret's first `HOLD_FROM_CHARS` characters in it.
+   */
+  mayTouch(text: string): boolean {
+    return this.starts ? this.starts.test(text) : this.pattern !== null;
   }
 
   /** This redactor and `more` secrets (a caller's own key, for one turn). */
@@ -119,6 +138,12 @@ export class StreamRedaction {
 
   /** What of `piece` (and of what was held back) can be sent now, scrubbed. */
   push(piece: string): string {
+    // The common case, once per streamed token: nothing here is, or may become, a secret.
+    if (!this.redactor.mayTouch(this.sent + this.pending + piece)) {
+      const all = this.pending + piece;
+      this.pending = "";
+      return this.send(all);
+    }
     const { text, end } = this.redactor.redactAfter(this.sent, this.pending + piece);
     const held = this.redactor.heldTail(this.sent, text, end);
     this.pending = text.slice(text.length - held);

@@ -60,4 +60,15 @@ describe("the redactor", () => {
   it("scrubs pieces in another case too", () => {
     expect(streamed(["denied for MCP-HOS", "TILE-secret-888!"]).join("")).toBe(`denied for ${REDACTED}!`);
   });
+
+  it("scrubs a secret that does not begin in ASCII, cut anywhere", () => {
+    const r = new Redactor([["ключ-секрет-123", REDACTED]]);
+    const text = "the key is КЛЮЧ-СЕКРЕТ-123 ok";
+    for (let size = 1; size <= text.length; size++) {
+      const s = r.stream();
+      const pieces = text.match(new RegExp(`[^]{1,${size}}`, "g"))!;
+      const out = pieces.map((p) => s.push(p)).join("") + s.flush();
+      expect(out, `pieces of ${size}`).toMatch(/^the key is (К|КЛ|КЛЮ)?\[redacted\] ok$/);
+    }
+  });
 });
