@@ -32,10 +32,11 @@ export class AnswerStream implements TurnListener {
     private readonly options: EncoderOptions,
     private readonly answer: AnswerOptions,
   ) {
+    // It can fail: a turn that fails after its answer has begun is cut, not ended.
     this.out = new ByteStream(() => {
       clearInterval(this.heartbeat);
       answer.onGone();
-    });
+    }, true);
     this.out.write(SPACE);
     this.heartbeat = setInterval(() => this.out.write(SPACE), HEARTBEAT_MS);
   }

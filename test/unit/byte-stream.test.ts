@@ -17,7 +17,7 @@ describe("ByteStream", () => {
   });
 
   it("fails after everything queued: the reader gets every frame, then the error", async () => {
-    const out = new ByteStream();
+    const out = new ByteStream(undefined, true);
     out.write(utf8.encode("one "));
     out.write(utf8.encode("two"));
     await out.fail(new Error("cut"));
