@@ -64,6 +64,17 @@ const FIXES: Record<string, (r: Results, target: Target) => string> = {
       `(not waiting for it took 4 ms off a 220-token reply in an interleaved run; kept for that guarantee; sending that call before the end's own writes, so that the two commits ` +
       `overlap, changed nothing measurable and was not kept). Per token, the upstream body is read a network read at a time through the provider's layers (timeouts, redaction) and ` +
       `the turn's generator. ` +
+      `Read from outside the runtime (4 December, after c421133 below: \`perf\` on both \`workerd\` processes of a \`wrangler dev\` over 30 stored 2,000-token turns, beside the ` +
+      `floor's 30, with each thread's CPU from /proc): edge-chat's JavaScript itself is not where the time goes — its JIT code was 1.4 % of the samples and V8's builtins 3 %. What is ` +
+      `over the floor is the runtime's work per token that the JavaScript sets off: promises and their reactions, the streams' C++ side, garbage collection (2 % more of the samples), ` +
+      `switches between threads; and the second \`workerd\` process, which relays each frame to the client and, fed a little more slowly, is woken for one frame where the floor's ` +
+      `finds two or three (12,000 more reads and voluntary switches over 60,000 tokens, a sixth of the difference). The counts are the floor's: 2,006 reads of the upstream for a ` +
+      `2,000-token reply against the floor's 2,004 (counted in both), and as many writes to the client. Fixed then: the client's streams had a \`pull\`, for an error that follows ` +
+      `the frames queued before it, which only the whole-answer stream needs; the runtime called it, a promise and its reaction made in C++, once a frame: 2.9 % of the samples, ` +
+      `none for the floor, whose stream has none (src/session/byte-stream.ts). Two builds of each, interleaved against the floor: CPU per 1,000 tokens 1.43 and 1.34 × the floor's ` +
+      `before, 1.24 and 1.23 × after, the time 1.39 and 1.27 × before, 1.20 and 1.22 × after; with 220-token replies CPU 1.29 and 1.42 × before, 1.28 and 1.24 × after. The ` +
+      `bisection below was made before it, so its "turn on top" holds that \`pull\`. Measured since and not kept: keeping no text delta in the turn's buffer for late joiners ` +
+      `(1.25 and 1.23 × against 1.23 and 1.30 ×), the provider without its redaction layer (1.20 and 1.23 × against 1.23 and 1.23 ×): nothing beyond what identical builds differ by. ` +
       `Bisected on 4 December against the new floor, with builds that serve a 2,000-token reply through part of edge-chat's path and skip the rest (30 interleaved turns ` +
       `of each, CPU per 1,000 tokens as a ratio to the floor's, two runs): the floor's own loop inside edge-chat's Worker and session object 0.90 and 0.93 ×, so neither ` +
       `edge-chat's Worker nor its RPC costs anything the floor's does not; the model provider alone (its SSE reader, eventsource-parser, its generator) 1.03 ×, with the ` +
