@@ -144,6 +144,12 @@ const FIXES: Record<string, (r: Results, target: Target) => string> = {
       (cpu
         ? `Read around each burst, the runtime's CPU was the floor's times ${cpu}, medians of the rounds: the time follows the CPU, and what is over it is waiting. `
         : "") +
+      `Fixed on 4 December: the clients' streams had a \`pull\` the runtime called once a frame (see the 2,000-token reply; src/session/byte-stream.ts); in the full run before ` +
+      `it the 200-stream burst was 1.45 × the floor's whole and 1.80 × its first-token p99, in the one after 1.13 × and 1.38 ×, and 500 streams 1.49 × and 1.30 ×, then 1.47 × and ` +
+      `1.74 ×. The CPU over the floor's grows with N (1.23 × at 200 and 1.45 × at 500 in that run), so at 500 more is at work than each stream's own cost. One part is the Directory: ` +
+      `with no API keys all 500 sessions have one owner, and its one Directory object hears every turn's end, on the same thread. In bursts of 500 (a harness of its own, 3 ` +
+      `rounds, the floor and two builds in turn), a build whose turn end makes no Directory call used 1.26 × the floor's CPU and took 1.25 × its whole stream, against 1.36 × and ` +
+      `1.38 × for the real one. The call stays: it is what makes lists and stats current when a client sees the end, and in production each owner has a Directory of their own. ` +
       `The first tokens of a burst all come once every turn of it has started (first-token p50 and p99 within a few percent): requests that arrive together are each handled ` +
       `before any upstream answer is, so the first-token figure is the sum of the turns' starts. Their CPU, read over the first 2 s of bursts of 200 one-token turns whose first token ` +
       `was held back 2.5 s: edge-chat 3.85 ms a turn, the same turn unstored 3.3 ms, the floor 2.4 ms (interleaved, medians of 8). Taken out one at a time in the unstored turn, ` +
