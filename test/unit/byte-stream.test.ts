@@ -35,6 +35,14 @@ describe("ByteStream", () => {
     expect(got.join("")).toBe("one two");
   });
 
+  it("refuses to fail a stream made without canFail (it has no pull to deliver the error after its frames)", async () => {
+    const out = new ByteStream();
+    out.write(utf8.encode("kept"));
+    expect(() => out.fail(new Error("cut"))).toThrow(/canFail/);
+    await out.close();
+    expect(await new Response(out.stream).text()).toBe("kept");
+  });
+
   it("tells once that the client went away (the stream cancelled), and takes no more frames", async () => {
     let gone = 0;
     const out = new ByteStream(() => gone++);
