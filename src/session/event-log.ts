@@ -1,9 +1,9 @@
 /**
  * The turn event log, so a client that lost its connection can resume with `Last-Event-ID`.
  * Events are buffered and written in batches (a write per event would hold every outgoing frame
- * at the output gate): with the transcript's flushes, at the turn's end, and on their own (events
- * that are not text, such as tool progress) as the transcript is written — after a second once 20
- * have come, after 5 s however few, and at 500.
+ * at the output gate): with the transcript's flushes, at the turn's end, and, set off by an event
+ * that is not text (tool progress, say), on their own as the transcript is written — after a
+ * second once 20 have come, after 5 s however few, and at 500.
  *
  * The text deltas that follow each other in a flush are one row (`TextRun`), keyed by the last
  * one's number: a streamed reply is almost all text deltas, and a row and an index entry for each
@@ -142,8 +142,18 @@ export class EventLog {
     return r ? loggedTurn(r) : null;
   }
 
+  /**
+   * Text deltas never make the log write on its own: the transcript writes a streaming reply's text
+   * and flushes the log with it (chat-session.ts), so the two reach storage together. Flushed
+   * apart, they had their own clock (the log's from the turn's start, the transcript's from its
+   * first text): at 500 concurrent 100-token streams 1.7 commits a stream of the log alone,
+   * against 4 of the transcript's (counted in the runtime), each a commit with its wait at the
+   * output gate; and a log ahead of the reply it was logged for, which a restart would continue
+   * from the shorter text. Other events (tool progress, say) are flushed on their own as before.
+   */
   append(event: TurnEvent): void {
     this.buffer.push(event);
+    if (event.type === "text-delta") return;
     const n = this.buffer.length;
     const since = Date.now() - this.lastFlush;
     if (n >= FLUSH_AT_MOST_EVENTS || (since >= FLUSH_EVERY_MS && n >= FLUSH_MIN_EVENTS) || since >= FLUSH_AT_LATEST_MS)

@@ -91,6 +91,32 @@ describe("the turn event log", () => {
     });
   });
 
+  it("writes text deltas only when flushed with the reply's text, never on their own; other events on their own", async () => {
+    await runInDurableObject(fresh(), async (_i, state) => {
+      applyMigrations(state.storage, sessionMigrations, sessionBaseline);
+      const log = new EventLog(state.storage.sql);
+      log.begin({ turnId: "t5", dialect: "native", model: "m", messageId: "a5" });
+      // Past the log's second, with more deltas than any of its bounds: still nothing written.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const texts = turnEvents("t5", 1, deltas(600, "a"));
+      for (const e of texts) log.append(e);
+      expect(rowCount(state.storage.sql, "t5")).toBe(0);
+      // The transcript's write flushes them: one run (of 64 KiB at most) for them all.
+      log.flush();
+      expect(rowCount(state.storage.sql, "t5")).toBe(1);
+      // Tool progress, which no transcript writes, goes on its own once a second has passed.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const progress = turnEvents(
+        "t5",
+        601,
+        Array.from({ length: 20 }, (_, i) => ({ type: "tool-progress", callId: "c1", text: `${i}%` })),
+      );
+      for (const e of progress) log.append(e);
+      expect(rowCount(state.storage.sql, "t5")).toBe(21);
+      expect(log.eventsAfter("t5", 0)).toEqual([...texts, ...progress]);
+    });
+  });
+
   it("a streamed reply of 100 pieces, each its own network read, is a few rows, not a hundred", async () => {
     const sid = uniqueId();
     const pieces = Array.from({ length: 100 }, (_, i) => `p${i} `);
