@@ -75,6 +75,12 @@ const FIXES: Record<string, (r: Results, target: Target) => string> = {
       `before, 1.24 and 1.23 × after, the time 1.39 and 1.27 × before, 1.20 and 1.22 × after; with 220-token replies CPU 1.29 and 1.42 × before, 1.28 and 1.24 × after. The ` +
       `bisection below was made before it, so its "turn on top" holds that \`pull\`. Measured since and not kept: keeping no text delta in the turn's buffer for late joiners ` +
       `(1.25 and 1.23 × against 1.23 and 1.30 ×), the provider without its redaction layer (1.20 and 1.23 × against 1.23 and 1.23 ×): nothing beyond what identical builds differ by. ` +
+      `Measured later that day, the same way, and not kept: each network read's text handed by a callback from the provider's loop through the redaction straight to the turn's ` +
+      `publishing, past every async generator and iterator between them (CPU 1.11 and 1.13 × the floor's against 1.12 and 1.10 × for two builds of the code as it is), and the ` +
+      `upstream request made without its abort signal (1.22 and 1.21 × against 1.18 and 1.21 ×): so the layers' promises are not what is over the floor either. Fixed then: a ` +
+      `2,000-token reply's event log wrote on its own every 500 events, four commits while it streamed, each holding the frames at the output gate; text now goes to the log only ` +
+      `with the transcript's writes (src/session/event-log.ts), within the noise here (1.27 and 1.27 × against 1.25 and 1.33 ×, the total 1.23 and 1.16 × against 1.19 and ` +
+      `1.24 ×). That harness, the floor and builds alone with no peer or direct call between them, gave this total 1.03–1.23 × the floor on the same code in runs an hour apart. ` +
       `Bisected on 4 December against the new floor, with builds that serve a 2,000-token reply through part of edge-chat's path and skip the rest (30 interleaved turns ` +
       `of each, CPU per 1,000 tokens as a ratio to the floor's, two runs): the floor's own loop inside edge-chat's Worker and session object 0.90 and 0.93 ×, so neither ` +
       `edge-chat's Worker nor its RPC costs anything the floor's does not; the model provider alone (its SSE reader, eventsource-parser, its generator) 1.03 ×, with the ` +
@@ -174,6 +180,12 @@ const FIXES: Record<string, (r: Results, target: Target) => string> = {
       `(308 against 112 samples, with about as many collections, 26 against 22 over a burst of 200 100-token streams counted with a uprobe at the heap's entry point: more live objects per session to scan, not more garbage). So most of a start's cost ` +
       `over the floor's is the runtime carrying a richer turn, not a function of edge-chat's to make faster. Counted with uprobes on \`ActorSqlite::commitImpl\`, a 100-token stream ` +
       `commits 5.2 times at 20 concurrent streams and 12.9 times at 200, where each lasts longer and its reply is written once a second. ` +
+      `Counted again on 4 December (later), over whole bursts in a harness of the floor and edge-chat alone, with the object kinds told apart by counters in a build of its own: ` +
+      `5.0 commits a stream at 200 streams, and at 500 8.7 — the turn's first writes 1, the reply's text 4 (once a second once 20 pieces have come; a 100-token reply has ` +
+      `room for 5), the event log on a clock of its own 1.7, the end 1, the Directory's shared ones 0.01 — at 0.25–0.35 ms of CPU each (below): 2.2–3 ms a stream of the 3.4 ms ` +
+      `edge-chat's runtime spent over the floor's per stream in that burst. So at 500 it is the commits, which grow with how long a stream lasts, that make the CPU ratio grow ` +
+      `with N. The log's own went (src/session/event-log.ts: text is logged only with the transcript's writes), 8.0 a stream in the next burst; the rest are the question made ` +
+      `durable, the crash bound and the end, and stay. Their CPU effect was within the noise of 4 rounds of two builds (9.5, 9.6, 8.3 and 9.8 s against 8.8, 9.9, 9.3 and 8.4 s). ` +
       `Under \`wrangler dev\` a task that writes is a commit of its own: one row written in a task of its own cost 0.25–0.35 ms of CPU, the same row among others in one task 0.02 ms ` +
       `(a micro-benchmark on the same runtime), so the Directory writes the turn ends that come in together in one task, one commit for all (src/directory/directory.ts: 3–5 % less ` +
       `CPU at 500 streams in an interleaved run). Writing the reply only at its end (none while it streams) took CPU 5 % lower and the burst from 1.63 to 1.47 × the floor's in one ` +
