@@ -1,6 +1,6 @@
 import { abortAllDurableObjects } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { nativeEvents, type ParsedFrame, SseReader } from "../support/sse";
+import { nativeEvents, type ParsedFrame, parseSse, SseReader } from "../support/sse";
 import { call, script, uniqueId, upstreamUrl } from "./helpers";
 
 // Its own file: aborting every object must not cut other files' turns.
@@ -64,6 +64,33 @@ describe("a restart of the session object mid-turn", () => {
     await res.text().catch(() => undefined);
     const conv = await (await call(`/api/v1/context/conversations/${sid}`)).json<any>();
     expect(conv.messages[0]).toMatchObject({ role: "user", content: expect.stringContaining(sid) });
+  });
+
+  it("after a restart the log replays the text the reply was stored with, no more (the two are written together)", async () => {
+    const sid = uniqueId();
+    // The first text comes 600 ms after the turn's start: a log flushed by its own clock (from the
+    // start) wrote its deltas before the transcript (its second counted from the first text)
+    // wrote the reply, and the restart fell between the two.
+    const res = await call("/api/chat/stream", {
+      json: {
+        session_id: sid,
+        content: `${sid} ${script({ text: "tok ", repeat: 400, delayMs: 10, firstDelayMs: 600 })}`,
+        model_config: { api_key: "sk-callers-own-key-0123", base_url: upstreamUrl },
+      },
+    });
+    const reader = new SseReader(res.body!);
+    const seen: ParsedFrame[] = [];
+    while (contentOf(seen).length < 70 * "tok ".length) seen.push((await reader.next())!);
+    await abortAllDurableObjects();
+    await reader.rest().catch(() => undefined);
+
+    const conv = await (await call(`/api/v1/context/conversations/${sid}`)).json<any>();
+    const stored: string = conv.messages.at(-1).content;
+    const resumed = await call(`/api/chat/${sid}/stream`, { headers: { "Last-Event-ID": "0" } });
+    expect(resumed.status).toBe(200);
+    const replayed = contentOf(parseSse(await resumed.text()));
+    expect(replayed).toBe(stored);
+    expect(contentOf(seen).startsWith(stored)).toBe(true);
   });
 
   it("loses at most one flush interval of the reply: what the client saw, less at most a second of text, is stored", async () => {
