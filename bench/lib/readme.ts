@@ -64,6 +64,12 @@ const FIXES: Record<string, (r: Results, target: Target) => string> = {
       `(not waiting for it took 4 ms off a 220-token reply in an interleaved run; kept for that guarantee; sending that call before the end's own writes, so that the two commits ` +
       `overlap, changed nothing measurable and was not kept). Per token, the upstream body is read a network read at a time through the provider's layers (timeouts, redaction) and ` +
       `the turn's generator. ` +
+      `Timed from the client (4 December, evening: a harness of the floor and edge-chat alone, 40 interleaved turns of each, edge-chat's session emptied between them), a ` +
+      `2,000-token reply's first token came floor +1.1 ms, its streaming from the first token to the last took 98.2 against the floor's 80.6 ms (1.22 ×, 8.8 µs a token), and its ` +
+      `end, from the last token to the stream's end, 2.3 against 0.5 ms (the end's writes and the Directory call it waits for): 18 of its 25 ms over the floor's come per token. ` +
+      `The time is over the CPU (in that harness the CPU of both processes was 1.12 × the floor's, 118 against 106 ms a reply; the section run alone at c9d57e0 gave the time ` +
+      `1.37 × with the CPU 1.19 ×) because the runtime, the process that relays the frames, the bench's own (the upstream and the client) and V8's background threads share ` +
+      `two cores, and edge-chat's background V8 threads, which compile and mark its heap, had 2.6 × the floor's samples (261 against 100, \`perf\` over 40 replies of each). ` +
       `Read from outside the runtime (4 December, after c421133 below: \`perf\` on both \`workerd\` processes of a \`wrangler dev\` over 30 stored 2,000-token turns, beside the ` +
       `floor's 30, with each thread's CPU from /proc): edge-chat's JavaScript itself is not where the time goes — its JIT code was 1.4 % of the samples and V8's builtins 3 %. What is ` +
       `over the floor is the runtime's work per token that the JavaScript sets off: promises and their reactions, the streams' C++ side, garbage collection (2 % more of the samples), ` +
@@ -182,12 +188,24 @@ const FIXES: Record<string, (r: Results, target: Target) => string> = {
       `commits 5.2 times at 20 concurrent streams and 12.9 times at 200, where each lasts longer and its reply is written once a second. ` +
       `Counted again on 4 December (later), over whole bursts in a harness of the floor and edge-chat alone, with the object kinds told apart by counters in a build of its own: ` +
       `5.0 commits a stream at 200 streams, and at 500 8.7 — the turn's first writes 1, the reply's text 4 (once a second once 20 pieces have come; a 100-token reply has ` +
-      `room for 5), the event log on a clock of its own 1.7, the end 1, the Directory's shared ones 0.01 — at 0.25–0.35 ms of CPU each (below): 2.2–3 ms a stream of the 3.4 ms ` +
-      `edge-chat's runtime spent over the floor's per stream in that burst. So at 500 it is the commits, which grow with how long a stream lasts, that make the CPU ratio grow ` +
-      `with N. The log's own went (src/session/event-log.ts: text is logged only with the transcript's writes), 8.0 a stream in the next burst; the rest are the question made ` +
+      `room for 5), the event log on a clock of its own 1.7, the end 1, the Directory's shared ones 0.01. ` +
+      `The log's own went (src/session/event-log.ts: text is logged only with the transcript's writes), 8.0 a stream in the next burst; the rest are the question made ` +
       `durable, the crash bound and the end, and stay. Their CPU effect was within the noise of 4 rounds of two builds (9.5, 9.6, 8.3 and 9.8 s against 8.8, 9.9, 9.3 and 8.4 s). ` +
-      `Under \`wrangler dev\` a task that writes is a commit of its own: one row written in a task of its own cost 0.25–0.35 ms of CPU, the same row among others in one task 0.02 ms ` +
-      `(a micro-benchmark on the same runtime), so the Directory writes the turn ends that come in together in one task, one commit for all (src/directory/directory.ts: 3–5 % less ` +
+      `What a commit costs, measured where the bench runs (\`node bench/commit-cost.ts\`, 4 December, databases on tmpfs, no inspector, 20 objects × 400 tasks, medians of 8 ` +
+      `rounds): one small row in a task of its own 8.8 µs of the runtime's CPU, a reply's flush (its row, one log row, the counter) 40 µs, the same flush among a client's ` +
+      `streamed frames, their wait at the output gate included, 81 µs. So a stream's 8 commits are about 0.65 ms of the 4 ms it costs the runtime over the floor's at 500, a ` +
+      `sixth. (This text said 0.25–0.35 ms a commit before, from a micro-benchmark of 2 December made before the bench put the databases on tmpfs, where the local runtime ` +
+      `syncs every commit to the disk, and turned the inspector off; that is not what a commit costs now, and the commits are not most of the excess.) Where the rest goes, read from outside the runtime with \`perf\` (999 Hz) on both ` +
+      `\`workerd\` processes over two bursts of 500 100-token streams each, in a harness of the floor and edge-chat alone (4 December): the process that relays frames to the ` +
+      `clients 4,432 samples against the floor's 4,299, the runtime's own 12,584 against 8,878. Of the runtime's 3,706 more: its event loop and its kj and Rust I/O layers +987, ` +
+      `workerd's API glue +633 (its clock, \`IoContext::now\`, +104; kj's cancelers +134, in which an upstream request made with an abort signal wraps each read of its body, ` +
+      `and the floor's has none), edge-chat's JIT code +545, the rest of V8 +346, V8's builtins (promises, generators) +275, SQLite +272, garbage collection +231, the allocator ` +
+      `+141, the C library and the rest +287, the kernel the same for both. No part is a third of it. Per stream, in whole bursts read from /proc: 0.75 ms of it is fixed, a ` +
+      `turn's start and end (bursts of 200 one-token turns: 2.67 against 1.92 ms of CPU a turn, both processes), and the rest comes per token: about 34 µs a token over the ` +
+      `floor's at 500 streams against 20 µs at 20. Both relays' cost a token falls in a crowd, where the runtime's wakeups serve many streams at once, but the floor's more: ` +
+      `0.192 ms at 20 streams and 0.116 ms at 500, edge-chat's 0.212 and 0.150 ms (20 ms between tokens, from the two sizes' CPU per stream, 10 and 2 bursts). So the ratio ` +
+      `grows with N because the floor gains more from a crowd than edge-chat's richer token does, not because of the commits. ` +
+      `Under \`wrangler dev\` a task that writes is a commit of its own, so the Directory writes the turn ends that come in together in one task, one commit for all (src/directory/directory.ts: 3–5 % less ` +
       `CPU at 500 streams in an interleaved run). Writing the reply only at its end (none while it streams) took CPU 5 % lower and the burst from 1.63 to 1.47 × the floor's in one ` +
       `run, but those writes are what bounds a crash's loss to one interval, so they stay. ` +
       `Fixed here earlier: the text deltas that follow each other in a flush are one row of the event log (4 % less CPU at 200 concurrent 100-token streams, src/session/event-log.ts). ` +
@@ -262,6 +280,8 @@ export function performanceSection(r: Results): string {
       "Since 4 December it reads the upstream in a loop of `reader.read()` and feeds its client by `controller.enqueue`, as edge-chat does; before, it piped the upstream through a `TransformStream`, " +
       "which under workerd costs 17–23 % more of the runtime's CPU per token and as much more time (220- and 2,000-token replies, 40–60 interleaved turns of each relay): that floor was not the thinnest relay, " +
       "and every ratio judged against it flattered edge-chat (in one interleaved run a 2,000-token reply took 1.07 × the old floor's time and 1.37 × the new one's, its CPU 1.07 × and 1.38 ×). " +
+      "Since fa78f2e it runs on exactly edge-chat's compatibility date and flags, as do the peer and bench/commit-cost/ (test/unit/bench-runtime.test.ts): it had kept " +
+      "`enable_request_signal` after edge-chat dropped it (781c634), a runtime behaviour one side had and the other had not. " +
       "Requests alternate between the contenders and every figure is a median (p99 in brackets) of pair-by-pair differences or ratios, so drift of the machine falls on all alike. " +
       "The upstream is the scripted OpenAI-compatible server of the tests; MCP is the reference server. " +
       "The **peer** is Cloudflare's own `AIChatAgent` (`bench/peer/`: agents and @cloudflare/ai-chat in their documented minimal setup, AI SDK `streamText` on the same upstream, its own package.json installed on first use), on its own `wrangler dev`, spoken to over its WebSocket protocol. " +
@@ -274,7 +294,7 @@ export function performanceSection(r: Results): string {
       "and edge-chat's static assets (the chat page), which under `wrangler dev` are three more Workers in the same `workerd` in front of every request (miniflare's assets proxy, the assets router, and the asset Worker it asks whether a path is a file) and two more stream pipes under every chunk of every response: " +
       "1,029 pipe writes for one 100-token stream against 825 without them and the floor's 811 (counted with uprobes on `workerd`), and the runtime's CPU 1.43 against 1.28 × the floor's at 20 concurrent streams (one interleaved run); " +
       "in production that routing is Cloudflare's, in front of the Worker and not billed as its CPU, and neither the floor nor the peer has assets, so the bench runs edge-chat from a copy of wrangler.toml without its `[assets]` table (no request of the bench reads an asset). " +
-      "Runs before 2 December had the trace store, runs before b3b353c the inspector or the disk, runs before 3 December edge-chat's assets, and runs before 4 December the old floor: their figures, which the texts below quote by commit, are not comparable with these. " +
+      "Runs before 2 December had the trace store, runs before b3b353c the inspector or the disk, runs before 3 December edge-chat's assets, runs before 4 December the old floor, and runs before fa78f2e the floor's extra flag: their figures, which the texts below quote by commit, are not comparable with these. " +
       "The machine is shared with other engineers' test runs: absolute times vary from run to run, pairs and ratios less, CPU per token least. " +
       "Since 3 December the bench runs on another machine (2 × AMD EPYC), where every contender takes about twice as long as on the Xeon of the runs before (in the first run there the floor's 220-token reply 43 ms against 18 ms, its CPU per 1,000 tokens 209 ms against 86 ms): bounds in milliseconds (a first token within floor + 2 ms, a tool round trip within the SDK's call + 2 ms) are harder to meet there than the ratios.",
   );
