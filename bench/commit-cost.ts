@@ -14,6 +14,7 @@
  * kinds round by round, and each figure is the median of the rounds. `COMMIT_COST_ROUNDS` and
  * `COMMIT_COST_TASKS` make it smaller (test/node/commit-cost-smoke.test.ts runs it so).
  */
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Procs, startWrangler, storageRoot } from "./lib/procs.ts";
 
@@ -26,13 +27,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 async function main(): Promise<void> {
   const procs = new Procs();
+  const persistDir = join(storageRoot().dir, `edge-chat-commit-cost-${process.pid}`);
   try {
     const server = await startWrangler(
       procs,
       {
         name: "commit-cost",
         config: "bench/commit-cost/wrangler.toml",
-        persistDir: join(storageRoot().dir, `edge-chat-commit-cost-${process.pid}`),
+        persistDir,
         vars: {},
         startTimeoutMs: 90_000,
       },
@@ -78,6 +80,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await procs.stopAll();
+    await rm(persistDir, { recursive: true, force: true });
   }
 }
 
