@@ -198,7 +198,7 @@ const FIXES: Record<string, (r: Results, target: Target) => string> = {
       `syncs every commit to the disk, and turned the inspector off; that is not what a commit costs now, and the commits are not most of the excess.) Where the rest goes, read from outside the runtime with \`perf\` (999 Hz) on both ` +
       `\`workerd\` processes over two bursts of 500 100-token streams each, in a harness of the floor and edge-chat alone (4 December): the process that relays frames to the ` +
       `clients 4,432 samples against the floor's 4,299, the runtime's own 12,584 against 8,878. Of the runtime's 3,706 more: its event loop and its kj and Rust I/O layers +987, ` +
-      `workerd's API glue +633 (its clock, \`IoContext::now\`, +104; kj's cancelers +134, against the floor's 6: the one thing of that ` +
+      `workerd's API glue +633 (its clock, \`IoContext::now\`, +104; kj's cancelers 144 samples against the floor's 10: the one thing of that ` +
       `kind edge-chat's path has and the floor's has not is the abort signal its upstream request carries), edge-chat's JIT code +545, the rest of V8 +346, V8's builtins (promises, generators) +275, SQLite +272, garbage collection +231, the allocator ` +
       `+141, the C library and the rest +287, the kernel the same for both. No part is a third of it. Per stream, in whole bursts read from /proc: 0.75 ms of it is fixed, a ` +
       `turn's start and end (bursts of 200 one-token turns: 2.67 against 1.92 ms of CPU a turn, both processes), and the rest comes per token: about 34 µs a token over the ` +
